@@ -1,0 +1,1 @@
+"""Inference engines: the interface the GUI talks to and the llama.cpp implementation."""

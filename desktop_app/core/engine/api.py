@@ -1,0 +1,213 @@
+"""The engine interface: requests the GUI sends and events it gets back.
+
+Everything here is plain, picklable data, so the same types cross the pipe to
+the llama.cpp child process and can be produced by a remote OpenAI-compatible
+backend. No llama-cpp-python type appears in this module or in anything the
+GUI sees.
+
+A caller (the GUI's worker thread, the CLI, a benchmark) drives an
+:class:`Engine` from one thread: it calls ``load``/``generate``/``cancel`` and
+then ``poll_events`` in a loop. Only :meth:`Engine.wakeup` may be called from
+another thread.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class ParameterError(ValueError):
+    """A setting the user chose is out of range. The message is shown as is."""
+
+
+class Role(StrEnum):
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+class StopReason(StrEnum):
+    END = "end"            # the model ended its turn (EOS / end-of-turn / stop string)
+    LENGTH = "length"      # max_tokens or the context window was reached
+    CANCELLED = "cancelled"  # the user pressed Stop
+    ERROR = "error"        # the engine failed or crashed
+
+
+AUTO = -1
+"""``n_gpu_layers`` value meaning: all layers on the GPU if it fits, else CPU."""
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Per-conversation generation settings. ``seed=None`` means a new random seed per reply."""
+
+    temperature: float = 0.7
+    top_k: int = 40
+    top_p: float = 0.95
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    max_tokens: int = 1024
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+    def validate(self) -> SamplingParams:
+        """Return self, or raise :class:`ParameterError` naming the bad setting."""
+        def finite(name: str, value: float, low: float, high: float) -> None:
+            if not isinstance(value, int | float) or not math.isfinite(value):
+                raise ParameterError(f"{name} must be a finite number, got {value!r}.")
+            if not low <= value <= high:
+                raise ParameterError(f"{name} must be between {low} and {high}, got {value}.")
+
+        finite("Temperature", self.temperature, 0.0, 5.0)
+        finite("Top-p", self.top_p, 0.0, 1.0)
+        finite("Min-p", self.min_p, 0.0, 1.0)
+        finite("Repeat penalty", self.repeat_penalty, 0.0, 5.0)
+        if not isinstance(self.top_k, int) or self.top_k < 0:
+            raise ParameterError(f"Top-k must be 0 (off) or a positive whole number, got {self.top_k!r}.")
+        if not isinstance(self.max_tokens, int) or self.max_tokens < 1:
+            raise ParameterError(f"Max tokens must be at least 1, got {self.max_tokens!r}.")
+        if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed < 2**32):
+            raise ParameterError(f"Seed must be a whole number from 0 to {2**32 - 1}, got {self.seed!r}.")
+        if any(not s for s in self.stop):
+            raise ParameterError("Stop strings must not be empty.")
+        return self
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a model. ``n_ctx=0`` means: the engine picks a memory-safe default."""
+
+    model_path: str
+    n_ctx: int = 0
+    n_threads: int = 0          # 0: number of physical cores
+    n_gpu_layers: int = AUTO    # AUTO, 0 (CPU only) or a layer count
+    n_batch: int = 512
+    flash_attn: bool = False
+    kv_cache_type: str = "f16"  # f16, q8_0, q4_0 where the build supports them
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """One reply. ``messages`` is the whole visible history, ending with the user's turn.
+
+    ``conversation_id`` lets the engine keep a KV-cache state per conversation.
+    ``continue_reply``: the last message is an assistant turn to be continued
+    (after a reply stopped at the length limit) instead of starting a new one.
+    """
+
+    request_id: int
+    conversation_id: int
+    messages: tuple[ChatMessage, ...]
+    params: SamplingParams = field(default_factory=SamplingParams)
+    system_prompt: str = ""
+    continue_reply: bool = False
+
+
+@dataclass(frozen=True)
+class ReplyStats:
+    prompt_tokens: int = 0        # tokens in the full prompt
+    prompt_eval_tokens: int = 0   # tokens actually evaluated (the rest came from the KV cache)
+    completion_tokens: int = 0
+    time_to_first_token: float = 0.0  # seconds from request receipt to the first token
+    tokens_per_second: float = 0.0    # decode speed, excluding the prefill
+    stop_reason: StopReason = StopReason.END
+    seed: int = 0
+
+
+# ---- events ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelLoaded:
+    model_path: str
+    n_ctx: int
+    chat_format: str      # e.g. "template from model", "gemma (fallback)"
+    backend: str          # "CPU", "CUDA", "Metal", "Vulkan"
+    device: str           # e.g. CPU model name or GPU name
+    n_gpu_layers: int
+    load_seconds: float
+    notice: str = ""      # e.g. "GPU offload failed; running on the CPU"
+
+
+@dataclass(frozen=True)
+class LoadFailed:
+    model_path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TokenChunk:
+    request_id: int
+    text: str
+    thinking: bool = False  # text inside <think>…</think>
+
+
+@dataclass(frozen=True)
+class ContextTrimmed:
+    """Older messages no longer fit in the context window and were left out."""
+
+    request_id: int
+    dropped_messages: int
+
+
+@dataclass(frozen=True)
+class ReplyFinished:
+    request_id: int
+    stats: ReplyStats
+
+
+@dataclass(frozen=True)
+class GenerationFailed:
+    request_id: int
+    message: str
+
+
+@dataclass(frozen=True)
+class EngineCrashed:
+    """The engine process died. ``request_id`` is the reply that was running, if any."""
+
+    message: str
+    request_id: int | None = None
+
+
+EngineEvent = (
+    ModelLoaded | LoadFailed | TokenChunk | ContextTrimmed | ReplyFinished
+    | GenerationFailed | EngineCrashed
+)
+
+
+class Engine(Protocol):
+    """What the GUI needs from an inference backend.
+
+    All methods but :meth:`wakeup` are called from one thread. Calls do not
+    block on inference: results arrive through :meth:`poll_events`. After an
+    :class:`EngineCrashed` event the engine restarts itself on the next
+    ``load`` or ``generate`` (reloading the last model first).
+    """
+
+    def load(self, options: LoadOptions) -> None: ...
+
+    def generate(self, request: GenerateRequest) -> None: ...
+
+    def cancel(self, request_id: int) -> None: ...
+
+    def unload(self) -> None: ...
+
+    def poll_events(self, timeout: float) -> list[EngineEvent]:
+        """Wait up to ``timeout`` seconds for events; return all that are ready."""
+        ...
+
+    def wakeup(self) -> None:
+        """Thread-safe: make a pending :meth:`poll_events` return now."""
+        ...
+
+    def shutdown(self) -> None: ...
