@@ -1,0 +1,136 @@
+"""The composition root: builds every object once and passes them in.
+
+No module reaches for a global; tests build the same window with
+:func:`build_app` on a temporary ``HEARTH_HOME``.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop_app import APP_NAME, __version__
+from desktop_app.core.engine.api import Engine
+from desktop_app.core.engine.process import LocalEngine
+from desktop_app.core.models.library import ModelLibrary
+from desktop_app.core.paths import AppPaths, resources_dir
+from desktop_app.core.settings import Settings, SettingsStore
+from desktop_app.core.storage.chat_store import ChatStore
+from desktop_app.core.storage.database import StorageError
+from desktop_app.ui.background import BackgroundJobs
+from desktop_app.ui.chat_controller import ChatController
+from desktop_app.ui.chat_model import ChatModel
+from desktop_app.ui.conversation_list import ConversationListModel
+from desktop_app.ui.engine_worker import EngineThread, EngineWorker
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.model_controller import ModelController
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HearthApp:
+    """Everything the window needs, built once. :meth:`shutdown` releases it in order."""
+
+    paths: AppPaths
+    settings: Settings
+    settings_store: SettingsStore
+    store: ChatStore
+    library: ModelLibrary
+    engine_thread: EngineThread
+    jobs: BackgroundJobs
+    chat: ChatController
+    models: ModelController
+    window: MainWindow
+    warnings: list[str]
+
+    def start(self) -> None:
+        """Start the worker, pick a model and reopen the last conversation."""
+        self.engine_thread.start()
+        self.models.start()
+        last = self.settings.last_conversation_id
+        if last is not None:
+            self.chat.open_conversation(last)
+        for warning in self.warnings:
+            self.window.banner.show_message(warning)
+
+    def shutdown(self) -> None:
+        self.chat.stop()
+        conversation = self.chat.conversation
+        self.settings.last_conversation_id = conversation.id if conversation else None
+        self.settings.window_geometry = self.window.encoded_geometry()
+        self.settings_store.save(self.settings)
+        self.engine_thread.shutdown()
+        self.jobs.wait()
+        self.store.close()
+
+
+def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] = LocalEngine) -> HearthApp:
+    """Build the objects and the window; raises StorageError if the database can't be opened."""
+    settings_store = SettingsStore(paths.settings_path)
+    settings, warnings = settings_store.load()
+    store = ChatStore.open(paths.database_path)
+    recovered = store.mark_interrupted_replies()
+    if recovered:
+        log.info("marked %d replies interrupted by the last exit", recovered)
+    library = ModelLibrary(paths.models_dir)
+    warnings += library.refresh()
+    worker = EngineWorker(engine_factory())
+    engine_thread = EngineThread(worker)
+    jobs = BackgroundJobs()
+    chat_model = ChatModel()
+    chat = ChatController(store, worker, chat_model,
+                          default_system_prompt=settings.default_system_prompt,
+                          default_params=settings.default_params)
+    models = ModelController(library, settings, settings_store.save, worker, jobs)
+    conversations = ConversationListModel(store)
+    window = MainWindow(chat, chat_model, models, conversations)
+    window.restore_geometry_from(settings.window_geometry)
+    return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
+                     chat, models, window, warnings)
+
+
+def install_translators(app: QApplication, language: str) -> list[QTranslator]:
+    """Load Hearth's and Qt's own translations for ``language`` ("system" follows the OS)."""
+    locale = QLocale.system() if language == "system" else QLocale(language)
+    translators: list[QTranslator] = []
+    for name, folder in (("hearth", str(resources_dir() / "translations")),
+                         ("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))):
+        translator = QTranslator(app)
+        if translator.load(locale, name, "_", folder):
+            app.installTranslator(translator)
+            translators.append(translator)
+    return translators
+
+
+def _configure_logging(paths: AppPaths) -> None:
+    handler = logging.handlers.RotatingFileHandler(
+        paths.log_dir / "hearth.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler, logging.StreamHandler()])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    paths = AppPaths.from_environment().ensure()
+    _configure_logging(paths)
+    app = QApplication(list(argv) if argv is not None else sys.argv)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName(APP_NAME)
+    try:
+        language = SettingsStore(paths.settings_path).load()[0].language
+        install_translators(app, language)
+        hearth = build_app(paths)
+    except StorageError as exc:
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        return 1
+    hearth.window.show()
+    hearth.start()
+    app.aboutToQuit.connect(hearth.shutdown)
+    return app.exec()

@@ -1,0 +1,273 @@
+"""The chat transcript: a virtualised list view and a delegate that paints messages.
+
+Only visible rows are painted, and a message's text layout (a ``QTextDocument``)
+is built once per (message, revision, width) and cached, so a long conversation
+scrolls smoothly and a streaming reply costs one re-layout of one row per
+batch. The view re-lays out all rows only when the streaming row's *height*
+changes, which happens when a new line starts, not on every batch.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QPainter, QPalette, QTextDocument
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from desktop_app.core.engine.api import ReplyStats, Role, StopReason
+from desktop_app.core.storage.chat_store import MessageState
+from desktop_app.ui.chat_model import ChatItem, ChatModel, ChatRole
+
+_Index = QModelIndex | QPersistentModelIndex
+
+MARGIN_X = 18
+MARGIN_Y = 8
+BUBBLE_PAD = 10
+USER_MAX_SHARE = 0.78
+FOOTER_GAP = 4
+
+
+def format_stats(stats: ReplyStats | None, state: MessageState, tr: Any) -> str:
+    """The small line under a reply: speed, tokens, time to first token, how it ended."""
+    parts: list[str] = []
+    if stats is not None and stats.completion_tokens:
+        parts.append(tr("{n} tokens").format(n=stats.completion_tokens))
+        if stats.tokens_per_second > 0:
+            parts.append(tr("{v:.1f} tok/s").format(v=stats.tokens_per_second))
+        if stats.time_to_first_token > 0:
+            parts.append(tr("first token {v:.2f} s").format(v=stats.time_to_first_token))
+        if stats.stop_reason == StopReason.LENGTH:
+            parts.append(tr("stopped at the length limit"))
+    if state == MessageState.STOPPED:
+        parts.append(tr("stopped"))
+    elif state == MessageState.INTERRUPTED:
+        parts.append(tr("interrupted"))
+    return " · ".join(parts)
+
+
+class MessageDelegate(QStyledItemDelegate):
+    """Paints one message: user turns as right-aligned bubbles, replies full width.
+
+    Keeps two caches: heights for every row it has measured (cheap, needed for
+    the whole list's layout) and documents for recently painted rows (bounded).
+    """
+
+    MAX_DOCUMENTS = 160
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._documents: OrderedDict[tuple[int, int, int], QTextDocument] = OrderedDict()
+        self._heights: dict[int, tuple[int, int, int]] = {}  # message id -> (revision, width, height)
+
+    # ---- layout ------------------------------------------------------------
+
+    def _text_width(self, item: ChatItem, view_width: int) -> int:
+        usable = max(120, view_width - 2 * MARGIN_X)
+        if item.role == Role.USER:
+            return max(80, int(usable * USER_MAX_SHARE) - 2 * BUBBLE_PAD)
+        return usable
+
+    def _document(self, item: ChatItem, width: int, font: QFont) -> QTextDocument:
+        key = (item.message_id, item.revision, width)
+        doc = self._documents.get(key)
+        if doc is not None:
+            self._documents.move_to_end(key)
+            return doc
+        doc = QTextDocument()
+        doc.setDefaultFont(font)
+        doc.setDocumentMargin(0)
+        text = item.content
+        if item.role == Role.ASSISTANT and not item.notice:
+            if not text and item.state == MessageState.STREAMING:
+                doc.setPlainText("…")
+            else:
+                doc.setMarkdown(text)
+        else:
+            doc.setPlainText(text)
+        doc.setTextWidth(width)
+        if item.role == Role.USER:
+            # Shrink the bubble to its text when the text is short.
+            doc.setTextWidth(min(width, int(doc.idealWidth()) + 2))
+        self._documents[key] = doc
+        while len(self._documents) > self.MAX_DOCUMENTS:
+            self._documents.popitem(last=False)
+        return doc
+
+    def _footer(self, item: ChatItem) -> str:
+        if item.notice or item.role != Role.ASSISTANT:
+            return ""
+        footer = format_stats(item.stats, item.state, self.tr)
+        if item.error:
+            footer = f"{footer} · {item.error}" if footer else item.error
+        return footer
+
+    def _footer_font(self, font: QFont) -> QFont:
+        small = QFont(font)
+        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        return small
+
+    def _measure(self, item: ChatItem, view_width: int, font: QFont) -> int:
+        cached = self._heights.get(item.message_id)
+        if cached is not None and cached[0] == item.revision and cached[1] == view_width:
+            return cached[2]
+        doc = self._document(item, self._text_width(item, view_width), font)
+        height = int(doc.size().height()) + 2 * MARGIN_Y
+        if item.role == Role.USER:
+            height += 2 * BUBBLE_PAD
+        if self._footer(item):
+            footer_font = self._footer_font(font)
+            footer_doc = QTextDocument()
+            footer_doc.setDefaultFont(footer_font)
+            footer_doc.setDocumentMargin(0)
+            footer_doc.setPlainText(self._footer(item))
+            footer_doc.setTextWidth(self._text_width(item, view_width))
+            height += FOOTER_GAP + int(footer_doc.size().height())
+        self._heights[item.message_id] = (item.revision, view_width, height)
+        return height
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        item: ChatItem = index.data(ChatRole.MESSAGE)
+        width = self._view_width(option)
+        return QSize(width, self._measure(item, width, option.font))
+
+    def height_changed(self, item: ChatItem, view_width: int, font: QFont) -> bool:
+        """Re-measure ``item``; True if its row needs a new height in the view's layout."""
+        before = self._heights.get(item.message_id)
+        height = self._measure(item, view_width, font)
+        return before is None or before[2] != height
+
+    def _view_width(self, option: QStyleOptionViewItem) -> int:
+        view = self.parent()
+        if isinstance(view, QAbstractItemView):
+            return view.viewport().width()
+        return option.rect.width()
+
+    # ---- painting ------------------------------------------------------------
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        item: ChatItem = index.data(ChatRole.MESSAGE)
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        width = self._text_width(item, rect.width())
+        doc = self._document(item, width, option.font)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        text_color = palette.color(QPalette.ColorRole.Text)
+        muted = QColor(text_color)
+        muted.setAlphaF(0.6)
+
+        if item.notice:
+            origin = QPoint(rect.left() + (rect.width() - int(doc.idealWidth())) // 2,
+                            rect.top() + MARGIN_Y)
+            self._draw_doc(painter, doc, origin, muted)
+        elif item.role == Role.USER:
+            doc_w = int(doc.textWidth())
+            bubble = QRect(rect.right() - MARGIN_X - doc_w - 2 * BUBBLE_PAD, rect.top() + MARGIN_Y,
+                           doc_w + 2 * BUBBLE_PAD, int(doc.size().height()) + 2 * BUBBLE_PAD)
+            bubble_color = QColor(palette.color(QPalette.ColorRole.Highlight))
+            bubble_color.setAlphaF(0.16)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(bubble_color)
+            painter.drawRoundedRect(bubble, 12, 12)
+            self._draw_doc(painter, doc, bubble.topLeft() + QPoint(BUBBLE_PAD, BUBBLE_PAD), text_color)
+        else:
+            origin = QPoint(rect.left() + MARGIN_X, rect.top() + MARGIN_Y)
+            self._draw_doc(painter, doc, origin, text_color)
+            footer = self._footer(item)
+            if footer:
+                painter.setFont(self._footer_font(option.font))
+                color = QColor("#c0392b") if item.error else muted
+                painter.setPen(color)
+                top = origin.y() + int(doc.size().height()) + FOOTER_GAP
+                footer_rect = QRect(origin.x(), top, width, rect.bottom() - top)
+                painter.drawText(footer_rect, Qt.TextFlag.TextWordWrap, footer)
+
+        if option.state & QStyle.StateFlag.State_Selected:
+            highlight = QColor(palette.color(QPalette.ColorRole.Highlight))
+            highlight.setAlphaF(0.08)
+            painter.fillRect(rect, highlight)
+        painter.restore()
+
+    @staticmethod
+    def _draw_doc(painter: QPainter, doc: QTextDocument, origin: QPoint, color: QColor) -> None:
+        painter.save()
+        painter.translate(origin)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette.setColor(QPalette.ColorRole.Text, color)
+        doc.documentLayout().draw(painter, context)
+        painter.restore()
+
+
+class ChatView(QListView):
+    """The transcript. Follows the bottom while a reply streams, unless the user scrolled up.
+
+    Signals:
+        context_menu_requested(int, QPoint): row under the cursor and global position.
+    """
+
+    context_menu_requested = Signal(int, QPoint)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._delegate = MessageDelegate(self)
+        self.setItemDelegate(self._delegate)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(100)
+        self.setUniformItemSizes(False)
+        self.setWordWrap(True)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self.verticalScrollBar().setSingleStep(24)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu)
+        self._follow = True
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
+
+    def setModel(self, model: Any) -> None:
+        old = self.model()
+        if isinstance(old, ChatModel):
+            old.dataChanged.disconnect(self._on_data_changed)
+            old.modelReset.disconnect(self._on_reset)
+        super().setModel(model)
+        if isinstance(model, ChatModel):
+            model.dataChanged.connect(self._on_data_changed)
+            model.modelReset.connect(self._on_reset)
+            model.rowsInserted.connect(self._on_rows_inserted)
+
+    def _on_data_changed(self, top_left: QModelIndex, _bottom_right: QModelIndex, _roles: Any) -> None:
+        item: ChatItem = top_left.data(ChatRole.MESSAGE)
+        if self._delegate.height_changed(item, self.viewport().width(), self.font()):
+            self._delegate.sizeHintChanged.emit(top_left)
+
+    def _on_reset(self) -> None:
+        self._follow = True
+        self.scrollToBottom()
+
+    def _on_rows_inserted(self, *_args: Any) -> None:
+        if self._follow:
+            self.scrollToBottom()
+
+    def _on_scrolled(self, value: int) -> None:
+        self._follow = value >= self.verticalScrollBar().maximum() - 4
+
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._follow:
+            self.verticalScrollBar().setValue(maximum)
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        index = self.indexAt(pos)
+        if index.isValid():
+            self.context_menu_requested.emit(index.row(), self.viewport().mapToGlobal(pos))
+
+    def event(self, e: QEvent) -> bool:
+        # A font or style change invalidates every cached layout.
+        if e.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.setItemDelegate(MessageDelegate(self))
+            self._delegate = self.itemDelegate()  # type: ignore[assignment]
+        return super().event(e)

@@ -1,0 +1,296 @@
+"""The main window: conversations on the left, the chat on the right.
+
+It only arranges widgets and forwards user actions to the controllers it is
+given; the logic lives in :class:`ChatController` and :class:`ModelController`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.engine.api import ModelLoaded, ReplyStats, Role, StopReason
+from desktop_app.core.storage.chat_store import MessageState
+from desktop_app.ui.chat_controller import ChatController
+from desktop_app.ui.chat_model import ChatModel
+from desktop_app.ui.chat_view import ChatView, format_stats
+from desktop_app.ui.composer import Composer
+from desktop_app.ui.conversation_list import CONVERSATION_ID_ROLE, ConversationListModel
+from desktop_app.ui.model_controller import ModelController, ModelState
+
+
+class Banner(QWidget):
+    """A dismissable one-line message above the input box (errors, notices)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setText("×")
+        close.setAutoRaise(True)
+        close.setToolTip(self.tr("Dismiss"))
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    """Hearth's window. Built by :func:`desktop_app.ui.app.build_app`."""
+
+    def __init__(self, chat: ChatController, chat_model: ChatModel, models: ModelController,
+                 conversations: ConversationListModel) -> None:
+        super().__init__()
+        self.chat = chat
+        self.models = models
+        self.conversations = conversations
+        self.setWindowTitle("Hearth")
+        self.resize(1100, 760)
+
+        # ---- sidebar
+        self.new_chat_button = QPushButton(self.tr("New chat"))
+        self.new_chat_button.setObjectName("newChatButton")
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText(self.tr("Search conversations"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.conversation_view = QListView()
+        self.conversation_view.setObjectName("conversationList")
+        self.conversation_view.setModel(conversations)
+        self.conversation_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conversation_view.setUniformItemSizes(True)
+        sidebar = QWidget()
+        sidebar.setObjectName("sidebar")
+        side_layout = QVBoxLayout(sidebar)
+        side_layout.setContentsMargins(10, 10, 6, 10)
+        side_layout.addWidget(self.new_chat_button)
+        side_layout.addWidget(self.search_edit)
+        side_layout.addWidget(self.conversation_view, 1)
+
+        # ---- chat area
+        self.model_combo = QComboBox()
+        self.model_combo.setObjectName("modelCombo")
+        self.model_combo.setMinimumWidth(280)
+        self.model_status = QLabel()
+        self.model_status.setObjectName("modelStatus")
+        self.model_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        top = QHBoxLayout()
+        top.setContentsMargins(12, 10, 12, 4)
+        top.addWidget(self.model_combo)
+        top.addWidget(self.model_status, 1)
+        self.demo_note = QLabel(self.tr(
+            "Demo model: a tiny base model that shows Hearth works end to end. It is not a good "
+            "assistant; download a chat model for real conversations."))
+        self.demo_note.setObjectName("demoNote")
+        self.demo_note.setWordWrap(True)
+        self.demo_note.hide()
+        self.chat_view = ChatView()
+        self.chat_view.setObjectName("chatView")
+        self.chat_view.setModel(chat_model)
+        self.banner = Banner()
+        self.composer = Composer()
+        chat_area = QWidget()
+        chat_layout = QVBoxLayout(chat_area)
+        chat_layout.setContentsMargins(0, 0, 0, 0)
+        chat_layout.setSpacing(0)
+        chat_layout.addLayout(top)
+        chat_layout.addWidget(self.demo_note)
+        chat_layout.addWidget(self.chat_view, 1)
+        chat_layout.addWidget(self.banner)
+        chat_layout.addWidget(self.composer)
+
+        splitter = QSplitter()
+        splitter.addWidget(sidebar)
+        splitter.addWidget(chat_area)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([250, 850])
+        self.setCentralWidget(splitter)
+        self._build_menus()
+        self.stats_label = QLabel()
+        self.statusBar().addPermanentWidget(self.stats_label)
+
+        # ---- wiring
+        self.new_chat_button.clicked.connect(chat.new_conversation)
+        self.search_edit.textChanged.connect(conversations.set_filter)
+        self.conversation_view.clicked.connect(self._on_conversation_clicked)
+        self.conversation_view.customContextMenuRequested.connect(self._on_conversation_menu)
+        self.composer.send_requested.connect(self._on_composer_send)
+        self.composer.stop_requested.connect(chat.stop)
+        self.chat_view.context_menu_requested.connect(self._on_message_menu)
+        self.model_combo.activated.connect(self._on_model_combo_activated)
+        chat.busy_changed.connect(self.composer.set_busy)
+        chat.error_occurred.connect(self.banner.show_message)
+        chat.conversations_changed.connect(conversations.refresh)
+        chat.conversation_opened.connect(self._on_chat_conversation_opened)
+        chat.reply_stats.connect(self._on_chat_reply_stats)
+        models.state_changed.connect(self._on_models_state_changed)
+        models.selection_changed.connect(self._on_models_selection_changed)
+        models.models_changed.connect(self._fill_model_combo)
+        models.model_ready.connect(self._on_models_ready)
+        self._fill_model_combo()
+        conversations.refresh()
+        self.composer.edit.setFocus()
+
+    # ---- menus -------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        new_chat = QAction(self.tr("&New chat"), self)
+        new_chat.setShortcut(QKeySequence.StandardKey.New)
+        new_chat.triggered.connect(self.chat.new_conversation)
+        file_menu.addAction(new_chat)
+        file_menu.addSeparator()
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        chat_menu = self.menuBar().addMenu(self.tr("&Chat"))
+        self.regenerate_action = QAction(self.tr("&Regenerate reply"), self)
+        self.regenerate_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.regenerate_action.triggered.connect(self.chat.regenerate)
+        self.continue_action = QAction(self.tr("C&ontinue reply"), self)
+        self.continue_action.triggered.connect(self.chat.continue_reply)
+        self.stop_action = QAction(self.tr("&Stop"), self)
+        self.stop_action.triggered.connect(self.chat.stop)
+        chat_menu.addActions([self.regenerate_action, self.continue_action, self.stop_action])
+
+    # ---- slots ---------------------------------------------------------------
+
+    def _on_composer_send(self, text: str) -> None:
+        # The text leaves the input box only once it is safely stored.
+        if self.chat.send(text):
+            self.composer.clear()
+            self.banner.hide()
+
+    def _on_conversation_clicked(self, index: QModelIndex) -> None:
+        self.chat.open_conversation(index.data(CONVERSATION_ID_ROLE))
+
+    def _on_chat_conversation_opened(self, conversation_id: int) -> None:
+        row = self.conversations.row_of(conversation_id)
+        if row is None:
+            self.conversation_view.clearSelection()
+        else:
+            self.conversation_view.setCurrentIndex(self.conversations.index(row, 0))
+        self.composer.edit.setFocus()
+
+    def _on_conversation_menu(self, pos: QPoint) -> None:
+        index = self.conversation_view.indexAt(pos)
+        if not index.isValid():
+            return
+        conversation_id = index.data(CONVERSATION_ID_ROLE)
+        menu = QMenu(self)
+        rename = menu.addAction(self.tr("Rename…"))
+        delete = menu.addAction(self.tr("Delete…"))
+        chosen = menu.exec(self.conversation_view.viewport().mapToGlobal(pos))
+        if chosen is rename:
+            title, ok = QInputDialog.getText(self, self.tr("Rename conversation"),
+                                             self.tr("Title:"), text=index.data())
+            if ok and title.strip():
+                self.chat.rename_conversation(conversation_id, title)
+        elif chosen is delete:
+            answer = QMessageBox.question(
+                self, self.tr("Delete conversation"),
+                self.tr("Delete “{title}” and all its messages? This cannot be undone.").format(
+                    title=index.data()))
+            if answer == QMessageBox.StandardButton.Yes:
+                self.chat.delete_conversation(conversation_id)
+
+    def _on_message_menu(self, row: int, global_pos: QPoint) -> None:
+        model = self.chat_view.model()
+        assert isinstance(model, ChatModel)
+        item = model.item(row)
+        menu = QMenu(self)
+        copy = menu.addAction(self.tr("Copy text"))
+        is_last = row == model.rowCount() - 1
+        regenerate = cont = None
+        if item.role == Role.ASSISTANT and not item.notice and is_last and not self.chat.busy:
+            regenerate = menu.addAction(self.tr("Regenerate"))
+            if item.state == MessageState.STOPPED or (
+                    item.stats is not None and item.stats.stop_reason == StopReason.LENGTH):
+                cont = menu.addAction(self.tr("Continue"))
+        chosen = menu.exec(global_pos)
+        if chosen is copy:
+            QGuiApplication.clipboard().setText(item.content)
+        elif chosen is not None and chosen is regenerate:
+            self.chat.regenerate()
+        elif chosen is not None and chosen is cont:
+            self.chat.continue_reply()
+
+    def _on_chat_reply_stats(self, stats: ReplyStats) -> None:
+        self.stats_label.setText(format_stats(stats, MessageState.COMPLETE, self.tr))
+
+    def _fill_model_combo(self) -> None:
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for model in self.models.models():
+            self.model_combo.addItem(model.display_name, model.id)
+        if self.models.selected is not None:
+            self.model_combo.setCurrentIndex(self.model_combo.findData(self.models.selected.id))
+        if self.model_combo.count() == 0:
+            self.model_combo.addItem(self.tr("No model yet"), "")
+        self.model_combo.blockSignals(False)
+
+    def _on_model_combo_activated(self, index: int) -> None:
+        model_id = self.model_combo.itemData(index)
+        if model_id and not self.models.is_loaded(model_id):
+            self.models.select(model_id)
+
+    def _on_models_selection_changed(self, model_id: str) -> None:
+        self.chat.model_id = model_id or None
+        index = self.model_combo.findData(model_id)
+        if index < 0:
+            self._fill_model_combo()
+            index = self.model_combo.findData(model_id)
+        self.model_combo.setCurrentIndex(index)
+        selected = self.models.selected
+        self.demo_note.setVisible(bool(selected and selected.is_demo))
+
+    def _on_models_state_changed(self, state: ModelState, text: str) -> None:
+        self.model_status.setText(text)
+        if state == ModelState.FAILED:
+            self.banner.show_message(text)
+
+    def _on_models_ready(self, loaded: ModelLoaded) -> None:
+        self.model_status.setToolTip(self.tr("Device: {device}\nGPU layers: {layers}\nLoaded in {s:.1f} s")
+                                     .format(device=loaded.device, layers=loaded.n_gpu_layers,
+                                             s=loaded.load_seconds))
+
+    # ---- window state ----------------------------------------------------------
+
+    def restore_geometry_from(self, encoded: str) -> None:
+        if encoded:
+            self.restoreGeometry(QByteArray.fromBase64(encoded.encode("ascii")))
+
+    def encoded_geometry(self) -> str:
+        return bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # A reply still streaming is stopped and saved as it stands.
+        self.chat.stop()
+        super().closeEvent(event)
+

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Sets up everything Hearth needs in ./.venv, on a fresh machine or an old one.
+# Sourced by scripts/run.sh and scripts/test.sh; safe to run again (it only does
+# what is missing or changed). See README.md for other platforms and GPU builds.
+set -euo pipefail
+
+HEARTH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$HEARTH_ROOT/.venv"
+
+say() { printf '\033[1mhearth setup:\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else
+    say "need root to run: $*"; say "run it yourself, then start this script again."; exit 1
+  fi
+}
+
+# --- system packages (Debian/Ubuntu) ----------------------------------------
+# Compilers for llama-cpp-python, the libraries Qt's xcb and offscreen platform
+# plugins load, and fonts (Noto CJK so Simplified Chinese renders).
+DEB_PACKAGES=(
+  build-essential python3-venv python3-dev git
+  libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
+  libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1
+  fonts-dejavu-core fonts-noto-cjk
+)
+if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for pkg in "${DEB_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing system packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+# --- Python ------------------------------------------------------------------
+PYTHON=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null 2>&1 &&
+     "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    PYTHON="$candidate"; break
+  fi
+done
+[ -n "$PYTHON" ] || { say "Hearth needs Python 3.11 or newer."; exit 1; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating $VENV with $PYTHON"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+# llama.cpp's default native build compiles ggml's AMX kernels on CPUs that have
+# AMX, and those segfault on the first decode (llama.cpp issue #20824). Build a
+# portable x86 binary with the vector extensions this CPU has instead.
+if [ -z "${CMAKE_ARGS:-}" ] && [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; then
+  flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
+  has() { [[ " $flags " == *" $1 "* ]] && echo ON || echo OFF; }
+  export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=$(has avx) -DGGML_AVX2=$(has avx2) -DGGML_FMA=$(has fma) -DGGML_F16C=$(has f16c) -DGGML_AVX512=$(has avx512f)"
+fi
+
+# Reinstall only when the dependency list or this script changed.
+stamp="$VENV/.hearth-setup"
+want=$(cat "$HEARTH_ROOT/pyproject.toml" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing Python packages (the first time builds llama.cpp: about 5 minutes)"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e "$HEARTH_ROOT[dev]"
+  echo "$want" > "$stamp"
+fi
