@@ -1,7 +1,7 @@
 """The worker thread between the GUI and the engine process.
 
-The GUI never waits on the engine: it queues commands here, and this worker,
-running in its own ``QThread``, forwards them to the :class:`Engine`, polls its
+The GUI never waits on the engine: it queues commands here, and this worker's
+loop, running in its own ``QThread``, forwards them to the :class:`Engine`, polls its
 events and turns them into Qt signals. Signals cross to the GUI thread as
 queued connections; the worker never touches a widget or an item model.
 
@@ -60,7 +60,6 @@ class EngineWorker(QObject):
         reply_finished(int, ReplyStats): request id and its statistics.
         generation_failed(int, str): request id and a readable message.
         engine_crashed(str, object): message, and the request id that was running or None.
-        stopped(): the worker loop has ended (the thread can be quit).
     """
 
     model_loaded = Signal(object)
@@ -70,7 +69,6 @@ class EngineWorker(QObject):
     reply_finished = Signal(int, object)
     generation_failed = Signal(int, str)
     engine_crashed = Signal(str, object)
-    stopped = Signal()
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
@@ -103,7 +101,7 @@ class EngineWorker(QObject):
         self._submit(do_cancel)
 
     def stop(self) -> None:
-        """Ask the loop to end; the thread's owner then quits and waits for the thread."""
+        """Ask the loop to end; :meth:`run` returns within one poll."""
         self._stop.set()
         self._engine.wakeup()
 
@@ -127,7 +125,6 @@ class EngineWorker(QObject):
             self.engine_crashed.emit("Hearth's engine worker failed; see the log for details.", None)
         finally:
             self._engine.shutdown()
-            self.stopped.emit()
 
     def _run_commands(self) -> None:
         while True:
@@ -183,24 +180,27 @@ class EngineWorker(QObject):
             self.chunks_received.emit(request_id, "".join(pending.text), "".join(pending.thinking))
 
 
-class EngineThread:
-    """Starts an :class:`EngineWorker` in a ``QThread`` and shuts both down cleanly."""
+class EngineThread(QThread):
+    """Runs :meth:`EngineWorker.run` in its own thread and shuts it down cleanly.
+
+    The worker object itself stays in the GUI thread on purpose: its signals
+    are then emitted from the worker thread *into* the GUI thread's event loop,
+    so every receiver (bound slots, lambdas, pytest-qt's signal blockers) runs
+    in the GUI thread. Had the worker been moved into this thread, receivers
+    without their own thread affinity would run here and could touch widgets.
+    """
 
     def __init__(self, worker: EngineWorker) -> None:
+        super().__init__()
         self.worker = worker
-        self._thread = QThread()
-        self._thread.setObjectName("hearth-engine-worker")
-        worker.moveToThread(self._thread)
-        self._thread.started.connect(worker.run)
-        worker.stopped.connect(self._thread.quit)
+        self.setObjectName("hearth-engine-worker")
 
-    def start(self) -> None:
-        self._thread.start()
+    def run(self) -> None:
+        self.worker.run()
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        if not self._thread.isRunning():
+        if not self.isRunning():
             return
         self.worker.stop()
-        self._thread.quit()
-        if not self._thread.wait(timeout_ms):
+        if not self.wait(timeout_ms):
             log.error("engine worker did not stop within %d ms", timeout_ms)
