@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
@@ -89,6 +91,7 @@ def _double_spin(low: float, high: float, step: float, decimals: int) -> QDouble
     spin.setSingleStep(step)
     spin.setDecimals(decimals)
     spin.setAccelerated(True)
+    _fixed_width(spin)
     return spin
 
 
@@ -97,7 +100,14 @@ def _int_spin(low: int, high: int, step: int) -> QSpinBox:
     spin.setRange(low, high)
     spin.setSingleStep(step)
     spin.setAccelerated(True)
+    _fixed_width(spin)
     return spin
+
+
+def _fixed_width(spin: QAbstractSpinBox) -> None:
+    # Numbers read better in a box sized for them than stretched across the dialog.
+    spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+    spin.setMinimumWidth(110)
 
 
 class SamplingForm(QWidget):
@@ -163,7 +173,8 @@ class SamplingForm(QWidget):
         seed_row = QHBoxLayout()
         seed_row.setContentsMargins(0, 0, 0, 0)
         seed_row.addWidget(self.random_seed_check)
-        seed_row.addWidget(self.seed_spin, 1)
+        seed_row.addWidget(self.seed_spin)
+        seed_row.addStretch(1)
 
         self.stop_edit = QPlainTextEdit()
         self.stop_edit.setObjectName("stopEdit")
