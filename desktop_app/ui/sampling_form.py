@@ -206,10 +206,13 @@ class SamplingForm(QWidget):
         layout.addRow(self.tr("Stop strings:"), self.stop_edit)
         layout.addRow(self.error_label)
 
-        # The line edit's signal, not the spin box's: the spin box reports only text it
-        # accepts, and a half-typed value must show its error (and disable OK) at once.
+        # valueChanged covers values set from code; the line edit's textChanged covers
+        # half-typed text, which the spin box itself does not report but which must show
+        # its error (and disable OK) at once.
         for spin in self._preset_spins():
+            spin.valueChanged.connect(self._on_preset_field_edited)
             spin.lineEdit().textChanged.connect(self._on_preset_field_edited)
+        self.seed_spin.valueChanged.connect(self._on_field_edited)
         self.seed_spin.lineEdit().textChanged.connect(self._on_field_edited)
         self.random_seed_check.toggled.connect(self._on_random_seed_toggled)
         self.stop_edit.textChanged.connect(self._on_field_edited)
