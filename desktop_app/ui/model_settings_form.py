@@ -80,8 +80,8 @@ class ModelSettingsForm(QWidget):
         if trained_context is None:
             trained = self.tr("Trained maximum: unknown")
         else:
-            trained = self.tr("Trained maximum: {n} tokens").format(
-                n=self.locale().toString(trained_context))
+            # Digits as the spin box shows them (no group separators), so the two compare easily.
+            trained = self.tr("Trained maximum: {n} tokens").format(n=trained_context)
         self.trained_label = QLabel(trained)
         self.trained_label.setObjectName("trainedContext")
         context_row = QHBoxLayout()

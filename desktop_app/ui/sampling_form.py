@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -35,6 +35,14 @@ from desktop_app.core.engine.api import ParameterError, SamplingParams
 MAX_SEED = 2**32 - 1
 MAX_TOKENS_LIMIT = 1_000_000
 TOP_K_LIMIT = 1_000_000
+
+# The built-in presets' names (core/settings.py), listed so lupdate offers them for
+# translation; the combo shows self.tr(name) and keeps the untranslated name as data.
+BUILT_IN_PRESET_NAMES = (
+    QT_TRANSLATE_NOOP("SamplingForm", "Balanced"),
+    QT_TRANSLATE_NOOP("SamplingForm", "Precise"),
+    QT_TRANSLATE_NOOP("SamplingForm", "Creative"),
+)
 
 # Fields a preset sets. Seed and stop strings describe what the user wants from
 # one chat (reproducibility, where a reply ends), not a sampling style, so
