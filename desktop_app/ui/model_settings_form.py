@@ -120,6 +120,7 @@ class ModelSettingsForm(QWidget):
         self.kv_cache_combo.addItem(self.tr("q8_0 (half the memory)"), "q8_0")
         self.kv_cache_combo.addItem(self.tr("q4_0 (a quarter of the memory, lower quality)"),
                                     "q4_0")
+        self.kv_cache_combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.kv_cache_combo.setToolTip(self.tr(
             "How the model's memory of the conversation is stored. Compressed types let a "
             "longer context fit, at some cost in quality."))
