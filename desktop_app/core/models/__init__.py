@@ -1,0 +1,1 @@
+"""Local GGUF models: header validation, the on-disk library and the bundled demo model."""
