@@ -240,14 +240,20 @@ class _Reader:
             raise GGUFError(f"corrupted at byte {self.pos}: {what} would make the metadata "
                             f"larger than {MAX_METADATA_BYTES // (1024 * 1024)} MiB")
 
-    def check_count(self, count: int, min_bytes: int, what: str) -> None:
-        """Fail fast when ``count`` items of at least ``min_bytes`` each cannot fit."""
-        start = self.pos
-        room = (min(self.size, self.limit) - start) // min_bytes if min_bytes else count
+    def check_count(self, count: int, min_bytes: int, label: str, what: str) -> None:
+        """Fail fast when ``count`` items of at least ``min_bytes`` each cannot fit.
+
+        ``count`` was just read as a u64; ``label`` names it ("the tensor
+        count"), ``what`` names the data it counts. A count beyond anything
+        real is corruption; a plausible one that runs past the end of the
+        file is an incomplete download.
+        """
+        at = self.pos - 8
+        room = (min(self.size, self.limit) - self.pos) // min_bytes
         if count <= room:
             return
         if count > 2**32 or count * min_bytes > MAX_METADATA_BYTES + self.size:
-            raise GGUFError(f"corrupted at byte {start}: {what} is {count}, but the file has "
+            raise GGUFError(f"corrupted at byte {at}: {label} is {count}, but the file has "
                             f"room for at most {max(room, 0)}")
         self.need(count * min_bytes, what)
 
@@ -266,7 +272,7 @@ class _Reader:
     def string(self, what: str) -> str:
         start = self.pos
         length = self.u64(f"the length of {what}")
-        self.check_count(length, 1, f"the length of {what}")
+        self.check_count(length, 1, f"the length of {what}", what)
         self.need(length, what)
         raw = bytes(self.buf[self.pos:self.pos + length])
         self.pos += length
@@ -277,7 +283,7 @@ class _Reader:
 
     def skip_strings(self, count: int, what: str) -> None:
         """Walk ``count`` strings, checking each length, without decoding them."""
-        self.check_count(count, 8, f"the number of items in {what}")
+        self.check_count(count, 8, f"the length of {what}", what)
         buf, end, pos = self.buf, min(self.size, self.limit), self.pos
         unpack = _U64.unpack_from
         for index in range(count):
@@ -288,7 +294,8 @@ class _Reader:
             pos += 8
             if pos + length > end:
                 self.pos = pos
-                self.check_count(length, 1, f"the length of item {index} of {what}")
+                self.check_count(length, 1, f"the length of item {index} of {what}",
+                                 f"item {index} of {what}")
                 self.need(length, f"item {index} of {what}")
             pos += length
         self.pos = pos
@@ -321,7 +328,8 @@ def _read_value(r: _Reader, value_type: int, key: str, depth: int = 0
     if element_type not in _MIN_ELEMENT_BYTES:
         raise GGUFError(f"corrupted at byte {type_pos}: the array {key!r} has unknown "
                         f"element type {element_type}")
-    r.check_count(count, _MIN_ELEMENT_BYTES[element_type], f"the length of {key!r}")
+    r.check_count(count, _MIN_ELEMENT_BYTES[element_type], f"the length of {key!r}",
+                  f"the array {key!r}")
     ref = _ArrayRef(element_type, count, r.pos)
     element = _SCALARS.get(element_type)
     if element is not None:
@@ -364,9 +372,9 @@ def _read_header(r: _Reader) -> tuple[int, int, int]:
         raise GGUFError(f"corrupted at byte 4: unknown GGUF format version {version}")
     tensor_count = r.u64("the tensor count")
     # A tensor entry takes at least 24 bytes, a key/value pair at least 13.
-    r.check_count(tensor_count, 24, "the tensor count")
+    r.check_count(tensor_count, 24, "the tensor count", "the tensor list")
     kv_count = r.u64("the metadata count")
-    r.check_count(kv_count, 13, "the metadata count")
+    r.check_count(kv_count, 13, "the metadata count", "the metadata")
     return version, tensor_count, kv_count
 
 
