@@ -134,7 +134,7 @@ def sampling_params_from_json(data: object) -> SamplingParams:
             continue
         value = mapping[f.name]
         if f.name in _FLOAT_FIELDS:
-            values[f.name] = float(_expect(value, _is_number, f.name, "a number"))  # type: ignore[arg-type]
+            values[f.name] = float(_expect(value, _is_number, f.name, "a number"))
         elif f.name == "seed":
             values[f.name] = _expect(value, lambda v: v is None or _is_int(v), f.name,
                                      "a whole number or null")
