@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from desktop_app.core.engine.api import AUTO, ParameterError, SamplingParams
 from desktop_app.core.storage.database import StorageError
@@ -171,7 +171,7 @@ def model_settings_from_json(data: object) -> ModelSettings:
 _T = TypeVar("_T")
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -193,15 +193,15 @@ def _expect_mapping(data: object) -> Mapping[str, Any]:
 
 
 def _optional_str(value: object) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"expected a string or null, got {value!r}")
-    return value
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"expected a string or null, got {value!r}")
 
 
 def _optional_int(value: object) -> int | None:
-    if value is not None and not _is_int(value):
-        raise ValueError(f"expected a whole number or null, got {value!r}")
-    return value  # type: ignore[return-value]  # _is_int checked it
+    if value is None or _is_int(value):
+        return value
+    raise ValueError(f"expected a whole number or null, got {value!r}")
 
 
 def _str(value: object) -> str:
