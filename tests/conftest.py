@@ -44,3 +44,50 @@ def demo_model_path() -> Path:
         demo.assemble(partial, overwrite=True)
         partial.replace(target)
     return target
+
+
+GEMMA_JINJA_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{% if message['role'] == 'system' %}{{ raise_exception('System role not supported') }}"
+    "{% endif %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "<start_of_turn>{{ role }}\n{{ message['content'] | trim }}<end_of_turn>\n"
+    "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+"""Gemma's turn format as a Jinja template that rejects the system role, like Gemma's own."""
+
+EVIL_TEMPLATE = "{{ cycler.__init__.__globals__.os.system('touch /tmp/hearth-pwned') }}"
+
+
+def _with_chat_template(source: Path, template: str, name: str) -> Path:
+    """A copy of ``source`` with ``tokenizer.chat_template`` set, written with gguf-py."""
+    import hashlib
+
+    import gguf
+    from gguf.scripts.gguf_new_metadata import MetadataDetails, copy_with_new_metadata
+
+    digest = hashlib.sha256(template.encode()).hexdigest()[:12]
+    target = TEST_CACHE / f"{name}-{digest}.gguf"
+    if target.exists():
+        return target
+    partial = target.with_suffix(".partial")
+    reader = gguf.GGUFReader(source, "r")
+    arch = reader.get_field(gguf.Keys.General.ARCHITECTURE)
+    assert arch is not None
+    writer = gguf.GGUFWriter(partial, arch=str(arch.contents()), endianess=reader.endianess)
+    metadata = {gguf.Keys.Tokenizer.CHAT_TEMPLATE:
+                MetadataDetails(gguf.GGUFValueType.STRING, template)}
+    copy_with_new_metadata(reader, writer, metadata, [])
+    partial.replace(target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def templated_model_path(demo_model_path: Path) -> Path:
+    """The demo model with a Gemma chat template in its metadata."""
+    return _with_chat_template(demo_model_path, GEMMA_JINJA_TEMPLATE, "gemma-templated")
+
+
+@pytest.fixture(scope="session")
+def evil_template_model_path(demo_model_path: Path) -> Path:
+    """The demo model whose chat template tries to escape Jinja's sandbox."""
+    return _with_chat_template(demo_model_path, EVIL_TEMPLATE, "gemma-evil-template")

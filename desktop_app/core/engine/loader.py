@@ -1,0 +1,192 @@
+"""Loading a GGUF file into llama.cpp with settings that fit this machine.
+
+Runs in the engine child process. Before llama.cpp sees a file, its header
+is validated in Python (a malformed file must never reach native code) and
+the memory it needs is estimated, so an oversized context is refused with a
+sentence instead of the OS killing the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from desktop_app.core import hardware
+from desktop_app.core.engine.api import AUTO, LoadOptions, ModelLoaded, ParameterError
+from desktop_app.core.engine.prompt import ChatFormatter
+from desktop_app.core.memory_estimate import ModelShape, default_context, estimate
+from desktop_app.core.models.gguf import GGUFInfo, read_gguf_info
+
+log = logging.getLogger(__name__)
+
+GIB = 1024**3
+
+# ggml type ids for the KV cache (ggml.h: GGML_TYPE_F16 = 1, Q4_0 = 2, Q8_0 = 8).
+KV_CACHE_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
+
+
+class LoadError(Exception):
+    """The model could not be loaded; the message is shown to the user as is."""
+
+
+@dataclass
+class LoadedModel:
+    """A model in memory with what generation needs to know about it."""
+
+    llama: Any                 # llama_cpp.Llama; typed loosely so core type-checks without it
+    info: GGUFInfo
+    formatter: ChatFormatter
+    event: ModelLoaded
+
+
+def _backend_name() -> str:
+    """The GPU backend this llama.cpp build was compiled with, or "CPU"."""
+    import llama_cpp
+
+    if not llama_cpp.llama_supports_gpu_offload():
+        return "CPU"
+    system_info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    for name in ("CUDA", "Metal", "Vulkan", "HIP", "SYCL"):
+        if f"{name.upper()} = 1" in system_info.upper() or name.upper() in system_info.upper():
+            return name
+    return "GPU"
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "CPU"
+
+
+def _display_name(info: GGUFInfo, path: Path) -> str:
+    return info.name or path.name
+
+
+def check_options(options: LoadOptions, info: GGUFInfo) -> None:
+    """Reject settings llama.cpp would fail on, with a sentence the user can act on."""
+    name = _display_name(info, Path(options.model_path))
+    if options.n_ctx < 0:
+        raise ParameterError(f"Context length must be 0 (auto) or positive, got {options.n_ctx}.")
+    trained = info.context_length
+    if trained and options.n_ctx > trained:
+        raise ParameterError(
+            f"Context length {options.n_ctx} is longer than {name} supports ({trained} tokens).")
+    if options.n_threads < 0:
+        raise ParameterError(f"Threads must be 0 (auto) or positive, got {options.n_threads}.")
+    if options.n_batch < 1:
+        raise ParameterError(f"Batch size must be at least 1, got {options.n_batch}.")
+    if options.n_gpu_layers < AUTO:
+        raise ParameterError(f"GPU layers must be Auto, 0 or a layer count, "
+                             f"got {options.n_gpu_layers}.")
+    if options.kv_cache_type not in KV_CACHE_TYPES:
+        raise ParameterError(f"KV cache type must be one of {', '.join(KV_CACHE_TYPES)}, "
+                             f"got {options.kv_cache_type!r}.")
+    if options.kv_cache_type != "f16" and not options.flash_attn:
+        raise ParameterError(f"A {options.kv_cache_type} KV cache needs flash attention.")
+
+
+def resolve_gpu_layers(requested: int, supports_offload: bool, needed_bytes: int,
+                       free_vram_bytes: int | None) -> tuple[int, str]:
+    """How many layers to offload, and a note for the user when Auto chose the CPU.
+
+    Auto offloads everything (-1) only when the build can offload and the
+    estimate fits in the GPU's free memory; otherwise it runs on the CPU.
+    """
+    if requested != AUTO:
+        if requested > 0 and not supports_offload:
+            return 0, "This build of llama.cpp has no GPU support; running on the CPU."
+        return requested, ""
+    if not supports_offload:
+        return 0, "Auto: this build of llama.cpp has no GPU support, so the CPU is used."
+    if free_vram_bytes is None:
+        return 0, "Auto: no GPU was found, so the CPU is used."
+    if needed_bytes > free_vram_bytes:
+        return 0, (f"Auto: the model needs about {needed_bytes / GIB:.1f} GB but the GPU has "
+                   f"{free_vram_bytes / GIB:.1f} GB free, so the CPU is used.")
+    return -1, ""
+
+
+def load_model(options: LoadOptions) -> LoadedModel:
+    """Validate, size and load ``options.model_path``; raises :class:`LoadError`."""
+    import llama_cpp
+
+    started = time.monotonic()
+    path = Path(options.model_path)
+    try:
+        info = read_gguf_info(path)
+    except FileNotFoundError:
+        raise LoadError(f"The model file {path} does not exist.") from None
+    except OSError as exc:
+        raise LoadError(f"The model file {path} could not be read: {exc.strerror or exc}.") from exc
+    except ValueError as exc:  # GGUFError
+        raise LoadError(f"{path.name} cannot be loaded: {exc}") from exc
+    name = _display_name(info, path)
+    try:
+        check_options(options, info)
+    except ParameterError as exc:
+        raise LoadError(str(exc)) from exc
+
+    memory = hardware.memory()
+    shape = ModelShape.from_info(info)
+    n_ctx = options.n_ctx or default_context(info, memory.available_bytes)
+    needed = estimate(shape, n_ctx, options.kv_cache_type)
+    if needed.total_bytes > memory.available_bytes:
+        raise LoadError(
+            f"{name} with a context of {n_ctx} tokens needs about "
+            f"{needed.total_bytes / GIB:.1f} GB of memory, but only "
+            f"{memory.available_bytes / GIB:.1f} GB is free. Choose a smaller context or "
+            "quantization, or close other programs.")
+
+    supports = bool(llama_cpp.llama_supports_gpu_offload())
+    gpus = hardware.gpu_devices() if supports else []
+    free_vram = max((g.free_bytes for g in gpus), default=None) if gpus else None
+    n_gpu_layers, notice = resolve_gpu_layers(options.n_gpu_layers, supports,
+                                              needed.total_bytes, free_vram)
+    n_threads = options.n_threads or hardware.physical_cores()
+    kwargs: dict[str, Any] = {
+        "n_ctx": n_ctx, "n_threads": n_threads, "n_threads_batch": n_threads,
+        "n_batch": options.n_batch, "n_ubatch": min(options.n_batch, 512),
+        "flash_attn": options.flash_attn,
+        "type_k": KV_CACHE_TYPES[options.kv_cache_type],
+        "type_v": KV_CACHE_TYPES[options.kv_cache_type],
+        # An explicit seed: with the library's default the first completion after
+        # a load repeated <start_of_image> with Gemma 3. Each reply sets its own.
+        "seed": 0, "verbose": False,
+    }
+    try:
+        llama = llama_cpp.Llama(str(path), n_gpu_layers=n_gpu_layers, **kwargs)
+    except (ValueError, RuntimeError) as exc:
+        if n_gpu_layers == 0:
+            raise LoadError(f"llama.cpp could not load {name}: {exc}") from exc
+        log.warning("loading %s with %d GPU layers failed: %s", path, n_gpu_layers, exc)
+        try:
+            llama = llama_cpp.Llama(str(path), n_gpu_layers=0, **kwargs)
+        except (ValueError, RuntimeError) as cpu_exc:
+            raise LoadError(f"llama.cpp could not load {name}: {cpu_exc}") from cpu_exc
+        n_gpu_layers = 0
+        notice = "Loading on the GPU failed, so the model runs on the CPU."
+
+    bos_id, eos_id = llama.token_bos(), llama.token_eos()
+    bos = llama._model.token_get_text(bos_id) if bos_id >= 0 else ""
+    eos = llama._model.token_get_text(eos_id) if eos_id >= 0 else ""
+    try:
+        formatter = ChatFormatter(model_name=name, template=info.chat_template,
+                                  architecture=info.architecture, bos_token=bos, eos_token=eos)
+    except ValueError as exc:  # PromptError
+        llama.close()
+        raise LoadError(str(exc)) from exc
+    backend = _backend_name() if n_gpu_layers != 0 else "CPU"
+    device = _cpu_name() if backend == "CPU" else (gpus[0].name if gpus else backend)
+    event = ModelLoaded(
+        model_path=str(path), n_ctx=llama.n_ctx(), chat_format=formatter.description,
+        backend=backend, device=device, n_gpu_layers=n_gpu_layers,
+        load_seconds=time.monotonic() - started, notice=notice)
+    return LoadedModel(llama, info, formatter, event)

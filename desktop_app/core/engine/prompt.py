@@ -1,0 +1,257 @@
+"""Turning a conversation into the prompt text a model was trained on.
+
+A GGUF file usually carries its own Jinja chat template
+(``tokenizer.chat_template``). It is untrusted input: it is rendered in
+Jinja2's ``ImmutableSandboxedEnvironment`` (the same choice as
+llama-cpp-python's ``Jinja2ChatFormatter``; Jinja2 >= 3.1.6 fixed two sandbox
+escapes), and any failure, including a template calling ``raise_exception``,
+becomes a :class:`PromptError` that names the model instead of a crash.
+
+When the file has no template, llama-cpp-python falls back to the llama-2
+format, which gives empty replies from most models. Hearth instead picks a
+built-in format by architecture (gemma, llama-3, chatml for qwen and others,
+mistral, phi-3) and says which one it uses.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from desktop_app.core.engine.api import ChatMessage, Role
+
+
+class PromptError(ValueError):
+    """The conversation could not be turned into a prompt; the message is shown as is."""
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """A prompt ready to tokenize.
+
+    ``starts_with_bos``: the text already begins with the BOS token's text, so
+    the tokenizer must not add another one (a doubled BOS degrades output).
+    """
+
+    text: str
+    starts_with_bos: bool
+
+
+@dataclass(frozen=True)
+class _Turns:
+    """A built-in format: how each role's turn is wrapped, and where generation starts."""
+
+    name: str
+    bos: str
+    system: str | None   # None: the format has no system role; merge it into the first user turn
+    user: str
+    assistant: str
+    generation_prompt: str
+    stops: tuple[str, ...]
+
+
+_GEMMA = _Turns(
+    name="Gemma",
+    bos="<bos>",
+    system=None,
+    user="<start_of_turn>user\n{content}<end_of_turn>\n",
+    assistant="<start_of_turn>model\n{content}<end_of_turn>\n",
+    generation_prompt="<start_of_turn>model\n",
+    stops=("<end_of_turn>",),
+)
+_LLAMA3 = _Turns(
+    name="Llama 3",
+    bos="<|begin_of_text|>",
+    system="<|start_header_id|>system<|end_header_id|>\n\n{content}<|eot_id|>",
+    user="<|start_header_id|>user<|end_header_id|>\n\n{content}<|eot_id|>",
+    assistant="<|start_header_id|>assistant<|end_header_id|>\n\n{content}<|eot_id|>",
+    generation_prompt="<|start_header_id|>assistant<|end_header_id|>\n\n",
+    stops=("<|eot_id|>", "<|end_of_text|>"),
+)
+_CHATML = _Turns(
+    name="ChatML",
+    bos="",
+    system="<|im_start|>system\n{content}<|im_end|>\n",
+    user="<|im_start|>user\n{content}<|im_end|>\n",
+    assistant="<|im_start|>assistant\n{content}<|im_end|>\n",
+    generation_prompt="<|im_start|>assistant\n",
+    stops=("<|im_end|>", "<|endoftext|>"),
+)
+_MISTRAL = _Turns(
+    name="Mistral",
+    bos="<s>",
+    system=None,
+    user="[INST] {content} [/INST]",
+    assistant="{content}</s>",
+    generation_prompt="",
+    stops=("</s>",),
+)
+_PHI3 = _Turns(
+    name="Phi-3",
+    bos="",
+    system="<|system|>\n{content}<|end|>\n",
+    user="<|user|>\n{content}<|end|>\n",
+    assistant="<|assistant|>\n{content}<|end|>\n",
+    generation_prompt="<|assistant|>\n",
+    stops=("<|end|>", "<|endoftext|>"),
+)
+
+_BY_ARCHITECTURE: dict[str, _Turns] = {
+    "gemma": _GEMMA, "gemma2": _GEMMA, "gemma3": _GEMMA, "gemma3n": _GEMMA,
+    "llama": _LLAMA3,
+    "qwen": _CHATML, "qwen2": _CHATML, "qwen2moe": _CHATML, "qwen3": _CHATML,
+    "qwen3moe": _CHATML, "internlm2": _CHATML, "yi": _CHATML, "smollm": _CHATML,
+    "mistral": _MISTRAL, "mixtral": _MISTRAL, "mistral3": _MISTRAL,
+    "phi3": _PHI3, "phi4": _PHI3,
+}
+
+
+class _StrictSandbox(ImmutableSandboxedEnvironment):
+    """A sandbox that aborts on the first unsafe attribute access.
+
+    Jinja's sandbox normally answers ``''.__class__`` with an undefined value
+    that prints as nothing, so a payload renders as an empty string. A chat
+    template has no honest reason to try, so Hearth refuses the template.
+    """
+
+    def unsafe_undefined(self, obj: object, attribute: str) -> jinja2.Undefined:
+        raise SecurityError(f"access to attribute {attribute!r} of a "
+                            f"{type(obj).__name__} object is unsafe")
+
+
+def merge_system_into_first_user(messages: Sequence[ChatMessage],
+                                 system_prompt: str) -> list[ChatMessage]:
+    """The history with the system prompt prefixed to the first user turn.
+
+    For formats (and templates) that have no system role. The merge is stable,
+    so the prompt of turn N stays a prefix of turn N+1 and the KV cache holds.
+    """
+    result = list(messages)
+    if not system_prompt:
+        return result
+    for i, message in enumerate(result):
+        if message.role == Role.USER:
+            result[i] = ChatMessage(Role.USER, f"{system_prompt}\n\n{message.content}")
+            return result
+    return [ChatMessage(Role.USER, system_prompt), *result]
+
+
+class ChatFormatter:
+    """Renders conversations for one model; built once per load.
+
+    ``template`` is the model's Jinja chat template or None; ``architecture``
+    picks the built-in fallback. ``bos_token``/``eos_token`` are the texts of
+    the model's special tokens, which templates print themselves.
+    """
+
+    def __init__(self, *, model_name: str, template: str | None, architecture: str,
+                 bos_token: str = "", eos_token: str = "") -> None:
+        self.model_name = model_name
+        self._bos = bos_token
+        self._eos = eos_token
+        self._template: jinja2.Template | None = None
+        self._turns: _Turns | None = None
+        if template:
+            env = _StrictSandbox(trim_blocks=True, lstrip_blocks=True,
+                                                undefined=jinja2.Undefined)
+            env.globals["raise_exception"] = _raise_exception
+            env.globals["strftime_now"] = _strftime_now
+            try:
+                self._template = env.from_string(template)
+            except jinja2.TemplateError as exc:
+                raise PromptError(
+                    f"The chat template inside {model_name} is not valid Jinja ({exc}). "
+                    "The model cannot be used until the file is fixed.") from exc
+            self.description = "Template from the model"
+            self.stops: tuple[str, ...] = tuple(s for s in (eos_token,) if s)
+        else:
+            self._turns = _BY_ARCHITECTURE.get(architecture.lower(), _CHATML)
+            known = architecture.lower() in _BY_ARCHITECTURE
+            self.description = (
+                f"{self._turns.name} (built-in; the model has no chat template)" if known else
+                f"{self._turns.name} (built-in guess for architecture '{architecture}'; "
+                "the model has no chat template)")
+            self.stops = self._turns.stops
+
+    @property
+    def uses_model_template(self) -> bool:
+        return self._template is not None
+
+    def render(self, messages: Sequence[ChatMessage], system_prompt: str = "", *,
+               continue_reply: bool = False) -> RenderedPrompt:
+        """The prompt for the next reply.
+
+        ``continue_reply``: the last message is a partial assistant turn; the
+        prompt ends with its text so the model carries on from there.
+        """
+        history = list(messages)
+        partial = ""
+        if continue_reply and history and history[-1].role == Role.ASSISTANT:
+            partial = history.pop().content
+        if self._template is not None:
+            text = self._render_template(history, system_prompt)
+        else:
+            text = self._render_builtin(history, system_prompt)
+        text += partial
+        bos = self._turns.bos if self._turns is not None else self._bos
+        starts_with_bos = bool(bos) and text.startswith(bos)
+        return RenderedPrompt(text, starts_with_bos)
+
+    def _render_builtin(self, history: list[ChatMessage], system_prompt: str) -> str:
+        turns = self._turns
+        assert turns is not None
+        parts = [turns.bos]
+        if turns.system is None:
+            history = merge_system_into_first_user(history, system_prompt)
+        elif system_prompt:
+            parts.append(turns.system.format(content=system_prompt))
+        for message in history:
+            wrapper = turns.user if message.role == Role.USER else turns.assistant
+            parts.append(wrapper.format(content=message.content))
+        parts.append(turns.generation_prompt)
+        return "".join(parts)
+
+    def _render_template(self, history: list[ChatMessage], system_prompt: str) -> str:
+        as_dicts = [{"role": str(m.role), "content": m.content} for m in history]
+        if system_prompt:
+            try:
+                return self._call_template([{"role": "system", "content": system_prompt},
+                                            *as_dicts])
+            except PromptError:
+                # Some templates (Gemma, Mistral) reject a system role: merge it instead.
+                merged = merge_system_into_first_user(history, system_prompt)
+                as_dicts = [{"role": str(m.role), "content": m.content} for m in merged]
+        return self._call_template(as_dicts)
+
+    def _call_template(self, messages: list[dict[str, str]]) -> str:
+        assert self._template is not None
+        try:
+            return self._template.render(messages=messages, add_generation_prompt=True,
+                                         bos_token=self._bos, eos_token=self._eos)
+        except SecurityError as exc:
+            raise PromptError(
+                f"The chat template inside {self.model_name} tried to do something unsafe and "
+                "was stopped. Hearth will not run this template.") from exc
+        except (jinja2.TemplateError, TypeError, ValueError, AttributeError,
+                KeyError, IndexError) as exc:
+            raise PromptError(
+                f"The chat template inside {self.model_name} failed: {exc}") from exc
+
+
+def _raise_exception(message: str) -> NoReturn:
+    raise jinja2.TemplateError(message)
+
+
+def _strftime_now(fmt: str) -> str:
+    return datetime.datetime.now().strftime(fmt)
+
+
+def describe_builtin(architecture: str) -> str:
+    """Which built-in format an architecture gets (for tests and the UI)."""
+    return _BY_ARCHITECTURE.get(architecture.lower(), _CHATML).name
+

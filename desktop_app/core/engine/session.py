@@ -1,0 +1,252 @@
+"""Generating one reply with llama.cpp, reusing the KV cache across turns and conversations.
+
+Reuse within a conversation: llama-cpp-python evaluates only the tokens after
+the longest prefix its cache shares with the new prompt. Tokenizing the whole
+new prompt could split the old reply differently from how it was generated,
+which would break that prefix near its start; so the session remembers the
+exact text and tokens it evaluated, and when the new prompt text starts with
+that text it reuses those tokens and tokenizes only the new suffix.
+
+Reuse across conversations: when the user switches, the outgoing
+conversation's llama.cpp state is saved in memory (a few recent ones, within
+a byte budget) and restored when they come back, so neither is re-processed.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop_app.core.engine.api import (
+    ChatMessage,
+    ContextTrimmed,
+    EngineEvent,
+    GenerateRequest,
+    ReplyFinished,
+    ReplyStats,
+    Role,
+    StopReason,
+    TokenChunk,
+)
+from desktop_app.core.engine.loader import LoadedModel
+from desktop_app.core.engine.prompt import PromptError, RenderedPrompt
+from desktop_app.core.engine.thinking import ThinkingSplitter, strip_thinking
+
+log = logging.getLogger(__name__)
+
+STATE_BUDGET_BYTES = 1024**3
+MAX_SAVED_STATES = 4
+MIN_REPLY_ROOM = 64  # a prompt must leave at least this many tokens for the reply
+
+
+class GenerationError(Exception):
+    """A reply could not be generated; the message is shown to the user as is."""
+
+
+@dataclass
+class _Transcript:
+    """What the KV cache holds for one conversation: its text and the exact tokens."""
+
+    text: str = ""
+    tokens: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _SavedState:
+    transcript: _Transcript
+    state: Any  # llama_cpp.LlamaState
+    size: int
+
+
+def longest_common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class Session:
+    """Generates replies for a loaded model. One per load; lives in the engine process."""
+
+    def __init__(self, model: LoadedModel) -> None:
+        self._model = model
+        self._llama = model.llama
+        self._conversation_id: int | None = None
+        self._transcript = _Transcript()
+        self._saved: OrderedDict[int, _SavedState] = OrderedDict()
+
+    # ---- prompt building ---------------------------------------------------
+
+    def _render(self, request: GenerateRequest,
+                messages: tuple[ChatMessage, ...]) -> RenderedPrompt:
+        cleaned = tuple(
+            ChatMessage(m.role, strip_thinking(m.content)) if m.role == Role.ASSISTANT else m
+            for m in messages)
+        return self._model.formatter.render(cleaned, request.system_prompt,
+                                            continue_reply=request.continue_reply)
+
+    def _tokenize(self, prompt: RenderedPrompt, transcript: _Transcript) -> list[int]:
+        if transcript.tokens and transcript.text and prompt.text.startswith(transcript.text):
+            rest = prompt.text[len(transcript.text):]
+            return transcript.tokens + self._llama.tokenize(
+                rest.encode("utf-8"), add_bos=False, special=True)
+        return list(self._llama.tokenize(prompt.text.encode("utf-8"),
+                                         add_bos=not prompt.starts_with_bos, special=True))
+
+    def build_prompt(self, request: GenerateRequest) -> tuple[RenderedPrompt, list[int], int]:
+        """The prompt that fits the context: (rendered, tokens, messages dropped).
+
+        Drops the oldest turns (never the system prompt or the latest message)
+        until the prompt leaves room for a reply.
+        """
+        n_ctx = self._llama.n_ctx()
+        room = min(max(MIN_REPLY_ROOM, request.params.max_tokens), n_ctx // 4)
+        messages = request.messages
+        dropped = 0
+        while True:
+            rendered = self._render(request, messages)
+            tokens = self._tokenize(rendered, self._transcript)
+            if len(tokens) + room <= n_ctx:
+                return rendered, tokens, dropped
+            if len(messages) <= 1:
+                raise GenerationError(
+                    f"The message is too long for the model's context window ({len(tokens)} "
+                    f"tokens; the context holds {n_ctx}). Shorten it or raise the context "
+                    "length in the model's settings.")
+            # Drop the oldest turn; keep user/assistant alternation by dropping a pair.
+            cut = 2 if len(messages) > 2 and messages[0].role == Role.USER else 1
+            messages = messages[cut:]
+            dropped += cut
+
+    # ---- conversation switching -------------------------------------------------
+
+    def _switch_to(self, conversation_id: int) -> None:
+        if conversation_id == self._conversation_id:
+            return
+        if self._conversation_id is not None and self._transcript.tokens:
+            self._save_current()
+        saved = self._saved.pop(conversation_id, None)
+        if saved is not None:
+            self._llama.load_state(saved.state)
+            self._transcript = saved.transcript
+        else:
+            self._transcript = _Transcript()
+        self._conversation_id = conversation_id
+
+    def _save_current(self) -> None:
+        assert self._conversation_id is not None
+        try:
+            state = self._llama.save_state()
+        except (RuntimeError, MemoryError) as exc:
+            log.warning("could not save the KV state of conversation %s: %s",
+                        self._conversation_id, exc)
+            return
+        size = int(getattr(state, "llama_state_size", 0))
+        self._saved[self._conversation_id] = _SavedState(self._transcript, state, size)
+        while (len(self._saved) > MAX_SAVED_STATES
+               or sum(s.size for s in self._saved.values()) > STATE_BUDGET_BYTES):
+            self._saved.popitem(last=False)
+
+    # ---- generation -------------------------------------------------------------
+
+    def generate(self, request: GenerateRequest, emit: Callable[[EngineEvent], None],
+                 cancelled: Callable[[], bool]) -> None:
+        """Stream one reply through ``emit``; ``cancelled`` is polled after every token."""
+        received = time.monotonic()
+        params = request.params.validate()
+        self._switch_to(request.conversation_id)
+        try:
+            rendered, tokens, dropped = self.build_prompt(request)
+        except PromptError as exc:
+            raise GenerationError(str(exc)) from exc
+        if dropped:
+            emit(ContextTrimmed(request.request_id, dropped))
+            # The prompt no longer starts like the cache; fall back to llama's own matching.
+        cached = longest_common_prefix(list(self._llama._input_ids), tokens)
+        prompt_eval = len(tokens) - (cached - 1 if cached == len(tokens) else cached)
+
+        seed = params.seed if params.seed is not None else secrets.randbelow(2**31)
+        max_tokens = min(params.max_tokens, self._llama.n_ctx() - len(tokens))
+        stops = list(dict.fromkeys((*self._model.formatter.stops, *params.stop)))
+        stream: Iterator[Any] = self._llama.create_completion(
+            tokens, max_tokens=max_tokens, temperature=params.temperature, top_k=params.top_k,
+            top_p=params.top_p, min_p=params.min_p, repeat_penalty=params.repeat_penalty,
+            stop=stops, seed=seed, stream=True)
+        splitter = ThinkingSplitter()
+        first_at: float | None = None
+        completion = 0
+        finish: str | None = None
+        stop_reason = StopReason.END
+        try:
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                completion += 1
+                if first_at is None:
+                    first_at = time.monotonic()
+                self._emit_text(request.request_id, splitter.feed(choice["text"]), emit)
+                finish = choice.get("finish_reason") or finish
+                if cancelled():
+                    stop_reason = StopReason.CANCELLED
+                    break
+        except (RuntimeError, ValueError) as exc:
+            raise GenerationError(f"llama.cpp failed while generating: {exc}") from exc
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+            self._remember(rendered, len(tokens))
+        self._emit_text(request.request_id, splitter.flush(), emit)
+        # The last sampled token (end of turn, the length limit, or the one the
+        # user stopped at) is never evaluated, so count it on top of the cache.
+        evaluated_reply = len(self._llama._input_ids) - len(tokens)
+        if first_at is not None or evaluated_reply > 0:
+            completion = max(completion, evaluated_reply + 1)
+        if stop_reason != StopReason.CANCELLED and finish == "length":
+            stop_reason = StopReason.LENGTH
+        ended = time.monotonic()
+        decode_time = ended - first_at if first_at is not None else 0.0
+        stats = ReplyStats(
+            prompt_tokens=len(tokens), prompt_eval_tokens=prompt_eval,
+            completion_tokens=completion,
+            time_to_first_token=(first_at - received) if first_at is not None else 0.0,
+            tokens_per_second=(completion - 1) / decode_time if completion > 1 and decode_time > 0
+            else 0.0,
+            stop_reason=stop_reason, seed=seed)
+        emit(ReplyFinished(request.request_id, stats))
+
+    @staticmethod
+    def _emit_text(request_id: int, parts: tuple[str, str],
+                   emit: Callable[[EngineEvent], None]) -> None:
+        answer, thinking = parts
+        if thinking:
+            emit(TokenChunk(request_id, thinking, thinking=True))
+        if answer:
+            emit(TokenChunk(request_id, answer))
+
+    def _remember(self, rendered: RenderedPrompt, prompt_len: int) -> None:
+        """Record the text and tokens the KV cache now holds (prompt plus evaluated reply)."""
+        evaluated = list(self._llama._input_ids)
+        if len(evaluated) < prompt_len:
+            self._transcript = _Transcript()
+            return
+        reply_tokens = evaluated[prompt_len:]
+        try:
+            reply_text = self._llama.detokenize(
+                reply_tokens, prev_tokens=evaluated[:prompt_len], special=True).decode(
+                    "utf-8", errors="strict") if reply_tokens else ""
+        except UnicodeDecodeError:
+            # Stopped inside a multi-byte character: the text cannot be matched
+            # exactly, so the next turn falls back to llama's own prefix matching.
+            self._transcript = _Transcript()
+            return
+        self._transcript = _Transcript(rendered.text + reply_text, evaluated)
+
+    def close(self) -> None:
+        self._saved.clear()
