@@ -63,18 +63,29 @@ class HearthApp:
     def shutdown(self) -> None:
         self.chat.stop()
         conversation = self.chat.conversation
-        self.settings.last_conversation_id = conversation.id if conversation else None
-        self.settings.window_geometry = self.window.encoded_geometry()
-        self.settings_store.save(self.settings)
+        # The model controller holds the live settings (the dialog replaces the object).
+        settings = self.models.settings
+        settings.last_conversation_id = conversation.id if conversation else None
+        settings.window_geometry = self.window.encoded_geometry()
+        try:
+            self.settings_store.save(settings)
+        except StorageError:
+            log.exception("could not save the settings at exit")
         self.engine_thread.shutdown()
         self.jobs.wait()
         self.store.close()
 
 
-def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] = LocalEngine) -> HearthApp:
-    """Build the objects and the window; raises StorageError if the database can't be opened."""
+def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] = LocalEngine,
+              loaded_settings: tuple[Settings, list[str]] | None = None) -> HearthApp:
+    """Build the objects and the window; raises StorageError if the database can't be opened.
+
+    ``loaded_settings`` is what :meth:`SettingsStore.load` returned, when the
+    caller already loaded them (to pick the language before any widget exists).
+    """
     settings_store = SettingsStore(paths.settings_path)
-    settings, warnings = settings_store.load()
+    settings, warnings = loaded_settings if loaded_settings is not None else settings_store.load()
+    warnings = list(warnings)
     store = ChatStore.open(paths.database_path)
     recovered = store.mark_interrupted_replies()
     if recovered:
@@ -124,9 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
     try:
-        language = SettingsStore(paths.settings_path).load()[0].language
-        install_translators(app, language)
-        hearth = build_app(paths)
+        loaded = SettingsStore(paths.settings_path).load()
+        install_translators(app, loaded[0].language)
+        hearth = build_app(paths, loaded_settings=loaded)
     except StorageError as exc:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1

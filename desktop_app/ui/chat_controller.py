@@ -78,6 +78,8 @@ class ChatController(QObject):
         self.default_params = default_params or SamplingParams()
         self.model_id: str | None = None
         self._conversation: Conversation | None = None
+        # Settings chosen for a new chat before its first message creates it.
+        self._new_chat_settings: tuple[str, SamplingParams] | None = None
         self._active: _ActiveReply | None = None
         # Stopped replies awaiting the engine's statistics: request id -> the reply as stopped.
         self._stopped: dict[int, _ActiveReply] = {}
@@ -100,9 +102,29 @@ class ChatController(QObject):
 
     # ---- conversations -----------------------------------------------------
 
+    def conversation_settings(self) -> tuple[str, SamplingParams]:
+        """The system prompt and sampling parameters the open (or new) chat uses."""
+        if self._conversation is not None:
+            return self._conversation.system_prompt, self._conversation.params
+        if self._new_chat_settings is not None:
+            return self._new_chat_settings
+        return self.default_system_prompt, self.default_params
+
+    def update_conversation_settings(self, system_prompt: str, params: SamplingParams) -> None:
+        """Change the open chat's settings; the next reply uses them."""
+        if self._conversation is None:
+            self._new_chat_settings = (system_prompt, params)
+            return
+        try:
+            self._conversation = self._store.update_conversation_settings(
+                self._conversation.id, system_prompt=system_prompt, params=params)
+        except (KeyError, StorageError) as exc:
+            self.error_occurred.emit(self.tr("The chat settings were not saved: {e}").format(e=exc))
+
     def new_conversation(self) -> None:
         """Show an empty chat; the conversation is created with its first message."""
         self._conversation = None
+        self._new_chat_settings = None
         self._model.set_items([])
         self.conversation_opened.emit(0)
 
@@ -164,9 +186,10 @@ class ChatController(QObject):
             return False
         try:
             if self._conversation is None:
+                system_prompt, params = self.conversation_settings()
                 self._conversation = self._store.create_conversation(
-                    model_id=self.model_id, system_prompt=self.default_system_prompt,
-                    params=self.default_params)
+                    model_id=self.model_id, system_prompt=system_prompt, params=params)
+                self._new_chat_settings = None
                 self.conversation_opened.emit(self._conversation.id)
             message = self._store.add_message(self._conversation.id, Role.USER, text)
         except StorageError as exc:

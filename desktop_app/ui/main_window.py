@@ -6,10 +6,13 @@ given; the logic lives in :class:`ChatController` and :class:`ModelController`.
 
 from __future__ import annotations
 
+import copy
+
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -26,13 +29,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine.api import ModelLoaded, ReplyStats, Role, StopReason
+from desktop_app.core.settings import Settings
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat_controller import ChatController
 from desktop_app.ui.chat_model import ChatModel
 from desktop_app.ui.chat_view import ChatView, format_stats
 from desktop_app.ui.composer import Composer
 from desktop_app.ui.conversation_list import CONVERSATION_ID_ROLE, ConversationListModel
+from desktop_app.ui.conversation_settings_dialog import ConversationSettingsDialog
 from desktop_app.ui.model_controller import ModelController, ModelState
+from desktop_app.ui.settings_dialog import SettingsDialog
 
 
 class Banner(QWidget):
@@ -151,6 +157,8 @@ class MainWindow(QMainWindow):
         models.selection_changed.connect(self._on_models_selection_changed)
         models.models_changed.connect(self._fill_model_combo)
         models.model_ready.connect(self._on_models_ready)
+        models.error_occurred.connect(self.banner.show_message)
+        models.settings_changed.connect(self._on_models_settings_changed)
         self._fill_model_combo()
         conversations.refresh()
         self.composer.edit.setFocus()
@@ -163,6 +171,12 @@ class MainWindow(QMainWindow):
         new_chat.setShortcut(QKeySequence.StandardKey.New)
         new_chat.triggered.connect(self.chat.new_conversation)
         file_menu.addAction(new_chat)
+        file_menu.addSeparator()
+        self.settings_action = QAction(self.tr("&Settings…"), self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.open_settings)
+        file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -177,7 +191,47 @@ class MainWindow(QMainWindow):
         self.continue_action.triggered.connect(self.chat.continue_reply)
         self.stop_action = QAction(self.tr("&Stop"), self)
         self.stop_action.triggered.connect(self.chat.stop)
+        self.chat_settings_action = QAction(self.tr("Chat s&ettings…"), self)
+        self.chat_settings_action.setShortcut(QKeySequence("Ctrl+Shift+,"))
+        self.chat_settings_action.triggered.connect(self.open_chat_settings)
         chat_menu.addActions([self.regenerate_action, self.continue_action, self.stop_action])
+        chat_menu.addSeparator()
+        chat_menu.addAction(self.chat_settings_action)
+
+    # ---- dialogs -------------------------------------------------------------
+
+    def settings_dialog(self) -> SettingsDialog:
+        """The app settings dialog, filled from the current settings (tests drive it)."""
+        entries = [(m.id, m.display_name, m.trained_context) for m in self.models.models()]
+        current = self.models.selected.id if self.models.selected is not None else None
+        return SettingsDialog(self.models.settings, entries, self, current_model_id=current)
+
+    def open_settings(self) -> None:
+        dialog = self.settings_dialog()
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.models.apply_settings(dialog.result_settings())
+
+    def chat_settings_dialog(self) -> ConversationSettingsDialog:
+        settings = self.models.settings
+        system_prompt, params = self.chat.conversation_settings()
+        loaded = self.models.loaded
+        conversation = self.chat.conversation
+        return ConversationSettingsDialog(
+            system_prompt, params, settings.presets, loaded.chat_format if loaded else "", self,
+            conversation_title=conversation.title if conversation else "",
+            default_system_prompt=settings.default_system_prompt,
+            default_params=settings.default_params)
+
+    def open_chat_settings(self) -> None:
+        dialog = self.chat_settings_dialog()
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.chat.update_conversation_settings(dialog.system_prompt(), dialog.params())
+        if dialog.use_as_default():
+            new = copy.deepcopy(self.models.settings)
+            new.default_system_prompt = dialog.system_prompt()
+            new.default_params = dialog.params()
+            self.models.apply_settings(new)
 
     # ---- slots ---------------------------------------------------------------
 
@@ -274,6 +328,10 @@ class MainWindow(QMainWindow):
         self.model_status.setText(text)
         if state == ModelState.FAILED:
             self.banner.show_message(text)
+
+    def _on_models_settings_changed(self, settings: Settings) -> None:
+        self.chat.default_system_prompt = settings.default_system_prompt
+        self.chat.default_params = settings.default_params
 
     def _on_models_ready(self, loaded: ModelLoaded) -> None:
         self.model_status.setToolTip(self.tr("Device: {device}\nGPU layers: {layers}\nLoaded in {s:.1f} s")

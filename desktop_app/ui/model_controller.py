@@ -17,6 +17,7 @@ from desktop_app.core.engine.api import LoadFailed, LoadOptions, ModelLoaded
 from desktop_app.core.models.demo_model import ensure_demo_model
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.settings import ModelSettings, Settings
+from desktop_app.core.storage.database import StorageError
 from desktop_app.ui.background import BackgroundJobs
 from desktop_app.ui.engine_worker import EngineWorker
 
@@ -39,10 +40,14 @@ class ModelController(QObject):
         model_ready(ModelLoaded): the engine finished loading the selected model.
         selection_changed(str): the selected model id ("" for none).
         models_changed(): the library's list changed.
+        settings_changed(Settings): the user changed and saved the settings.
+        error_occurred(str): a message for the user (e.g. the settings could not be saved).
     """
 
     state_changed = Signal(object, str)
     model_ready = Signal(object)
+    settings_changed = Signal(object)
+    error_occurred = Signal(str)
     selection_changed = Signal(str)
     models_changed = Signal()
 
@@ -60,6 +65,21 @@ class ModelController(QObject):
         self.loaded: ModelLoaded | None = None
         worker.model_loaded.connect(self._on_worker_model_loaded)
         worker.load_failed.connect(self._on_worker_load_failed)
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def apply_settings(self, new: Settings) -> None:
+        """Save ``new`` and reload the selected model if its load settings changed."""
+        old = self._settings
+        self._settings = new
+        self._save()
+        self.settings_changed.emit(new)
+        selected = self.selected
+        if selected is not None and (old.model_settings.get(selected.id, ModelSettings())
+                                     != new.model_settings.get(selected.id, ModelSettings())):
+            self.select(selected.id)
 
     def models(self) -> list[LocalModel]:
         return self._library.models()
@@ -89,7 +109,7 @@ class ModelController(QObject):
         self.selected = model
         self.loaded = None
         self._settings.last_model_id = model.id
-        self._save_settings(self._settings)
+        self._save()
         self.selection_changed.emit(model.id)
         ms = self._settings.model_settings.get(model.id, ModelSettings())
         self._worker.load(LoadOptions(
@@ -128,6 +148,12 @@ class ModelController(QObject):
         if self.selected is None or event.model_path != str(self.selected.path):
             return
         self._set_state(ModelState.FAILED, event.message)
+
+    def _save(self) -> None:
+        try:
+            self._save_settings(self._settings)
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
 
     def _set_state(self, state: ModelState, text: str) -> None:
         self.state = state

@@ -1,0 +1,48 @@
+"""Fixtures for GUI tests: the real main window, built by the real composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from desktop_app.core.engine.api import Engine
+from desktop_app.core.models.library import ModelLibrary
+from desktop_app.core.paths import AppPaths
+from desktop_app.core.settings import SettingsStore
+from desktop_app.ui.app import HearthApp, build_app
+from tests.ui.fake_engine import FakeEngine
+
+AppFactory = Callable[..., HearthApp]
+
+
+@pytest.fixture
+def registered_demo(app_paths: AppPaths, demo_model_path: Path) -> str:
+    """Register the cached demo model in place (fast) and make it the last used model."""
+    model = ModelLibrary(app_paths.models_dir).import_file(demo_model_path, mode="in_place")
+    store = SettingsStore(app_paths.settings_path)
+    settings, _ = store.load()
+    settings.last_model_id = model.id
+    store.save(settings)
+    return model.id
+
+
+@pytest.fixture
+def make_app(qtbot: QtBot, app_paths: AppPaths) -> Iterator[AppFactory]:
+    """Build and start Hearth windows on this test's HEARTH_HOME; shut them all down after."""
+    built: list[HearthApp] = []
+
+    def factory(engine_factory: Callable[[], Engine] = FakeEngine) -> HearthApp:
+        hearth = build_app(app_paths, engine_factory=engine_factory)
+        qtbot.addWidget(hearth.window)
+        hearth.window.show()
+        hearth.start()
+        built.append(hearth)
+        return hearth
+
+    yield factory
+    for hearth in built:
+        if hearth.engine_thread.isRunning():
+            hearth.shutdown()
