@@ -37,9 +37,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, NoReturn, Protocol
+from typing import IO, Any, NoReturn
 from urllib.parse import urlsplit
 
+from desktop_app.core.models.gguf import GGUFError
 from desktop_app.core.models.hub import (
     HubClient,
     HubError,
@@ -48,6 +49,7 @@ from desktop_app.core.models.hub import (
     error_for_status,
     parse_retry_after,
 )
+from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.models.quant import RemoteFile, split_parts
 from desktop_app.core.paths import AppPaths
 
@@ -137,12 +139,6 @@ class DownloadProgress:
 ProgressCallback = Callable[[DownloadProgress], None]
 
 
-class Registrar(Protocol):
-    """The part of :class:`~desktop_app.core.models.library.ModelLibrary` a download needs."""
-
-    def register(self, path: Path, *, source: str, repo: str | None = None) -> Any: ...
-
-
 @dataclass(frozen=True)
 class Sidecar:
     """What a ``.part`` file is, kept beside it as JSON so a restart can resume it."""
@@ -191,7 +187,8 @@ class _StripAuthOnRedirect(urllib.request.HTTPRedirectHandler):
     """Follow redirects, but never send the Hub token to another host (the CDN)."""
 
     def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
-                         headers: http.client.HTTPMessage, newurl: str) -> urllib.request.Request | None:
+                         headers: http.client.HTTPMessage,
+                         newurl: str) -> urllib.request.Request | None:
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         if new is not None and urlsplit(newurl).hostname != urlsplit(req.full_url).hostname:
             new.remove_header("Authorization")
@@ -276,9 +273,9 @@ class Downloader:
     stopped before the call gives up with :class:`DownloadInterruptedError`.
     """
 
-    def __init__(self, paths: AppPaths, library: Registrar, *, hub: HubClient | None = None,
+    def __init__(self, paths: AppPaths, library: ModelLibrary, *, hub: HubClient | None = None,
                  chunk_size: int = CHUNK_SIZE, timeout: float = 30.0, retries: int = 3,
-                 retry_delay: float = 2.0) -> None:
+                 retry_delay: float = 2.0, progress_interval: float = 0.25) -> None:
         self._paths = paths
         self._library = library
         self._hub = hub or HubClient()
@@ -286,6 +283,7 @@ class Downloader:
         self._timeout = timeout
         self._retries = retries
         self._retry_delay = retry_delay
+        self._progress_interval = progress_interval
         self._opener = urllib.request.build_opener(
             _StripAuthOnRedirect, urllib.request.HTTPSHandler(context=_ssl_context()))
 
@@ -293,10 +291,10 @@ class Downloader:
 
     def download(self, repo_id: str, filename: str, *, revision: str | None = None,
                  on_progress: ProgressCallback | None = None,
-                 control: DownloadControl | None = None) -> Any:
+                 control: DownloadControl | None = None) -> LocalModel:
         """Download ``filename`` (all parts if split), verify, move and register it.
 
-        Returns what ``library.register`` returns. Raises :class:`HubError`
+        Returns the registered model. Raises :class:`HubError`
         subclasses for user-facing failures and :class:`DownloadStopped` when
         ``control`` paused or cancelled it.
         """
@@ -312,7 +310,7 @@ class Downloader:
         commit = details.commit or revision or "main"
         sidecars = [self._plan(repo_id, commit, part) for part in parts]
         total = sum(s.size for s in sidecars)
-        meter = ProgressMeter(total)
+        meter = ProgressMeter(total, interval=self._progress_interval)
         todo = []
         for sidecar, target in zip(sidecars, targets, strict=True):
             if self._already_there(sidecar, target):
@@ -330,7 +328,13 @@ class Downloader:
         for sidecar, target in todo:
             self._move(self._part_path(sidecar), target)
             self._sidecar_path(sidecar).unlink(missing_ok=True)
-        return self._library.register(targets[0], source="huggingface", repo=repo_id)
+        try:
+            return self._library.register(targets[0], source="huggingface", repo=repo_id)
+        except GGUFError as exc:
+            for target in targets:
+                target.unlink(missing_ok=True)
+            raise DownloadError(f"{filename} downloaded and matched its checksum, but it is not "
+                                f"a usable model: {exc}") from None
 
     def partials(self) -> list[Sidecar]:
         """Unfinished downloads on disk, for offering to resume them after a restart."""
