@@ -144,6 +144,14 @@ def test_absurd_tensor_count_fails_fast(tmp_path: Path) -> None:
     assert message.startswith("corrupted at byte 8: the tensor count is 9223372036854775808")
 
 
+def test_tensor_count_above_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.core.models import gguf
+
+    monkeypatch.setattr(gguf, "MAX_TENSORS", 3)
+    message = _error(write_gguf(tmp_path / "m.gguf"))
+    assert message == "corrupted at byte 8: the tensor count is 5, more than any model has (3)"
+
+
 def test_absurd_metadata_count_fails_fast(tmp_path: Path) -> None:
     message = _error(write_gguf(tmp_path / "m.gguf", kv_count=HUGE))
     assert message.startswith("corrupted at byte 16: the metadata count is 9223372036854775808")
@@ -233,6 +241,15 @@ def test_nested_arrays_are_walked(tmp_path: Path) -> None:
     info = read_gguf_info(write_gguf(tmp_path / "m.gguf", [nested, *model_metadata()]))
     assert info.architecture == "llama"
     assert "general.matrix" not in info.metadata
+
+
+def test_arrays_nested_too_deep(tmp_path: Path) -> None:
+    value: tuple[int, list[object]] = (UINT8, [1])
+    for _ in range(5):
+        value = (ARRAY, [value])
+    kv = KV("general.deep", ARRAY, value)
+    assert "nests arrays more than 4 deep" in _error(
+        write_gguf(tmp_path / "m.gguf", [kv, *model_metadata()]))
 
 
 def test_duplicate_key(tmp_path: Path) -> None:

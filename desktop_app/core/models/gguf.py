@@ -41,6 +41,10 @@ MAX_METADATA_BYTES = 64 * 1024 * 1024
 """Cap on the key/value section. Real models need a few MB (a 262k-token
 vocabulary is about 5 MB); anything past this is a corrupt or hostile file."""
 
+MAX_TENSORS = 1_000_000
+"""Far above any real model (a large MoE file holds a few thousand), so the
+per-tensor loop stays bounded even for a huge file of garbage."""
+
 MAX_ARRAY_NESTING = 4
 SMALL_ARRAY = 64
 """Arrays up to this many scalars are decoded (per-layer head counts); longer ones are skipped."""
@@ -362,7 +366,7 @@ def _read_header(r: _Reader) -> tuple[int, int, int]:
         raise GGUFError("not a GGUF file: it does not start with 'GGUF'")
     r.pos = 4
     version = r.u32("the format version")
-    if version & 0xFFFF == 0 and (version >> 24) in SUPPORTED_VERSIONS:
+    if version & 0xFFFF == 0 and (version >> 24) in (1, *SUPPORTED_VERSIONS):
         raise GGUFError("this is a big-endian GGUF file; Hearth and llama.cpp on this "
                         "computer need the little-endian version of the model")
     if version == 1:
@@ -373,6 +377,9 @@ def _read_header(r: _Reader) -> tuple[int, int, int]:
     tensor_count = r.u64("the tensor count")
     # A tensor entry takes at least 24 bytes, a key/value pair at least 13.
     r.check_count(tensor_count, 24, "the tensor count", "the tensor list")
+    if tensor_count > MAX_TENSORS:
+        raise GGUFError(f"corrupted at byte 8: the tensor count is {tensor_count}, more than "
+                        f"any model has ({MAX_TENSORS})")
     kv_count = r.u64("the metadata count")
     r.check_count(kv_count, 13, "the metadata count", "the metadata")
     return version, tensor_count, kv_count
