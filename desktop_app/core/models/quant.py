@@ -11,9 +11,11 @@ model (all its parts), grouped and ordered by quantization.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from desktop_app.core.memory_estimate import Fit, ModelShape, estimate, fit
 
 # Smallest to largest within each family. Legacy and k-quants first, then the
 # unquantized formats, then the i-quants (which need an importance matrix and
@@ -210,3 +212,38 @@ def split_parts(path: str, files: Sequence[RemoteFile]) -> tuple[RemoteFile, ...
         missing = sorted(set(range(1, split.count + 1)) - set(found))
         raise LookupError(f"{path} (missing parts: {', '.join(map(str, missing))})")
     return tuple(found[index] for index in sorted(found))
+
+
+# ---- fit on this machine ----------------------------------------------------------
+
+FIT_CONTEXT = 4096
+"""Context the fit badge assumes: enough for a real conversation, less than Auto's cap."""
+_FLOAT_QUANTS = frozenset(_FLOAT)
+
+
+def model_fit(model: RemoteModel, available_bytes: int,
+              context_length: int | None = None) -> Fit | None:
+    """Whether a remote model fits in ``available_bytes`` (weights + KV cache + overhead).
+
+    Uses the same estimate the engine uses before loading; the KV layout of a
+    file not yet downloaded is unknown, so the estimate's size-based guess
+    applies. ``None`` when the Hub did not list the file's size.
+    """
+    size = model.size
+    if size is None:
+        return None
+    shape = ModelShape(file_size=size, context_length=context_length)
+    n_ctx = min(context_length or FIT_CONTEXT, FIT_CONTEXT)
+    return fit(estimate(shape, n_ctx), available_bytes)
+
+
+def recommend(models: Iterable[RemoteModel], fits: Mapping[str, Fit | None]) -> RemoteModel | None:
+    """The best quantization that fits comfortably: the largest complete model rated FITS.
+
+    Unquantized files (F16, BF16, F32) are never recommended: they are about
+    twice the size of Q8_0 for no difference a chat user notices.
+    """
+    candidates = [m for m in models
+                  if m.complete and fits.get(m.path) is Fit.FITS and m.size is not None
+                  and (m.quant or "") not in _FLOAT_QUANTS]
+    return max(candidates, key=lambda m: (m.size or 0, m.path), default=None)

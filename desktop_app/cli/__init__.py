@@ -1,0 +1,1 @@
+"""The ``hearth`` command line: the same core as the GUI, without Qt."""
