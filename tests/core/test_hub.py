@@ -256,3 +256,25 @@ def test_hf_hub_offline_env_makes_no_request(populated: FakeHub,
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     assert client.search("qwen")
     assert len(populated.requests) == 1
+
+
+def test_fit_badges_and_recommendation_follow_memory() -> None:
+    from desktop_app.core.memory_estimate import Fit
+    from desktop_app.core.models.quant import model_fit, recommend
+
+    gib = 1024**3
+    models = group_models([
+        RemoteFile("m-Q4_K_M.gguf", 2 * gib), RemoteFile("m-Q8_0.gguf", 4 * gib),
+        RemoteFile("m-F16.gguf", 8 * gib), RemoteFile("m-Q2_K.gguf", None),
+    ])
+    fits = {m.path: model_fit(m, 6 * gib, context_length=32768) for m in models}
+    assert fits == {"m-Q2_K.gguf": None, "m-Q4_K_M.gguf": Fit.FITS, "m-Q8_0.gguf": Fit.TIGHT,
+                    "m-F16.gguf": Fit.WONT_FIT}
+    best = recommend(models, fits)
+    assert best is not None
+    assert best.path == "m-Q4_K_M.gguf"
+    roomy = {m.path: model_fit(m, 64 * gib) for m in models}
+    best = recommend(models, roomy)
+    assert best is not None
+    assert best.path == "m-Q8_0.gguf"  # F16 fits too but is never the recommendation
+    assert recommend(models, {m.path: Fit.WONT_FIT for m in models}) is None
