@@ -23,7 +23,12 @@ from typing import Any, Literal
 
 import huggingface_hub
 from huggingface_hub import HfApi
-from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+)
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
 from desktop_app.core.models.quant import RemoteFile, RemoteModel, group_models
@@ -142,6 +147,9 @@ def translate_errors(what: str, repo_id: str = "") -> Iterator[None]:
         yield
     except HubError:
         raise
+    except OfflineModeIsEnabled:
+        # HF_HUB_OFFLINE was set when huggingface_hub was imported; it still refuses.
+        raise OfflineError from None
     except GatedRepoError:
         raise GatedError(repo_id) from None
     except HfHubHTTPError as exc:
