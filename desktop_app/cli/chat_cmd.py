@@ -49,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--system", default=None, help="system prompt (default: from settings)")
     parser.add_argument("--temperature", type=float, default=None)
     parser.add_argument("--max-tokens", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=None, help="fix the seed for a reproducible reply")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="fix the seed for a reproducible reply")
     parser.add_argument("--ctx", type=int, default=None, help="context length (default: auto)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object with the reply and its statistics at the end")

@@ -40,6 +40,7 @@ class _ActiveReply:
     conversation_id: int
     message_id: int
     prefix: str = ""  # text already there when continuing a reply
+    thinking_prefix: str = ""
     parts: list[str] = field(default_factory=list)
     thinking: list[str] = field(default_factory=list)
     last_checkpoint: float = field(default_factory=time.monotonic)
@@ -47,6 +48,10 @@ class _ActiveReply:
     @property
     def content(self) -> str:
         return self.prefix + "".join(self.parts)
+
+    @property
+    def all_thinking(self) -> str:
+        return self.thinking_prefix + "".join(self.thinking)
 
 
 class ChatController(QObject):
@@ -246,7 +251,7 @@ class ChatController(QObject):
             active.last_checkpoint = now
             try:
                 self._store.checkpoint_reply(active.message_id, active.content,
-                                             "".join(active.thinking))
+                                             active.all_thinking)
             except StorageError as exc:
                 self.error_occurred.emit(str(exc))
 
@@ -257,7 +262,8 @@ class ChatController(QObject):
             return
         if self._active is None or request_id != self._active.request_id:
             return
-        state = MessageState.STOPPED if stats.stop_reason == StopReason.CANCELLED else MessageState.COMPLETE
+        state = (MessageState.STOPPED if stats.stop_reason == StopReason.CANCELLED
+                 else MessageState.COMPLETE)
         self._finish(state, stats=stats)
 
     def _on_worker_failed(self, request_id: int, message: str) -> None:
@@ -268,7 +274,8 @@ class ChatController(QObject):
         self.error_occurred.emit(message)
 
     def _on_worker_crashed(self, message: str, request_id: int | None) -> None:
-        if self._active is not None and (request_id is None or request_id == self._active.request_id):
+        active = self._active
+        if active is not None and (request_id is None or request_id == active.request_id):
             self._finish(MessageState.INTERRUPTED, stats=None, error=message)
         self.error_occurred.emit(message)
 
@@ -321,7 +328,8 @@ class ChatController(QObject):
             continue_reply=continue_item is not None,
         )
         self._active = _ActiveReply(request.request_id, conversation.id, item.message_id,
-                                    prefix=continue_item.content if continue_item else "")
+                                    prefix=continue_item.content if continue_item else "",
+                                    thinking_prefix=continue_item.thinking if continue_item else "")
         self._worker.generate(request)
         self.busy_changed.emit(True)
 
@@ -331,7 +339,7 @@ class ChatController(QObject):
             return
         self._active = None
         content = active.content
-        thinking = "".join(active.thinking)
+        thinking = active.all_thinking
         try:
             self._store.finish_reply(active.message_id, content, thinking=thinking, state=state,
                                      stats=stats, error=error)
@@ -345,7 +353,8 @@ class ChatController(QObject):
 
     def _record_stopped_stats(self, reply: _ActiveReply, stats: ReplyStats) -> None:
         try:
-            self._store.finish_reply(reply.message_id, reply.content, thinking="".join(reply.thinking),
+            self._store.finish_reply(reply.message_id, reply.content,
+                                     thinking=reply.all_thinking,
                                      state=MessageState.STOPPED, stats=stats)
         except StorageError as exc:
             self.error_occurred.emit(str(exc))

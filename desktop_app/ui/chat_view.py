@@ -12,9 +12,32 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QPainter, QPalette, QTextDocument
-from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QColor,
+    QFont,
+    QPainter,
+    QPalette,
+    QTextDocument,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from desktop_app.core.engine.api import ReplyStats, Role, StopReason
 from desktop_app.core.storage.chat_store import MessageState
@@ -59,7 +82,8 @@ class MessageDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._documents: OrderedDict[tuple[int, int, int], QTextDocument] = OrderedDict()
-        self._heights: dict[int, tuple[int, int, int]] = {}  # message id -> (revision, width, height)
+        # message id -> (revision, width, height)
+        self._heights: dict[int, tuple[int, int, int]] = {}
 
     # ---- layout ------------------------------------------------------------
 
@@ -171,7 +195,8 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(bubble_color)
             painter.drawRoundedRect(bubble, 12, 12)
-            self._draw_doc(painter, doc, bubble.topLeft() + QPoint(BUBBLE_PAD, BUBBLE_PAD), text_color)
+            self._draw_doc(painter, doc, bubble.topLeft() + QPoint(BUBBLE_PAD, BUBBLE_PAD),
+                           text_color)
         else:
             origin = QPoint(rect.left() + MARGIN_X, rect.top() + MARGIN_Y)
             self._draw_doc(painter, doc, origin, text_color)
@@ -240,7 +265,8 @@ class ChatView(QListView):
             model.modelReset.connect(self._on_reset)
             model.rowsInserted.connect(self._on_rows_inserted)
 
-    def _on_data_changed(self, top_left: QModelIndex, _bottom_right: QModelIndex, _roles: Any) -> None:
+    def _on_data_changed(self, top_left: QModelIndex, _bottom_right: QModelIndex,
+                         _roles: Any) -> None:
         item: ChatItem = top_left.data(ChatRole.MESSAGE)
         if self._delegate.height_changed(item, self.viewport().width(), self.font()):
             self._delegate.sizeHintChanged.emit(top_left)

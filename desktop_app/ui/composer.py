@@ -62,7 +62,8 @@ class Composer(QWidget):
         super().__init__(parent)
         self.edit = _InputEdit(self)
         self.edit.setObjectName("composerEdit")
-        self.edit.setPlaceholderText(self.tr("Message Hearth… (Enter to send, Shift+Enter for a new line)"))
+        self.edit.setPlaceholderText(
+            self.tr("Message Hearth… (Enter to send, Shift+Enter for a new line)"))
         self.button = QPushButton(self.tr("Send"), self)
         self.button.setObjectName("sendButton")
         self.button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)

@@ -122,7 +122,8 @@ class EngineWorker(QObject):
                 self._flush(force=False)
         except Exception:  # a bug here must not leave the GUI waiting forever
             log.exception("engine worker failed")
-            self.engine_crashed.emit("Hearth's engine worker failed; see the log for details.", None)
+            self.engine_crashed.emit(
+                "Hearth's engine worker failed; see the log for details.", None)
         finally:
             self._engine.shutdown()
 
@@ -171,7 +172,9 @@ class EngineWorker(QObject):
 
     def _flush(self, *, force: bool) -> None:
         now = time.monotonic()
-        for rid in [r for r, p in self._pending.items() if force or now - p.first_at >= FLUSH_INTERVAL]:
+        due = [r for r, p in self._pending.items()
+               if force or now - p.first_at >= FLUSH_INTERVAL]
+        for rid in due:
             self._flush_request(rid)
 
     def _flush_request(self, request_id: int) -> None:

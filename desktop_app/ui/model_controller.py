@@ -116,7 +116,8 @@ class ModelController(QObject):
             model_path=str(model.path), n_ctx=ms.n_ctx, n_threads=ms.n_threads,
             n_gpu_layers=ms.n_gpu_layers, n_batch=ms.n_batch, flash_attn=ms.flash_attn,
             kv_cache_type=ms.kv_cache_type))
-        self._set_state(ModelState.LOADING, self.tr("Loading {name}…").format(name=model.display_name))
+        self._set_state(ModelState.LOADING,
+                        self.tr("Loading {name}…").format(name=model.display_name))
 
     def is_loaded(self, model_id: str) -> bool:
         return self.selected is not None and self.selected.id == model_id

@@ -43,7 +43,8 @@ def _load(engine: LocalEngine, path: Path, **options: object) -> ModelLoaded:
     return loaded
 
 
-def _reply(engine: LocalEngine, rid: int, *turns: str, **kwargs: object) -> tuple[str, ReplyFinished]:
+def _reply(engine: LocalEngine, rid: int, *turns: str,
+           **kwargs: object) -> tuple[str, ReplyFinished]:
     engine.generate(request(rid, *turns, **kwargs))  # type: ignore[arg-type]
     events = collect(engine, finished(rid))
     end = events[-1]
@@ -116,7 +117,8 @@ def test_follow_up_evaluates_only_the_new_tokens(engine: LocalEngine,
     assert first.stats.prompt_eval_tokens == first.stats.prompt_tokens
     history += [reply, "And in Japan?"]
     _, second = _reply(engine, 2, *history, max_tokens=16)
-    new_tokens = second.stats.prompt_tokens - first.stats.prompt_tokens - first.stats.completion_tokens
+    new_tokens = (second.stats.prompt_tokens - first.stats.prompt_tokens
+                  - first.stats.completion_tokens)
     assert second.stats.prompt_tokens > first.stats.prompt_tokens + 10
     # Only the user's new turn (plus the end-of-turn marks around it) is evaluated.
     assert second.stats.prompt_eval_tokens <= new_tokens + 4, second.stats
@@ -146,7 +148,8 @@ def test_overflowing_history_is_trimmed_and_reported(engine: LocalEngine,
     engine.generate(request(9, *turns, max_tokens=16))
     events = collect(engine, finished(9))
     trimmed = [e for e in events if isinstance(e, ContextTrimmed)]
-    assert trimmed and trimmed[0].dropped_messages >= 2
+    assert trimmed
+    assert trimmed[0].dropped_messages >= 2
     end = events[-1]
     assert isinstance(end, ReplyFinished)
     assert end.stats.prompt_tokens + 16 <= 512
@@ -201,7 +204,8 @@ def test_engine_killed_mid_stream_is_reported_and_recovers(engine: LocalEngine,
     engine.generate(request(1, "Tell me a long story.", max_tokens=400))
     collect(engine, lambda e: isinstance(e, TokenChunk))
     pid = engine.pid
-    assert pid is not None and pid != os.getpid()
+    assert pid is not None
+    assert pid != os.getpid()
     os.kill(pid, sig)
     events = collect(engine, lambda e: isinstance(e, EngineCrashed))
     crash = events[-1]
@@ -225,7 +229,7 @@ def test_template_from_metadata_is_used(engine: LocalEngine, templated_model_pat
     loaded = _load(engine, templated_model_path, n_ctx=1024)
     assert loaded.chat_format == "Template from the model"
     # The template rejects a system role; Hearth merges it into the first turn instead.
-    text, end = _reply(engine, 1, "Hello", system="Answer briefly.", max_tokens=12)
+    _text, end = _reply(engine, 1, "Hello", system="Answer briefly.", max_tokens=12)
     assert end.stats.completion_tokens > 0
 
 

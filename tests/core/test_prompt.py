@@ -32,7 +32,8 @@ def test_gemma_fallback_merges_the_system_prompt_into_the_first_turn() -> None:
     assert prompt.text == ("<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n"
                            "<start_of_turn>model\n")
     assert prompt.starts_with_bos
-    assert "Gemma" in formatter.description and "no chat template" in formatter.description
+    assert "Gemma" in formatter.description
+    assert "no chat template" in formatter.description
     assert "<end_of_turn>" in formatter.stops
 
 

@@ -47,7 +47,8 @@ class FakeEngine:
         self.shut_down = False
 
     def load(self, options: LoadOptions) -> None:
-        self._events.append(ModelLoaded(options.model_path, 2048, "fake", "CPU", "test CPU", 0, 0.01))
+        self._events.append(
+            ModelLoaded(options.model_path, 2048, "fake", "CPU", "test CPU", 0, 0.01))
 
     def generate(self, request: GenerateRequest) -> None:
         self.requests.append(request)

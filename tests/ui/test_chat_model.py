@@ -11,7 +11,8 @@ from desktop_app.ui.chat_model import ChatItem, ChatModel, ChatRole
 
 def _model() -> ChatModel:
     model = ChatModel()
-    model.set_items([ChatItem(i, Role.USER if i % 2 else Role.ASSISTANT, f"m{i}") for i in range(1, 6)])
+    model.set_items([ChatItem(i, Role.USER if i % 2 else Role.ASSISTANT, f"m{i}")
+                     for i in range(1, 6)])
     return model
 
 

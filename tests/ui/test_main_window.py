@@ -100,7 +100,7 @@ def test_conversation_restored_after_restart(qtbot: QtBot, make_app: AppFactory)
     assert second.chat.conversation is not None
     assert second.chat.conversation.id == conversation_id
     items = second.window.chat_view.model().items()
-    assert [i.content for i in items][0] == "Remember me"
+    assert next(i.content for i in items) == "Remember me"
     assert items[1].content.startswith("word0 ")
     assert second.window.conversations.rowCount() == 1
 

@@ -46,7 +46,8 @@ def test_real_reply_streams_stops_and_survives_restart(qtbot: QtBot,
     reply = model.item(1)
     assert reply.state == MessageState.COMPLETE
     assert reply.content.strip()
-    assert reply.stats is not None and reply.stats.completion_tokens > 0
+    assert reply.stats is not None
+    assert reply.stats.completion_tokens > 0
     assert len(batches) >= 2
 
     # A long reply, stopped with Esc while it streams.

@@ -72,11 +72,13 @@ class SamplingParams:
         finite("Min-p", self.min_p, 0.0, 1.0)
         finite("Repeat penalty", self.repeat_penalty, 0.0, 5.0)
         if not isinstance(self.top_k, int) or self.top_k < 0:
-            raise ParameterError(f"Top-k must be 0 (off) or a positive whole number, got {self.top_k!r}.")
+            raise ParameterError(
+                f"Top-k must be 0 (off) or a positive whole number, got {self.top_k!r}.")
         if not isinstance(self.max_tokens, int) or self.max_tokens < 1:
             raise ParameterError(f"Max tokens must be at least 1, got {self.max_tokens!r}.")
         if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed < 2**32):
-            raise ParameterError(f"Seed must be a whole number from 0 to {2**32 - 1}, got {self.seed!r}.")
+            raise ParameterError(
+                f"Seed must be a whole number from 0 to {2**32 - 1}, got {self.seed!r}.")
         if any(not s for s in self.stop):
             raise ParameterError("Stop strings must not be empty.")
         return self

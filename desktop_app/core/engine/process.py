@@ -11,6 +11,7 @@ child's death into an :class:`EngineCrashed` event naming the signal. The next
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import signal
@@ -191,10 +192,8 @@ class LocalEngine:
         process, conn = self._process, self._conn
         self._process = self._conn = None
         if process is not None and conn is not None:
-            try:
+            with contextlib.suppress(OSError):
                 conn.send(Shutdown())
-            except OSError:
-                pass
             process.join(SHUTDOWN_GRACE)
             if process.is_alive():
                 log.warning("engine process did not exit; killing it")

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from desktop_app.core.engine.api import ChatMessage, Role
 

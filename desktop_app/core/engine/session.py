@@ -95,8 +95,9 @@ class Session:
     def _tokenize(self, prompt: RenderedPrompt, transcript: _Transcript) -> list[int]:
         if transcript.tokens and transcript.text and prompt.text.startswith(transcript.text):
             rest = prompt.text[len(transcript.text):]
-            return transcript.tokens + self._llama.tokenize(
-                rest.encode("utf-8"), add_bos=False, special=True)
+            suffix: list[int] = self._llama.tokenize(rest.encode("utf-8"), add_bos=False,
+                                                     special=True)
+            return transcript.tokens + suffix
         return list(self._llama.tokenize(prompt.text.encode("utf-8"),
                                          add_bos=not prompt.starts_with_bos, special=True))
 
