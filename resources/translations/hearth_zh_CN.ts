@@ -1,0 +1,738 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name></name>
+    <message>
+        <location filename="../../desktop_app/ui/chat_view.py" line="+59"/>
+        <source>{n} tokens</source>
+        <translation>{n} 个 token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{v:.1f} tok/s</source>
+        <translation>{v:.1f} token/秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>first token {v:.2f} s</source>
+        <translation>首 token {v:.2f} 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>stopped at the length limit</source>
+        <translation>已达长度上限</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>interrupted</source>
+        <translation>已中断</translation>
+    </message>
+</context>
+<context>
+    <name>Banner</name>
+    <message>
+        <location filename="../../desktop_app/ui/main_window.py" line="+56"/>
+        <source>Dismiss</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>ChatController</name>
+    <message>
+        <location filename="../../desktop_app/ui/chat_controller.py" line="+127"/>
+        <source>The chat settings were not saved: {e}</source>
+        <translation>对话设置未保存：{e}</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Could not open the conversation: {e}</source>
+        <translation>无法打开对话：{e}</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>Wait for the reply to finish, or press Stop.</source>
+        <translation>请等待回复完成，或点击“停止”。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Choose a model first.</source>
+        <translation>请先选择模型。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Your message was not sent: {e}</source>
+        <translation>消息未发送：{e}</translation>
+    </message>
+    <message>
+        <location line="+85"/>
+        <source>{n} older messages no longer fit in the model&apos;s context window and are not seen by the model.</source>
+        <translation>{n} 条较早的消息已超出模型的上下文窗口，模型将看不到它们。</translation>
+    </message>
+</context>
+<context>
+    <name>Composer</name>
+    <message>
+        <location filename="../../desktop_app/ui/composer.py" line="+66"/>
+        <source>Message Hearth… (Enter to send, Shift+Enter for a new line)</source>
+        <translation>给 Hearth 发消息…（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+21"/>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop the reply (Esc)</source>
+        <translation>停止回复（Esc）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Send (Enter)</source>
+        <translation>发送（Enter）</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationListModel</name>
+    <message>
+        <location filename="../../desktop_app/ui/conversation_list.py" line="+34"/>
+        <source>New chat</source>
+        <translation>新建对话</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationSettingsDialog</name>
+    <message>
+        <location filename="../../desktop_app/ui/conversation_settings_dialog.py" line="+50"/>
+        <source>Chat settings – {title}</source>
+        <translation>对话设置 – {title}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Chat settings</source>
+        <translation>对话设置</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>How the conversation is turned into the text the model reads. It comes from the model and cannot be changed here.</source>
+        <translation>对话转换为模型输入文本的方式。它由模型决定，无法在此更改。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Instructions the model follows for the whole conversation, e.g. “You are a concise assistant.”</source>
+        <translation>模型在整个对话中遵循的指令，例如“你是一个简洁的助手。”</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Generation</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Use as default for new chats</source>
+        <translation>设为新对话的默认设置</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>New conversations start with this system prompt and these settings.</source>
+        <translation>新对话将使用此系统提示词和这些设置。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Prompt format:</source>
+        <translation>提示词格式：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>System prompt:</source>
+        <translation>系统提示词：</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../desktop_app/ui/main_window.py" line="+26"/>
+        <source>New chat</source>
+        <translation>新建对话</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Search conversations</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Demo model: a tiny base model that shows Hearth works end to end. It is not a good assistant; download a chat model for real conversations.</source>
+        <translation>演示模型：一个很小的基础模型，只用来展示 Hearth 能完整运行，并不是好用的助手。要真正对话，请下载聊天模型。</translation>
+    </message>
+    <message>
+        <location line="+57"/>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;New chat</source>
+        <translation>新建对话(&amp;N)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&amp;Chat</source>
+        <translation>对话(&amp;C)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Regenerate reply</source>
+        <translation>重新生成回复(&amp;R)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>C&amp;ontinue reply</source>
+        <translation>继续回复(&amp;O)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Stop</source>
+        <translation>停止(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Chat s&amp;ettings…</source>
+        <translation>对话设置(&amp;E)…</translation>
+    </message>
+    <message>
+        <location line="+67"/>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Rename conversation</source>
+        <translation>重命名对话</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Title:</source>
+        <translation>标题：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Delete conversation</source>
+        <translation>删除对话</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete “{title}” and all its messages? This cannot be undone.</source>
+        <translation>删除“{title}”及其所有消息？此操作无法撤销。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Copy text</source>
+        <translation>复制文本</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Continue</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>No model yet</source>
+        <translation>尚无模型</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Device: {device}
+GPU layers: {layers}
+Loaded in {s:.1f} s</source>
+        <translation>设备：{device}
+GPU 层数：{layers}
+加载用时 {s:.1f} 秒</translation>
+    </message>
+</context>
+<context>
+    <name>ModelController</name>
+    <message>
+        <location filename="../../desktop_app/ui/model_controller.py" line="+99"/>
+        <source>Preparing the demo model…</source>
+        <translation>正在准备演示模型…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>That model is no longer in the library.</source>
+        <translation>该模型已不在模型库中。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Loading {name}…</source>
+        <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The demo model could not be prepared: {e}</source>
+        <translation>无法准备演示模型：{e}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>{name} · {backend} · context {ctx} · {fmt}</source>
+        <translation>{name} · {backend} · 上下文 {ctx} · {fmt}</translation>
+    </message>
+</context>
+<context>
+    <name>ModelSettingsForm</name>
+    <message>
+        <location filename="../../desktop_app/ui/model_settings_form.py" line="+76"/>
+        <location line="+17"/>
+        <source>Auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location line="-15"/>
+        <source>How many tokens of the conversation the model sees at once. Longer contexts use more memory. Auto picks a size that fits in this computer&apos;s memory.</source>
+        <translation>模型一次能看到的对话 token 数。上下文越长，占用内存越多。“自动”会选择适合本机内存的大小。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Trained maximum: unknown</source>
+        <translation>训练上限：未知</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Trained maximum: {n} tokens</source>
+        <translation>训练上限：{n} 个 token</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>CPU only</source>
+        <translation>仅 CPU</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Number of layers</source>
+        <translation>指定层数</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Auto puts every layer on the GPU if it fits and uses the CPU otherwise. A number puts that many layers on the GPU and the rest on the CPU.</source>
+        <translation>“自动”在显存足够时把所有层放到 GPU 上，否则使用 CPU。指定层数则把相应数量的层放到 GPU 上，其余留在 CPU。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Auto (physical cores)</source>
+        <translation>自动（物理核心数）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>CPU threads for generating text. More threads than physical cores is usually slower.</source>
+        <translation>生成文本所用的 CPU 线程数。线程数超过物理核心数通常反而更慢。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Tokens processed per step when reading the prompt. Larger is faster on a GPU and uses more memory.</source>
+        <translation>读取提示词时每步处理的 token 数。数值越大，在 GPU 上越快，但占用内存越多。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Use flash attention</source>
+        <translation>使用 Flash Attention</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Faster and lighter on memory on most hardware. Needed for a compressed KV cache.</source>
+        <translation>在大多数硬件上更快、更省内存。使用压缩的 KV 缓存时必须开启。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>f16 (full precision)</source>
+        <translation>f16（全精度）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>q8_0 (half the memory)</source>
+        <translation>q8_0（内存减半）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>q4_0 (a quarter of the memory, lower quality)</source>
+        <translation>q4_0（四分之一内存，质量较低）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>How the model&apos;s memory of the conversation is stored. Compressed types let a longer context fit, at some cost in quality.</source>
+        <translation>模型存储对话记忆的方式。压缩类型能容纳更长的上下文，但会损失一些质量。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Changes apply the next time the model is loaded.</source>
+        <translation>更改将在下次加载模型时生效。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Context length:</source>
+        <translation>上下文长度：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>GPU layers:</source>
+        <translation>GPU 层数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CPU threads:</source>
+        <translation>CPU 线程数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Batch size:</source>
+        <translation>批处理大小：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>KV cache type:</source>
+        <translation>KV 缓存类型：</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <location line="+66"/>
+        <source>Context length</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <location line="-65"/>
+        <location line="+66"/>
+        <source>GPU layers</source>
+        <translation>GPU 层数</translation>
+    </message>
+    <message>
+        <location line="-65"/>
+        <location line="+66"/>
+        <source>CPU threads</source>
+        <translation>CPU 线程数</translation>
+    </message>
+    <message>
+        <location line="-65"/>
+        <location line="+66"/>
+        <source>Batch size</source>
+        <translation>批处理大小</translation>
+    </message>
+    <message>
+        <location line="-64"/>
+        <source>{name} must be a number from {low} to {high}.</source>
+        <translation>{name}必须是 {low} 到 {high} 之间的数字。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Context length must be Auto or at least {min} tokens.</source>
+        <translation>上下文长度必须为“自动”或至少 {min} 个 token。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Context length {n} is longer than this model was trained for ({max} tokens). Choose {max} or less, or Auto.</source>
+        <translation>上下文长度 {n} 超出了该模型的训练长度（{max} 个 token）。请选择不超过 {max} 的值，或选择“自动”。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>A {type} KV cache needs flash attention. Turn on flash attention or choose f16.</source>
+        <translation>{type} KV 缓存需要 Flash Attention。请开启 Flash Attention 或选择 f16。</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>{name} must be from {low} to {high}, got {value}.</source>
+        <translation>{name}必须在 {low} 到 {high} 之间，当前为 {value}。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>KV cache type must be one of {types}, got {value!r}.</source>
+        <translation>KV 缓存类型必须是 {types} 之一，当前为 {value!r}。</translation>
+    </message>
+</context>
+<context>
+    <name>SamplingForm</name>
+    <message>
+        <location filename="../../desktop_app/ui/sampling_form.py" line="+42"/>
+        <source>Balanced</source>
+        <translation>均衡</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Precise</source>
+        <translation>精确</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Creative</source>
+        <translation>创意</translation>
+    </message>
+    <message>
+        <location line="+105"/>
+        <source>Custom</source>
+        <translation>自定义</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Randomness. Low values give focused, repeatable replies; high values more variety. 0 always picks the most likely word.</source>
+        <translation>随机性。较低的值让回复更集中、更可复现；较高的值带来更多变化。为 0 时总是选择最可能的词。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose only among the k most likely words. 0: off.</source>
+        <translation>只从最可能的 k 个词中选择。0：关闭。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Choose only among the most likely words that together reach this probability. 1: off.</source>
+        <translation>只从累计概率达到此值的最可能的词中选择。1：关闭。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Leave out words less likely than this fraction of the most likely word. 0: off.</source>
+        <translation>排除概率低于最可能词的这一比例的词。0：关闭。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Above 1 makes repeating recent words less likely. 1: off.</source>
+        <translation>大于 1 时降低重复近期词语的可能性。1：关闭。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The longest reply, in tokens. A reply that reaches it can be continued.</source>
+        <translation>回复的最大长度（token 数）。达到上限的回复可以继续生成。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Random seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A new seed for every reply. Untick it and fix a seed for reproducible replies.</source>
+        <translation>每次回复使用新的种子。取消勾选并固定种子，可得到可复现的回复。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Fix it for reproducible replies: the same seed, settings and conversation give the same reply.</source>
+        <translation>固定种子以复现回复：相同的种子、设置和对话会得到相同的回复。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>One per line, e.g. \nUser:</source>
+        <translation>每行一个，例如 \nUser:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The reply ends when the model writes one of these. One per line; write \n for a line break and \t for a tab. Blank lines are ignored.</source>
+        <translation>模型输出其中任意一个时，回复即结束。每行一个；用 \n 表示换行，用 \t 表示制表符。空行会被忽略。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Preset:</source>
+        <translation>预设：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Temperature:</source>
+        <translation>温度：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Top-k:</source>
+        <translation>Top-k：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Top-p:</source>
+        <translation>Top-p：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Min-p:</source>
+        <translation>Min-p：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Repeat penalty:</source>
+        <translation>重复惩罚：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Max tokens:</source>
+        <translation>最大 token 数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Seed:</source>
+        <translation>种子：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop strings:</source>
+        <translation>停止序列：</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Enter a seed from 0 to {max}, or tick Random seed.</source>
+        <translation>请输入 0 到 {max} 之间的种子，或勾选“随机种子”。</translation>
+    </message>
+    <message>
+        <location line="+95"/>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Min-p</source>
+        <translation>Min-p</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Repeat penalty</source>
+        <translation>重复惩罚</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Max tokens</source>
+        <translation>最大 token 数</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>{name} must be a number from {low} to {high}.</source>
+        <translation>{name}必须是 {low} 到 {high} 之间的数字。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../desktop_app/ui/settings_dialog.py" line="+60"/>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>General</source>
+        <translation>常规</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+136"/>
+        <source>Generation</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <location line="-135"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>System</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Instructions every new conversation starts with, e.g. “You are a concise assistant.”</source>
+        <translation>每个新对话开始时使用的指令，例如“你是一个简洁的助手。”</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Never connect to the internet</source>
+        <translation>从不连接互联网</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Language:</source>
+        <translation>语言：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A new language applies when Hearth restarts.</source>
+        <translation>新语言将在 Hearth 重启后生效。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Default system prompt:</source>
+        <translation>默认系统提示词：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Offline mode:</source>
+        <translation>离线模式：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Turns off model search and downloads. Chatting with models already on this computer never needs the internet.</source>
+        <translation>关闭模型搜索和下载。与本机已有的模型聊天从不需要联网。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>New conversations start with these settings. Each conversation can change its own in Chat settings.</source>
+        <translation>新对话将使用这些设置。每个对话都可以在“对话设置”中单独修改。</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>No models yet. Settings for a model appear here once it is downloaded or imported.</source>
+        <translation>尚无模型。下载或导入模型后，其设置会显示在这里。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>Models › {name}</source>
+        <translation>模型 › {name}</translation>
+    </message>
+</context>
+</TS>
