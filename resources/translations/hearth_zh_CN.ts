@@ -166,6 +166,64 @@
     </message>
 </context>
 <context>
+    <name>DownloadListModel</name>
+    <message>
+        <location filename="../../desktop_app/ui/download_list_model.py" line="+122"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{done} of {total} · {speed}/s · {eta} left</source>
+        <translation>{done} / {total} · {speed}/s · 剩余 {eta}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Waiting…</source>
+        <translation>等待中…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Paused · {done} of {total}</source>
+        <translation>已暂停 · {done} / {total}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Done · {total} · verified</source>
+        <translation>已完成 · {total} · 已校验</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Failed: {error}</source>
+        <translation>失败：{error}</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <location filename="../../desktop_app/ui/main_window.py" line="+26"/>
