@@ -59,8 +59,48 @@ class _Transcript:
 @dataclass
 class _SavedState:
     transcript: _Transcript
-    state: Any  # llama_cpp.LlamaState
+    kv: bytes   # the KV cells of sequence 0, from llama_state_seq_get_data
     size: int
+
+
+def _save_sequence(llama: Any) -> bytes:
+    """The KV cache of the conversation in ``llama`` (sequence 0) as bytes.
+
+    llama-cpp-python's ``save_state`` also copies its logits buffer
+    (n_batch x vocabulary floats: 512 MB for Gemma 3's 262k vocabulary) and
+    scans it again on restore, which made a conversation switch slower than
+    a cold prefill. The sequence API saves only the cells in use.
+    """
+    import ctypes
+
+    import llama_cpp
+
+    ctx = llama._ctx.ctx
+    size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+    buffer = (ctypes.c_uint8 * size)()
+    written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+    if written == 0 or written > size:
+        raise RuntimeError("llama.cpp could not save the conversation's KV cache")
+    return bytes(memoryview(buffer)[:written])
+
+
+def _restore_sequence(llama: Any, kv: bytes, tokens: list[int]) -> None:
+    """Put a saved sequence back; ``tokens`` are the tokens it holds."""
+    import ctypes
+
+    import llama_cpp
+
+    llama._ctx.kv_cache_clear()
+    buffer = (ctypes.c_uint8 * len(kv)).from_buffer_copy(kv)
+    if llama_cpp.llama_state_seq_set_data(llama._ctx.ctx, buffer, len(kv), 0) != len(kv):
+        llama._ctx.kv_cache_clear()
+        llama.n_tokens = 0
+        raise RuntimeError("llama.cpp could not restore the conversation's KV cache")
+    llama.input_ids[:len(tokens)] = tokens
+    llama.n_tokens = len(tokens)
+    # The logits of the last token are not part of the sequence state: make
+    # llama-cpp-python evaluate at least one token before sampling.
+    llama._requires_eval = True
 
 
 def longest_common_prefix(a: list[int], b: list[int]) -> int:
@@ -134,23 +174,27 @@ class Session:
         if self._conversation_id is not None and self._transcript.tokens:
             self._save_current()
         saved = self._saved.pop(conversation_id, None)
+        self._transcript = _Transcript()
         if saved is not None:
-            self._llama.load_state(saved.state)
-            self._transcript = saved.transcript
-        else:
-            self._transcript = _Transcript()
+            try:
+                _restore_sequence(self._llama, saved.kv, saved.transcript.tokens)
+            except RuntimeError as exc:
+                log.warning("%s; the prompt will be processed again", exc)
+            else:
+                self._transcript = saved.transcript
         self._conversation_id = conversation_id
 
     def _save_current(self) -> None:
         assert self._conversation_id is not None
+        if len(self._transcript.tokens) != self._llama.n_tokens:
+            return  # the cache no longer matches what we know it holds
         try:
-            state = self._llama.save_state()
+            kv = _save_sequence(self._llama)
         except (RuntimeError, MemoryError) as exc:
             log.warning("could not save the KV state of conversation %s: %s",
                         self._conversation_id, exc)
             return
-        size = int(getattr(state, "llama_state_size", 0))
-        self._saved[self._conversation_id] = _SavedState(self._transcript, state, size)
+        self._saved[self._conversation_id] = _SavedState(self._transcript, kv, len(kv))
         while (len(self._saved) > MAX_SAVED_STATES
                or sum(s.size for s in self._saved.values()) > STATE_BUDGET_BYTES):
             self._saved.popitem(last=False)
