@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-QUESTIONS = ("Write a haiku about a lighthouse.", "Why is the sky blue?")
+QUESTIONS = ("Why is the sky blue?", "What is the capital of France?")
 
 
 def main() -> int:
@@ -28,12 +28,15 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.core.engine.api import SamplingParams
     from desktop_app.core.paths import AppPaths
     from desktop_app.ui.app import build_app, install_translators
+    from desktop_app.ui.look import apply_look
 
     paths = AppPaths.from_environment().ensure()
     app = QApplication(sys.argv[:1])
     install_translators(app, args.lang)
+    apply_look(app)
     hearth = build_app(paths)
     hearth.window.resize(1100, 720)
     hearth.window.show()
@@ -48,11 +51,13 @@ def main() -> int:
             time.sleep(0.01)
 
     wait(lambda: hearth.models.state.value == "ready", 300)
+    # A fixed seed makes the picture reproducible; short replies keep it readable.
+    hearth.chat.update_conversation_settings("", SamplingParams(max_tokens=80, seed=3))
     for question in QUESTIONS:
         hearth.chat.send(question)
         wait(lambda: not hearth.chat.busy, 300)
     hearth.chat.send("Tell me a story about the sea.")
-    wait(lambda: len(hearth.window.chat_view.model().item(5).content) > 120, 300)
+    wait(lambda: len(hearth.window.chat_view.model().item(5).content) > 60, 300)
     for _ in range(20):
         app.processEvents()
         time.sleep(0.02)

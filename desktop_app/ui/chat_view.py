@@ -52,6 +52,27 @@ USER_MAX_SHARE = 0.78
 FOOTER_GAP = 4
 
 
+def keep_line_breaks(markdown: str) -> str:
+    """Make single newlines line breaks, as chat users expect, except inside code fences.
+
+    Strict Markdown joins lines separated by one newline into one paragraph,
+    which runs a model's line-per-item answers together. Two trailing spaces
+    are Markdown's hard break (and are dropped where a block ends anyway, unlike
+    a trailing backslash); code blocks keep their text exactly.
+    """
+    out: list[str] = []
+    in_fence = False
+    lines = markdown.split("\n")
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+        elif not in_fence and line.strip() and i + 1 < len(lines) and lines[i + 1].strip():
+            line += "  "
+        out.append(line)
+    return "\n".join(out)
+
+
 def format_stats(stats: ReplyStats | None, state: MessageState, tr: Any) -> str:
     """The small line under a reply: speed, tokens, time to first token, how it ended."""
     parts: list[str] = []
@@ -107,7 +128,7 @@ class MessageDelegate(QStyledItemDelegate):
             if not text and item.state == MessageState.STREAMING:
                 doc.setPlainText("…")
             else:
-                doc.setMarkdown(text)
+                doc.setMarkdown(keep_line_breaks(text))
         else:
             doc.setPlainText(text)
         doc.setTextWidth(width)

@@ -137,11 +137,9 @@ class ModelController(QObject):
         if self.selected is None or event.model_path != str(self.selected.path):
             return
         self.loaded = event
-        name = self.selected.display_name
-        text = self.tr("{name} · {backend} · context {ctx} · {fmt}").format(
-            name=name, backend=event.backend, ctx=event.n_ctx, fmt=event.chat_format)
-        if event.notice:
-            text += " · " + event.notice
+        # The short line; the prompt format, device and notices go in its tooltip.
+        text = self.tr("Ready · {backend} · {ctx} tokens of context").format(
+            backend=event.backend, ctx=event.n_ctx)
         self._set_state(ModelState.READY, text)
         self.model_ready.emit(event)
 
