@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.engine.api import AUTO, LoadOptions, ParameterError
-from desktop_app.core.engine.loader import check_options, resolve_gpu_layers
+from desktop_app.core.engine.loader import (
+    LoadError,
+    check_memory,
+    check_options,
+    resolve_gpu_layers,
+)
 from desktop_app.core.models.gguf import read_gguf_info
 
 GIB = 1024**3
@@ -66,3 +71,9 @@ def test_good_load_options_pass(demo_model_path: Path) -> None:
     info = read_gguf_info(demo_model_path)
     check_options(LoadOptions(model_path=str(demo_model_path), n_ctx=4096,
                               kv_cache_type="q8_0", flash_attn=True), info)
+
+
+def test_a_model_that_does_not_fit_in_free_memory_is_refused() -> None:
+    with pytest.raises(LoadError, match=r"needs about 12\.0 GB .* only 3\.0 GB is free"):
+        check_memory("Big 70B", 8192, 12 * GIB, 3 * GIB)
+    check_memory("Small", 2048, 1 * GIB, 3 * GIB)

@@ -93,6 +93,20 @@ def check_options(options: LoadOptions, info: GGUFInfo) -> None:
         raise ParameterError(f"A {options.kv_cache_type} KV cache needs flash attention.")
 
 
+def check_memory(name: str, n_ctx: int, needed_bytes: int, available_bytes: int) -> None:
+    """Refuse a load that would not fit in free RAM, instead of letting the OS kill us.
+
+    Weights are memory-mapped, so a model slightly over the estimate can still
+    run; the estimate is an upper bound (see memory_estimate), hence no margin.
+    """
+    if needed_bytes > available_bytes:
+        raise LoadError(
+            f"{name} with a context of {n_ctx} tokens needs about "
+            f"{needed_bytes / GIB:.1f} GB of memory, but only "
+            f"{available_bytes / GIB:.1f} GB is free. Choose a smaller context or "
+            "quantization, or close other programs.")
+
+
 def resolve_gpu_layers(requested: int, supports_offload: bool, needed_bytes: int,
                        free_vram_bytes: int | None) -> tuple[int, str]:
     """How many layers to offload, and a note for the user when Auto chose the CPU.
@@ -138,12 +152,7 @@ def load_model(options: LoadOptions) -> LoadedModel:
     shape = ModelShape.from_info(info)
     n_ctx = options.n_ctx or default_context(info, memory.available_bytes)
     needed = estimate(shape, n_ctx, options.kv_cache_type)
-    if needed.total_bytes > memory.available_bytes:
-        raise LoadError(
-            f"{name} with a context of {n_ctx} tokens needs about "
-            f"{needed.total_bytes / GIB:.1f} GB of memory, but only "
-            f"{memory.available_bytes / GIB:.1f} GB is free. Choose a smaller context or "
-            "quantization, or close other programs.")
+    check_memory(name, n_ctx, needed.total_bytes, memory.available_bytes)
 
     supports = bool(llama_cpp.llama_supports_gpu_offload())
     gpus = hardware.gpu_devices() if supports else []
