@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop_app import APP_NAME, __version__
 from desktop_app.core.engine.api import Engine
 from desktop_app.core.engine.process import LocalEngine
+from desktop_app.core.models.catalog import CatalogError, load_catalog
+from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.paths import AppPaths, resources_dir
 from desktop_app.core.settings import Settings, SettingsStore
@@ -27,10 +29,12 @@ from desktop_app.ui.background import BackgroundJobs
 from desktop_app.ui.chat_controller import ChatController
 from desktop_app.ui.chat_model import ChatModel
 from desktop_app.ui.conversation_list import ConversationListModel
+from desktop_app.ui.download_manager import DownloadManager, SettingsHubClient
 from desktop_app.ui.engine_worker import EngineThread, EngineWorker
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.model_controller import ModelController
 
+from desktop_app.ui.models_page import ModelsPage, available_memory
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +54,8 @@ class HearthApp:
     window: MainWindow
     warnings: list[str]
 
+    downloads: DownloadManager
+    models_page: ModelsPage
     def start(self) -> None:
         """Start the worker, pick a model and reopen the last conversation."""
         self.engine_thread.start()
@@ -72,6 +78,7 @@ class HearthApp:
         except StorageError:
             log.exception("could not save the settings at exit")
         self.engine_thread.shutdown()
+        self.downloads.close()  # the running download pauses; it resumes next time
         self.jobs.wait()
         self.store.close()
 
@@ -104,7 +111,19 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] = LocalEn
     window = MainWindow(chat, chat_model, models, conversations)
     window.restore_geometry_from(settings.window_geometry)
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
-                     chat, models, window, warnings)
+    # One Hub client for searches and downloads; it follows the offline setting as it changes.
+    hub = SettingsHubClient(lambda: models.settings.offline)
+    downloads = DownloadManager(Downloader(paths, library, hub=hub), paths.downloads_dir)
+    downloads.restore_partials()
+    try:
+        catalog = load_catalog()
+    except CatalogError as exc:
+        warnings.append(str(exc))
+        catalog = ()
+    models_page = ModelsPage(models, library, downloads, hub, jobs, catalog, available_memory,
+                             window)
+    window.models_page_requested.connect(models_page.open_page)
+                     chat, models, window, warnings, downloads, models_page)
 
 
 def install_translators(app: QApplication, language: str) -> list[QTranslator]:

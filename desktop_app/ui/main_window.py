@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt
+from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -67,7 +67,13 @@ class Banner(QWidget):
 
 
 class MainWindow(QMainWindow):
-    """Hearth's window. Built by :func:`desktop_app.ui.app.build_app`."""
+    """Hearth's window. Built by :func:`desktop_app.ui.app.build_app`.
+
+    Signals:
+        models_page_requested(): the user asked for the Models window (button or Ctrl+M).
+    """
+
+    models_page_requested = Signal()
 
     def __init__(self, chat: ChatController, chat_model: ChatModel, models: ModelController,
                  conversations: ConversationListModel) -> None:
@@ -106,7 +112,11 @@ class MainWindow(QMainWindow):
         self.model_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top = QHBoxLayout()
         top.setContentsMargins(12, 10, 12, 4)
+        self.models_button = QPushButton(self.tr("Models"))
+        self.models_button.setObjectName("modelsButton")
+        self.models_button.setToolTip(self.tr("Find, download and manage models (Ctrl+M)"))
         top.addWidget(self.model_combo)
+        top.addWidget(self.models_button)
         top.addWidget(self.model_status, 1)
         self.demo_note = QLabel(self.tr(
             "Demo model: a tiny base model that shows Hearth works end to end. It is not a good "
@@ -151,6 +161,7 @@ class MainWindow(QMainWindow):
         chat.busy_changed.connect(self.composer.set_busy)
         chat.error_occurred.connect(self.banner.show_message)
         chat.conversations_changed.connect(conversations.refresh)
+        self.models_button.clicked.connect(self.models_page_requested)
         chat.conversation_opened.connect(self._on_chat_conversation_opened)
         chat.reply_stats.connect(self._on_chat_reply_stats)
         models.state_changed.connect(self._on_models_state_changed)
@@ -174,6 +185,10 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.settings_action = QAction(self.tr("&Settings…"), self)
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.models_action = QAction(self.tr("&Models…"), self)
+        self.models_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.models_action.triggered.connect(self.models_page_requested)
+        file_menu.addAction(self.models_action)
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.settings_action.triggered.connect(self.open_settings)
         file_menu.addAction(self.settings_action)
