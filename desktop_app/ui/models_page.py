@@ -281,6 +281,7 @@ class SearchTab(QWidget):
         self.results = SearchResultsModel(self)
         self.results_view = _table(self.results)
         self.results_view.setObjectName("searchResults")
+        self.results_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
         self.repo_title = QLabel()
         self.repo_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -313,7 +314,7 @@ class SearchTab(QWidget):
         splitter = QSplitter()
         splitter.addWidget(self.results_view)
         splitter.addWidget(files_panel)
-        splitter.setSizes([380, 560])
+        splitter.setSizes([440, 500])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.status)
@@ -464,11 +465,14 @@ class DownloadsTab(QWidget):
         super().__init__()
         self.page = page
         self.model = DownloadListModel(self)
-        self.view = _table(self.model)
+        self.view = _table(self.model, stretch=2)  # the status text needs the room
         self.view.setObjectName("downloadList")
         self.view.setWordWrap(True)
         self.view.setItemDelegate(ProgressDelegate(self.view))
-        self.view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        self.view.setColumnWidth(0, 330)
         self.view.setColumnWidth(1, 160)
         self.view.verticalHeader().setDefaultSectionSize(44)
         self.empty = QLabel(self.tr("Nothing is downloading. Choose a model under Recommended or "
