@@ -693,6 +693,11 @@ class LibraryTab(QWidget):
         self.import_button.setEnabled(True)
         self.message.setText(self.tr("Added {name}.").format(name=model.display_name))
         self.page.controller.refresh()
+        # A model found elsewhere and now used in place is no longer "elsewhere".
+        remaining = [self.external.file(r) for r in range(self.external.rowCount())
+                     if self.external.file(r).path != model.path]
+        if len(remaining) != self.external.rowCount():
+            self.external.set_files(remaining)
         row = self.model.row_of(model.id)
         if row is not None:
             self.view.selectRow(row)
@@ -733,7 +738,3 @@ class LibraryTab(QWidget):
         row = _selected_row(self.external_view)
         if row is not None:
             self.import_file(str(self.external.file(row).path), "in_place")
-            remaining = [self.external.file(r) for r in range(self.external.rowCount())
-                         if r != row]
-            self.external.set_files(remaining)
-            self.update_buttons()
