@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from desktop_app.core.engine.api import SamplingParams
 from desktop_app.core.engine.process import LocalEngine
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.app import HearthApp
@@ -24,6 +25,11 @@ def _wait_ready(qtbot: QtBot, hearth: HearthApp, timeout: int = 120_000) -> None
     assert hearth.models.state == ModelState.READY, hearth.window.model_status.text()
 
 
+def _short_replies(hearth: HearthApp, max_tokens: int = 24) -> None:
+    """The demo is a base model that seldom ends its turn: cap replies to keep tests quick."""
+    hearth.chat.update_conversation_settings("", SamplingParams(max_tokens=max_tokens, seed=5))
+
+
 def _send(qtbot: QtBot, hearth: HearthApp, text: str) -> None:
     edit = hearth.window.composer.edit
     edit.setFocus()
@@ -36,7 +42,9 @@ def test_real_reply_streams_stops_and_survives_restart(qtbot: QtBot,
                                                        make_app: AppFactory) -> None:
     hearth = make_app(LocalEngine)
     _wait_ready(qtbot, hearth)
-    assert "Gemma" in hearth.window.model_status.text()
+    assert "CPU" in hearth.window.model_status.text()
+    assert "Gemma" in hearth.window.model_status.toolTip()
+    _short_replies(hearth)
     batches: list[str] = []
     hearth.engine_thread.worker.chunks_received.connect(lambda _r, text, _t: batches.append(text))
     with qtbot.waitSignal(hearth.chat.busy_changed, timeout=60_000,
@@ -53,6 +61,7 @@ def test_real_reply_streams_stops_and_survives_restart(qtbot: QtBot,
     # A long reply, stopped with Esc while it streams.
     conversation = hearth.chat.conversation
     assert conversation is not None
+    hearth.chat.update_conversation_settings("", SamplingParams(max_tokens=400))
     _send(qtbot, hearth, "Now write a very long story about the sea.")
     qtbot.waitUntil(lambda: model.rowCount() == 4 and model.item(3).content != "",
                     timeout=60_000)
@@ -80,6 +89,7 @@ def test_engine_crash_keeps_window_and_text_then_recovers(qtbot: QtBot,
     engine = LocalEngine()
     hearth = make_app(lambda: engine)
     _wait_ready(qtbot, hearth)
+    hearth.chat.update_conversation_settings("", SamplingParams(max_tokens=400))
     _send(qtbot, hearth, "Write a very long story about mountains.")
     model = hearth.window.chat_view.model()
     qtbot.waitUntil(lambda: model.rowCount() == 2 and len(model.item(1).content) > 10,
@@ -94,6 +104,7 @@ def test_engine_crash_keeps_window_and_text_then_recovers(qtbot: QtBot,
     stored = hearth.store.messages(hearth.chat.conversation.id)
     assert stored[1].state == MessageState.INTERRUPTED
     assert stored[1].content == model.item(1).content != ""
+    _short_replies(hearth)
     with qtbot.waitSignal(hearth.chat.busy_changed, timeout=120_000,
                           check_params_cb=lambda busy: not busy):
         _send(qtbot, hearth, "Hello again.")

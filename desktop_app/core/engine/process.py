@@ -167,6 +167,14 @@ class LocalEngine:
         except (EOFError, OSError):
             events.append(self._reap())
             return events
+        except Exception:
+            # A message cut off by the child's death (or otherwise unreadable)
+            # leaves the pipe unusable: end the child and report it as a crash.
+            log.exception("unreadable message from the engine process")
+            if self._process is not None and self._process.is_alive():
+                self._process.kill()
+            events.append(self._reap())
+            return events
         process = self._process
         if process is not None and process.sentinel in ready and not process.is_alive():
             events.append(self._reap())
