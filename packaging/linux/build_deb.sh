@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds hearth_<version>_<arch>.deb from the PyInstaller bundle.
+#
+#   bash packaging/build_bundle.sh                 # first: makes dist/hearth/
+#   bash packaging/linux/build_deb.sh [OUT_DIR]    # then: the .deb (default OUT_DIR: dist/)
+#
+# Layout: the bundle in /opt/hearth, /usr/bin/hearth and /usr/bin/hearth-gui as
+# symlinks into it (the PyInstaller bootloader resolves its real path, so it
+# finds /opt/hearth/_internal), the .desktop entry and the scalable icon. Depends
+# comes from control.in: the libraries Qt's xcb platform plugin loads and the
+# CJK fonts (see packaging/README.md). No maintainer scripts: dpkg's triggers
+# refresh the icon cache and the desktop database.
+#
+# Environment: HEARTH_DIST (where the bundle is; default dist/ in the checkout).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$ROOT/packaging/linux"
+DIST="${HEARTH_DIST:-$ROOT/dist}"
+BUNDLE="$DIST/hearth"
+OUT="${1:-$DIST}"
+
+say() { printf '\033[1mbuild_deb:\033[0m %s\n' "$*" >&2; }
+
+[ -x "$BUNDLE/hearth" ] && [ -x "$BUNDLE/hearth-gui" ] ||
+  { say "no bundle at $BUNDLE: run packaging/build_bundle.sh first"; exit 1; }
+
+# The version comes from pyproject.toml, the one place it is written.
+VERSION="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$ROOT/pyproject.toml" | head -n1)"
+[ -n "$VERSION" ] || { say "no version in pyproject.toml"; exit 1; }
+ARCH="$(dpkg --print-architecture)"
+# The bundled Python and bootloader were linked against this machine's glibc.
+GLIBC="$(ldd --version | head -n1 | grep -oE '[0-9]+\.[0-9]+$')"
+
+STAGE="$(mktemp -d)"
+trap 'rm -rf "$STAGE"' EXIT
+PKG="$STAGE/hearth"
+
+mkdir -p "$PKG/DEBIAN" "$PKG/opt" "$PKG/usr/bin" "$PKG/usr/share/applications" \
+  "$PKG/usr/share/icons/hicolor/scalable/apps" "$PKG/usr/share/doc/hearth"
+cp -a "$BUNDLE" "$PKG/opt/hearth"
+ln -s /opt/hearth/hearth "$PKG/usr/bin/hearth"
+ln -s /opt/hearth/hearth-gui "$PKG/usr/bin/hearth-gui"
+install -m 644 "$HERE/hearth.desktop" "$PKG/usr/share/applications/hearth.desktop"
+install -m 644 "$ROOT/resources/icons/hearth.svg" \
+  "$PKG/usr/share/icons/hicolor/scalable/apps/hearth.svg"
+printf 'Hearth %s\nLicense: MIT\n' "$VERSION" > "$PKG/usr/share/doc/hearth/copyright"
+
+# Files 644, directories and executables 755, whatever the umask was.
+chmod -R u=rwX,go=rX "$PKG/opt" "$PKG/usr"
+
+SIZE_KB="$(du -sk --exclude=DEBIAN "$PKG" | cut -f1)"
+sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@INSTALLED_SIZE@/$SIZE_KB/" \
+    -e "s/@GLIBC@/$GLIBC/" "$HERE/control.in" > "$PKG/DEBIAN/control"
+
+mkdir -p "$OUT"
+DEB="$OUT/hearth_${VERSION}_${ARCH}.deb"
+say "packing $DEB (xz; a minute or two)"
+dpkg-deb --root-owner-group -Zxz --build "$PKG" "$DEB" >/dev/null
+say "done: $DEB ($(du -h "$DEB" | cut -f1); installed $((SIZE_KB / 1024)) MiB)"
