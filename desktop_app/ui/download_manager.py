@@ -4,7 +4,8 @@
 threading and calls ``on_update`` on its worker thread. Item models may only
 be touched from the GUI thread (Qt's model/view rule), so this adapter
 re-emits every update through a queued signal and keeps the GUI thread's view
-of the jobs; nothing else crosses threads.
+of the jobs; nothing else crosses threads. Updates made by the GUI thread's
+own calls are applied at once (see :meth:`DownloadManager._relay`).
 
 A download interrupted by a quit or a crash leaves a partial file and a
 sidecar in ``downloads_dir``. :meth:`DownloadManager.restore_partials` lists
@@ -20,7 +21,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from desktop_app.core.models.download import Downloader, Sidecar
 from desktop_app.core.models.download_queue import DownloadJob, DownloadQueue, JobState
@@ -103,10 +104,8 @@ class DownloadManager(QObject):
         self._downloads_dir = downloads_dir
         self._jobs: dict[JobKey, DownloadJob] = {}
         self._restored_ids = -1
-        # Queued even for updates made on this thread (pause of a waiting job), so
-        # every update arrives in the order it was made.
         self._job_updated.connect(self._on_queue_job_updated, Qt.ConnectionType.QueuedConnection)
-        self._queue = DownloadQueue(downloader, on_update=self._job_updated.emit)
+        self._queue = DownloadQueue(downloader, on_update=self._relay)
 
     # ---- queries ---------------------------------------------------------------
 
@@ -130,8 +129,8 @@ class DownloadManager(QObject):
                 return existing
             if existing.state in (JobState.PAUSED, JobState.FAILED):
                 return self.resume(existing.job_id)
-        job_id = self._queue.enqueue(repo_id, filename, revision=revision)
-        return self._remember(self._queue.job(job_id))
+        self._queue.enqueue(repo_id, filename, revision=revision)
+        return self._jobs[(repo_id, filename)]  # reported by the queue on this thread
 
     def pause(self, job_id: int) -> None:
         if job_id > 0:
@@ -142,10 +141,9 @@ class DownloadManager(QObject):
         job = self._find(job_id)
         if job_id > 0:
             self._queue.resume(job_id)
-            return self._queue.job(job_id)
-        # Restored at start-up: the queue has never seen it.
-        new_id = self._queue.enqueue(job.repo_id, job.filename, revision=job.revision)
-        return self._remember(self._queue.job(new_id))
+        else:  # restored at start-up: the queue has never seen it
+            self._queue.enqueue(job.repo_id, job.filename, revision=job.revision)
+        return self._jobs[job_key(job)]
 
     def cancel(self, job_id: int) -> None:
         """Stop a job and delete its partial file."""
@@ -196,6 +194,21 @@ class DownloadManager(QObject):
         self._jobs[job_key(job)] = job
         self.job_changed.emit(job)
         return job
+
+    def _relay(self, job: DownloadJob) -> None:
+        """The queue's ``on_update``: apply at once on the GUI thread, else post to it.
+
+        Updates made by our own calls (enqueue, resume, pause of a waiting job)
+        must not be queued behind the worker's: the worker may start a new job
+        and post RUNNING before ``enqueue`` reports QUEUED, and a queued QUEUED
+        arriving last would leave the row stuck on "Waiting…". Applied at once,
+        a GUI-thread update is never newer than a worker update still in flight
+        for the same job.
+        """
+        if QThread.currentThread() == self.thread():
+            self._on_queue_job_updated(job)
+        else:
+            self._job_updated.emit(job)
 
     def _on_queue_job_updated(self, job: DownloadJob) -> None:
         current = self._jobs.get(job_key(job))

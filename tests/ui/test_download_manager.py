@@ -6,6 +6,7 @@ the checks are on what reaches the GUI thread and what the list shows.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from PySide6.QtCore import QCoreApplication, QThread
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.models.download import Downloader
-from desktop_app.core.models.download_queue import DownloadJob, JobState
+from desktop_app.core.models.download_queue import DownloadJob, DownloadQueue, JobState
 from desktop_app.core.models.hub import HubClient
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.paths import AppPaths
@@ -194,6 +195,42 @@ def test_downloading_the_same_file_twice_keeps_one_job(
     hub.unstall.set()
     wait_state(qtbot, manager, JobState.DONE)
     assert len(hub.downloads()) == 1
+
+
+def test_a_job_the_worker_starts_before_enqueue_reports_is_not_left_waiting(
+        qtbot: QtBot, app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    class BlockingFetcher:
+        def download(self, repo_id: str, filename: str, **_options: Any) -> str:
+            started.set()
+            release.wait(5)
+            return "model"
+
+        def discard(self, repo_id: str, filename: str) -> int:
+            return 0
+
+    original = DownloadQueue._notify
+
+    def late_notify(queue: DownloadQueue, job: DownloadJob) -> None:
+        # The GUI thread is preempted after enqueue() released its lock: the worker
+        # takes the job and posts RUNNING before enqueue reports QUEUED.
+        if job.state is JobState.QUEUED and threading.current_thread() is threading.main_thread():
+            started.wait(5)
+        original(queue, job)
+
+    monkeypatch.setattr(DownloadQueue, "_notify", late_notify)
+    manager = DownloadManager(BlockingFetcher(), app_paths.downloads_dir)  # type: ignore[arg-type]
+    try:
+        manager.download(REPO, FILE)
+        wait_state(qtbot, manager, JobState.RUNNING)
+        qtbot.wait(100)  # every posted update has arrived
+        assert manager.job(REPO, FILE).state is JobState.RUNNING
+        release.set()
+        wait_state(qtbot, manager, JobState.DONE)
+    finally:
+        release.set()
+        manager.close()
 
 
 def test_offline_setting_is_read_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
