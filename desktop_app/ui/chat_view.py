@@ -26,6 +26,7 @@ from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QColor,
     QFont,
+    QFontMetrics,
     QPainter,
     QPalette,
     QTextDocument,
@@ -148,6 +149,20 @@ class MessageDelegate(QStyledItemDelegate):
             footer = f"{footer} · {item.error}" if footer else item.error
         return footer
 
+    def _thinking_label(self, item: ChatItem) -> str:
+        """One muted line standing for a reasoning model's hidden thinking (shown collapsed)."""
+        if item.notice or item.role != Role.ASSISTANT or not item.thinking.strip():
+            return ""
+        words = len(item.thinking.split())
+        if item.state == MessageState.STREAMING and not item.content:
+            return self.tr("Thinking… ({n} words)").format(n=words)
+        return self.tr("▸ Reasoning, {n} words (right-click › Show reasoning)").format(n=words)
+
+    def _thinking_height(self, item: ChatItem, font: QFont) -> int:
+        if not self._thinking_label(item):
+            return 0
+        return QFontMetrics(self._footer_font(font)).height() + FOOTER_GAP
+
     def _footer_font(self, font: QFont) -> QFont:
         small = QFont(font)
         small.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
@@ -158,7 +173,7 @@ class MessageDelegate(QStyledItemDelegate):
         if cached is not None and cached[0] == item.revision and cached[1] == view_width:
             return cached[2]
         doc = self._document(item, self._text_width(item, view_width), font)
-        height = int(doc.size().height()) + 2 * MARGIN_Y
+        height = int(doc.size().height()) + 2 * MARGIN_Y + self._thinking_height(item, font)
         if item.role == Role.USER:
             height += 2 * BUBBLE_PAD
         if self._footer(item):
@@ -220,6 +235,14 @@ class MessageDelegate(QStyledItemDelegate):
                            text_color)
         else:
             origin = QPoint(rect.left() + MARGIN_X, rect.top() + MARGIN_Y)
+            thinking = self._thinking_label(item)
+            if thinking:
+                line_height = self._thinking_height(item, option.font)
+                painter.setFont(self._footer_font(option.font))
+                painter.setPen(muted)
+                painter.drawText(QRect(origin.x(), origin.y(), width, line_height),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, thinking)
+                origin += QPoint(0, line_height)
             self._draw_doc(painter, doc, origin, text_color)
             footer = self._footer(item)
             if footer:
