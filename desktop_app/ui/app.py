@@ -31,10 +31,11 @@ from desktop_app.ui.chat_model import ChatModel
 from desktop_app.ui.conversation_list import ConversationListModel
 from desktop_app.ui.download_manager import DownloadManager, SettingsHubClient
 from desktop_app.ui.engine_worker import EngineThread, EngineWorker
+from desktop_app.ui.look import apply_look
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.model_controller import ModelController
-
 from desktop_app.ui.models_page import ModelsPage, available_memory
+
 log = logging.getLogger(__name__)
 
 
@@ -53,9 +54,9 @@ class HearthApp:
     models: ModelController
     window: MainWindow
     warnings: list[str]
-
     downloads: DownloadManager
     models_page: ModelsPage
+
     def start(self) -> None:
         """Start the worker, pick a model and reopen the last conversation."""
         self.engine_thread.start()
@@ -77,8 +78,8 @@ class HearthApp:
             self.settings_store.save(settings)
         except StorageError:
             log.exception("could not save the settings at exit")
-        self.engine_thread.shutdown()
         self.downloads.close()  # the running download pauses; it resumes next time
+        self.engine_thread.shutdown()
         self.jobs.wait()
         self.store.close()
 
@@ -110,7 +111,6 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] = LocalEn
     conversations = ConversationListModel(store)
     window = MainWindow(chat, chat_model, models, conversations)
     window.restore_geometry_from(settings.window_geometry)
-    return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
     # One Hub client for searches and downloads; it follows the offline setting as it changes.
     hub = SettingsHubClient(lambda: models.settings.offline)
     downloads = DownloadManager(Downloader(paths, library, hub=hub), paths.downloads_dir)
@@ -123,6 +123,7 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] = LocalEn
     models_page = ModelsPage(models, library, downloads, hub, jobs, catalog, available_memory,
                              window)
     window.models_page_requested.connect(models_page.open_page)
+    return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
                      chat, models, window, warnings, downloads, models_page)
 
 
@@ -153,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
+    apply_look(app)
     try:
         loaded = SettingsStore(paths.settings_path).load()
         install_translators(app, loaded[0].language)

@@ -142,8 +142,11 @@ class MainWindow(QMainWindow):
         splitter = QSplitter()
         splitter.addWidget(sidebar)
         splitter.addWidget(chat_area)
+        splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([250, 850])
+        splitter.setCollapsible(1, False)
+        sidebar.setMinimumWidth(180)
+        splitter.setSizes([240, 860])
         self.setCentralWidget(splitter)
         self._build_menus()
         self.stats_label = QLabel()
@@ -158,10 +161,10 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(chat.stop)
         self.chat_view.context_menu_requested.connect(self._on_message_menu)
         self.model_combo.activated.connect(self._on_model_combo_activated)
+        self.models_button.clicked.connect(self.models_page_requested)
         chat.busy_changed.connect(self.composer.set_busy)
         chat.error_occurred.connect(self.banner.show_message)
         chat.conversations_changed.connect(conversations.refresh)
-        self.models_button.clicked.connect(self.models_page_requested)
         chat.conversation_opened.connect(self._on_chat_conversation_opened)
         chat.reply_stats.connect(self._on_chat_reply_stats)
         models.state_changed.connect(self._on_models_state_changed)
@@ -182,13 +185,13 @@ class MainWindow(QMainWindow):
         new_chat.setShortcut(QKeySequence.StandardKey.New)
         new_chat.triggered.connect(self.chat.new_conversation)
         file_menu.addAction(new_chat)
-        file_menu.addSeparator()
-        self.settings_action = QAction(self.tr("&Settings…"), self)
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.models_action = QAction(self.tr("&Models…"), self)
         self.models_action.setShortcut(QKeySequence("Ctrl+M"))
         self.models_action.triggered.connect(self.models_page_requested)
         file_menu.addAction(self.models_action)
+        file_menu.addSeparator()
+        self.settings_action = QAction(self.tr("&Settings…"), self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.settings_action.triggered.connect(self.open_settings)
         file_menu.addAction(self.settings_action)
@@ -349,9 +352,13 @@ class MainWindow(QMainWindow):
         self.chat.default_params = settings.default_params
 
     def _on_models_ready(self, loaded: ModelLoaded) -> None:
-        self.model_status.setToolTip(self.tr("Device: {device}\nGPU layers: {layers}\nLoaded in {s:.1f} s")
-                                     .format(device=loaded.device, layers=loaded.n_gpu_layers,
-                                             s=loaded.load_seconds))
+        tip = self.tr("Prompt format: {fmt}\nDevice: {device}\nGPU layers: {layers}\n"
+                      "Loaded in {s:.1f} s").format(fmt=loaded.chat_format, device=loaded.device,
+                                                    layers=loaded.n_gpu_layers,
+                                                    s=loaded.load_seconds)
+        if loaded.notice:
+            tip += "\n" + loaded.notice
+        self.model_status.setToolTip(tip)
 
     # ---- window state ----------------------------------------------------------
 
