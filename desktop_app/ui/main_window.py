@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QToolButton,
@@ -297,7 +299,8 @@ class MainWindow(QMainWindow):
         assert isinstance(model, ChatModel)
         item = model.item(row)
         menu = QMenu(self)
-        copy = menu.addAction(self.tr("Copy text"))
+        copy_action = menu.addAction(self.tr("Copy text"))
+        reasoning = menu.addAction(self.tr("Show reasoning…")) if item.thinking.strip() else None
         is_last = row == model.rowCount() - 1
         regenerate = cont = None
         if item.role == Role.ASSISTANT and not item.notice and is_last and not self.chat.busy:
@@ -306,12 +309,28 @@ class MainWindow(QMainWindow):
                     item.stats is not None and item.stats.stop_reason == StopReason.LENGTH):
                 cont = menu.addAction(self.tr("Continue"))
         chosen = menu.exec(global_pos)
-        if chosen is copy:
+        if chosen is copy_action:
             QGuiApplication.clipboard().setText(item.content)
+        elif chosen is not None and chosen is reasoning:
+            self.reasoning_dialog(item.thinking).exec()
         elif chosen is not None and chosen is regenerate:
             self.chat.regenerate()
         elif chosen is not None and chosen is cont:
             self.chat.continue_reply()
+
+    def reasoning_dialog(self, thinking: str) -> QDialog:
+        """A reasoning model's thinking for one reply, read-only and selectable."""
+        dialog = QDialog(self)
+        dialog.setWindowTitle(self.tr("Reasoning"))
+        text = QPlainTextEdit(thinking)
+        text.setReadOnly(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        dialog.resize(640, 480)
+        return dialog
 
     def _on_chat_reply_stats(self, stats: ReplyStats) -> None:
         self.stats_label.setText(format_stats(stats, MessageState.COMPLETE, self.tr))

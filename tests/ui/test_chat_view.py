@@ -71,3 +71,4 @@ def test_scrolling_up_stops_following(qtbot: QtBot) -> None:
     model.append_text(100, "new text\n\n" * 10)
     qtbot.wait(50)
     assert bar.value() == 0  # the reader keeps their place
+
