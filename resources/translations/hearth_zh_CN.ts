@@ -4,7 +4,7 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../desktop_app/ui/chat_view.py" line="+59"/>
+        <location filename="../../desktop_app/ui/chat_view.py" line="+81"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
@@ -37,9 +37,47 @@
 <context>
     <name>Banner</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+56"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+58"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>CatalogModel</name>
+    <message>
+        <location filename="../../desktop_app/ui/hub_models.py" line="+143"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fit</source>
+        <translation>适配</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>Downloaded</source>
+        <translation>已下载</translation>
     </message>
 </context>
 <context>
@@ -168,7 +206,7 @@
 <context>
     <name>DownloadListModel</name>
     <message>
-        <location filename="../../desktop_app/ui/download_list_model.py" line="+122"/>
+        <location filename="../../desktop_app/ui/download_list_model.py" line="+113"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -224,9 +262,289 @@
     </message>
 </context>
 <context>
+    <name>DownloadsTab</name>
+    <message>
+        <location filename="../../desktop_app/ui/models_page.py" line="+478"/>
+        <source>Nothing is downloading. Choose a model under Recommended or Search Hugging Face.</source>
+        <translation>当前没有下载任务。可在“推荐”或“搜索 Hugging Face”中选择模型。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancel download</source>
+        <translation>取消下载</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Use</source>
+        <translation>使用</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Clear finished</source>
+        <translation>清除已完成</translation>
+    </message>
+</context>
+<context>
+    <name>ExternalModelsModel</name>
+    <message>
+        <location filename="../../desktop_app/ui/library_model.py" line="+153"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>FitBadge</name>
+    <message>
+        <location filename="../../desktop_app/ui/hub_models.py" line="-130"/>
+        <source>Fits</source>
+        <translation>可运行</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Tight</source>
+        <translation>内存紧张</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Won&apos;t fit</source>
+        <translation>内存不足</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Fits comfortably in this computer&apos;s free memory at a 4096-token context.</source>
+        <translation>在 4096 token 的上下文下，本机空闲内存足以轻松容纳。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Fits, but leaves little memory for other programs; the computer may slow down.</source>
+        <translation>可以运行，但留给其他程序的内存很少，电脑可能会变慢。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Needs more memory than this computer has free.</source>
+        <translation>所需内存超过本机的空闲内存。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The size of this file is not known.</source>
+        <translation>此文件的大小未知。</translation>
+    </message>
+</context>
+<context>
+    <name>LibraryModel</name>
+    <message>
+        <location filename="../../desktop_app/ui/library_model.py" line="-89"/>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Location</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>{name} (in use)</source>
+        <translation>{name}（使用中）</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Architecture: {arch}</source>
+        <translation>架构：{arch}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Trained context: {n} tokens</source>
+        <translation>训练上下文：{n} 个 token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Used in place: deleting it here leaves the file alone.</source>
+        <translation>原位使用：在此删除不会删除该文件。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>From Hugging Face: {repo}</source>
+        <translation>来自 Hugging Face：{repo}</translation>
+    </message>
+</context>
+<context>
+    <name>LibraryTab</name>
+    <message>
+        <location filename="../../desktop_app/ui/models_page.py" line="+78"/>
+        <source>Use</source>
+        <translation>使用</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Import a .gguf…</source>
+        <translation>导入 .gguf…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Use in place</source>
+        <translation>原位使用</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Look again</source>
+        <translation>重新查找</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Found elsewhere (Hugging Face cache, LM Studio)</source>
+        <translation>在其他位置找到（Hugging Face 缓存、LM Studio）</translation>
+    </message>
+    <message>
+        <location line="+55"/>
+        <source>Remove {name} from Hearth? The file stays where it is:
+{path}</source>
+        <translation>从 Hearth 中移除 {name}？文件会保留在原处：
+{path}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Delete {name}? This removes {size} from
+{path}</source>
+        <translation>删除 {name}？这将从以下位置删除 {size}：
+{path}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Delete model</source>
+        <translation>删除模型</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{name} is the model in use, so it cannot be deleted. Choose another model in the window first, then delete this one.</source>
+        <translation>{name} 正在使用中，无法删除。请先在主窗口中选择其他模型，再删除此模型。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>{name} could not be deleted: {error}</source>
+        <translation>无法删除 {name}：{error}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Deleted {name}.</source>
+        <translation>已删除 {name}。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <location line="+4"/>
+        <source>Import a GGUF model</source>
+        <translation>导入 GGUF 模型</translation>
+    </message>
+    <message>
+        <location line="-3"/>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Copy the file into Hearth&apos;s models folder, or use it where it is?</source>
+        <translation>将文件复制到 Hearth 的模型文件夹，还是在原位置使用？</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Use where it is</source>
+        <translation>在原位置使用</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Checking {path}…</source>
+        <translation>正在检查 {path}…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Added {name}.</source>
+        <translation>已添加 {name}。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>{path} cannot be used: {error}</source>
+        <translation>无法使用 {path}：{error}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{path} could not be imported: {error}</source>
+        <translation>无法导入 {path}：{error}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Something went wrong: {error}</source>
+        <translation>出现问题：{error}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Looking for models other apps downloaded…</source>
+        <translation>正在查找其他应用下载的模型…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>{n} models found.</source>
+        <translation>找到 {n} 个模型。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No other models found.</source>
+        <translation>未找到其他模型。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Could not look for other models: {error}</source>
+        <translation>无法查找其他模型：{error}</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+26"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+32"/>
         <source>New chat</source>
         <translation>新建对话</translation>
     </message>
@@ -236,12 +554,22 @@
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+24"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Find, download and manage models (Ctrl+M)</source>
+        <translation>查找、下载和管理模型（Ctrl+M）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Demo model: a tiny base model that shows Hearth works end to end. It is not a good assistant; download a chat model for real conversations.</source>
         <translation>演示模型：一个很小的基础模型，只用来展示 Hearth 能完整运行，并不是好用的助手。要真正对话，请下载聊天模型。</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+61"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -249,6 +577,11 @@
         <location line="+1"/>
         <source>&amp;New chat</source>
         <translation>新建对话(&amp;N)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Models…</source>
+        <translation>模型(&amp;M)…</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -321,6 +654,11 @@
         <translation>复制文本</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Show reasoning…</source>
+        <translation>显示思考过程…</translation>
+    </message>
+    <message>
         <location line="+4"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
@@ -331,18 +669,38 @@
         <translation>继续</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+14"/>
+        <source>Reasoning</source>
+        <translation>思考过程</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>No model yet</source>
         <translation>尚无模型</translation>
     </message>
     <message>
         <location line="+28"/>
-        <source>Device: {device}
+        <source>Prompt format: {fmt}
+Device: {device}
 GPU layers: {layers}
 Loaded in {s:.1f} s</source>
-        <translation>设备：{device}
+        <translation>提示词格式：{fmt}
+设备：{device}
 GPU 层数：{layers}
 加载用时 {s:.1f} 秒</translation>
+    </message>
+</context>
+<context>
+    <name>MessageDelegate</name>
+    <message>
+        <location filename="../../desktop_app/ui/chat_view.py" line="+67"/>
+        <source>Thinking… ({n} words)</source>
+        <translation>思考中…（{n} 词）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>▸ Reasoning, {n} words (right-click › Show reasoning)</source>
+        <translation>▸ 思考过程，{n} 词（右键 › 显示思考过程）</translation>
     </message>
 </context>
 <context>
@@ -369,8 +727,8 @@ GPU 层数：{layers}
     </message>
     <message>
         <location line="+7"/>
-        <source>{name} · {backend} · context {ctx} · {fmt}</source>
-        <translation>{name} · {backend} · 上下文 {ctx} · {fmt}</translation>
+        <source>Ready · {backend} · {ctx} tokens of context</source>
+        <translation>就绪 · {backend} · 上下文 {ctx} token</translation>
     </message>
 </context>
 <context>
@@ -414,7 +772,7 @@ GPU 层数：{layers}
     <message>
         <location line="+10"/>
         <source>Auto (physical cores)</source>
-        <translation>自动（物理核心数）</translation>
+        <translation>自动（物理核心）</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -539,6 +897,133 @@ GPU 层数：{layers}
         <location line="+8"/>
         <source>KV cache type must be one of {types}, got {value!r}.</source>
         <translation>KV 缓存类型必须是 {types} 之一，当前为 {value!r}。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsPage</name>
+    <message>
+        <location filename="../../desktop_app/ui/models_page.py" line="-618"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Recommended</source>
+        <translation>推荐</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Search Hugging Face</source>
+        <translation>搜索 Hugging Face</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+67"/>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location line="-66"/>
+        <source>On this computer</source>
+        <translation>本机模型</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>{file} is already downloaded.</source>
+        <translation>{file} 已下载。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Downloading {file}: see the Downloads tab.</source>
+        <translation>正在下载 {file}，请查看“下载”标签页。</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>Downloads ({n})</source>
+        <translation>下载 ({n})</translation>
+    </message>
+</context>
+<context>
+    <name>RecommendedTab</name>
+    <message>
+        <location line="+13"/>
+        <source>Good chat models to start with, from small and fast to large and capable. “Fit” compares each with this computer&apos;s free memory.</source>
+        <translation>适合入门的聊天模型，从小而快到大而强。“适配”一栏将每个模型与本机的空闲内存进行比较。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <location line="+25"/>
+        <location line="+7"/>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location line="-8"/>
+        <source>Choose a model to see what it is good for.</source>
+        <translation>选择一个模型，查看它擅长什么。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&lt;b&gt;{name}&lt;/b&gt; · {params} parameters · {size} · licence {licence}&lt;br&gt;{text}</source>
+        <translation>&lt;b&gt;{name}&lt;/b&gt; · {params} 参数 · {size} · 许可证 {licence}&lt;br&gt;{text}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Use</source>
+        <translation>使用</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Loading {name}…</source>
+        <translation>正在加载 {name}…</translation>
+    </message>
+</context>
+<context>
+    <name>RepoFilesModel</name>
+    <message>
+        <location filename="../../desktop_app/ui/hub_models.py" line="+163"/>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Fit</source>
+        <translation>适配</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>{fit} · recommended</source>
+        <translation>{fit} · 推荐</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{count} parts, downloaded together</source>
+        <translation>共 {count} 个分片，将一起下载</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Incomplete on Hugging Face (parts missing)</source>
+        <translation>Hugging Face 上不完整（缺少分片）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> (+{n} parts)</source>
+        <translation>（另有 {n} 个分片）</translation>
     </message>
 </context>
 <context>
@@ -707,6 +1192,137 @@ GPU 层数：{layers}
         <location line="+9"/>
         <source>{name} must be a number from {low} to {high}.</source>
         <translation>{name}必须是 {low} 到 {high} 之间的数字。</translation>
+    </message>
+</context>
+<context>
+    <name>SearchResultsModel</name>
+    <message>
+        <location filename="../../desktop_app/ui/hub_models.py" line="-89"/>
+        <source>Repository</source>
+        <translation>仓库</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Downloads</source>
+        <translation>下载量</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Likes</source>
+        <translation>点赞</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Updated</source>
+        <translation>更新时间</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Gated: accept the licence on Hugging Face before downloading.</source>
+        <translation>受限模型：下载前请先在 Hugging Face 上接受许可协议。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source> (gated)</source>
+        <translation>（受限）</translation>
+    </message>
+</context>
+<context>
+    <name>SearchTab</name>
+    <message>
+        <location filename="../../desktop_app/ui/models_page.py" line="+15"/>
+        <source>Search GGUF models, e.g. “qwen3 4b”</source>
+        <translation>搜索 GGUF 模型，例如“qwen3 4b”</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Most downloaded</source>
+        <translation>下载最多</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Most liked</source>
+        <translation>点赞最多</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Recently updated</source>
+        <translation>最近更新</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location line="+48"/>
+        <source>Searching…</source>
+        <translation>正在搜索…</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>No GGUF models found for “{query}”.</source>
+        <translation>未找到与“{query}”相关的 GGUF 模型。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{n} repositories. Choose one to see its files.</source>
+        <translation>共 {n} 个仓库。选择一个以查看其文件。</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Loading the file list…</source>
+        <translation>正在加载文件列表…</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>{n} parameters</source>
+        <translation>{n} 参数</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>architecture {arch}</source>
+        <translation>架构 {arch}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>context {n} tokens</source>
+        <translation>上下文 {n} token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>licence {licence}</source>
+        <translation>许可证 {licence}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not stated</source>
+        <translation>未注明</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This repository has no GGUF model files.</source>
+        <translation>此仓库没有 GGUF 模型文件。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>None of these files fits comfortably in this computer&apos;s free memory ({size}).</source>
+        <translation>这些文件都无法轻松放入本机的空闲内存（{size}）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Recommended for this computer: {quant} ({size}).</source>
+        <translation>推荐本机使用：{quant}（{size}）。</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Something went wrong: {error}</source>
+        <translation>出现问题：{error}</translation>
     </message>
 </context>
 <context>
