@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from desktop_app.core.formatting import format_duration
 from desktop_app.core.models.download import DownloadProgress
 
 _BAR_WIDTH = 28
@@ -24,16 +25,6 @@ def format_bytes(count: float) -> str:
         if count >= scale:
             return f"{count / scale:.2f} {unit}" if unit == "GB" else f"{count / scale:.1f} {unit}"
     return f"{int(count)} B"
-
-
-def format_duration(seconds: float | None) -> str:
-    """``"1:05"`` or ``"2:03:04"``; ``"--:--"`` when unknown."""
-    if seconds is None or seconds < 0 or seconds != seconds:
-        return "--:--"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class ProgressPrinter:

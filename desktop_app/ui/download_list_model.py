@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
+from desktop_app.core.formatting import format_duration
 from desktop_app.core.models.download_queue import DownloadJob, JobState
 from desktop_app.ui.download_manager import JobKey, job_key
 
@@ -52,16 +53,6 @@ class Column(IntEnum):
 def format_size(count: float) -> str:
     """Decimal units, as the Hub shows them, in the user's locale."""
     return QLocale().formattedDataSize(int(count), 1, QLocale.DataSizeFormat.DataSizeSIFormat)
-
-
-def format_duration(seconds: float | None) -> str:
-    """``"1:05"`` or ``"2:03:04"``; ``"--:--"`` when unknown."""
-    if seconds is None or seconds < 0 or seconds != seconds:
-        return "--:--"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class DownloadListModel(QAbstractTableModel):

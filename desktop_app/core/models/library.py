@@ -350,15 +350,20 @@ class ModelLibrary:
                     return self._models[model_id]
             model_id = self._unique_id(f"{EXTERNAL_PREFIX}/{path.name}")
             entry = {"source": "in_place", "path": str(path)}
-            warnings: list[str] = []
-            model = self._build(model_id, path, parts, entry, warnings)
-            if model is None:
-                raise GGUFError(warnings[0] if warnings else f"{path.name} is not a chat model")
-            self._index[model_id] = entry
-            self._save_index()
-            self._models[model_id] = model
-            self._save_info_cache()
-            return model
+            return self._add(model_id, path, parts, entry)
+
+    def _add(self, model_id: str, path: Path, parts: list[Path],
+             entry: dict[str, Any]) -> LocalModel:
+        """Validate and index one model (the lock is held); raises GGUFError if unusable."""
+        warnings: list[str] = []
+        model = self._build(model_id, path, parts, entry, warnings)
+        if model is None:
+            raise GGUFError(warnings[0] if warnings else f"{path.name} is not a chat model")
+        self._index[model_id] = entry
+        self._save_index()
+        self._models[model_id] = model
+        self._save_info_cache()
+        return model
 
     def _unique_id(self, wanted: str) -> str:
         taken = set(self._index) | set(self._models)
@@ -387,15 +392,7 @@ class ModelLibrary:
             entry: dict[str, Any] = {"source": source, "demo": source == "demo"}
             if repo:
                 entry["repo"] = repo
-            warnings: list[str] = []
-            model = self._build(model_id, path, parts, entry, warnings)
-            if model is None:
-                raise GGUFError(warnings[0] if warnings else f"{path.name} is not a chat model")
-            self._index[model_id] = entry
-            self._save_index()
-            self._models[model_id] = model
-            self._save_info_cache()
-            return model
+            return self._add(model_id, path, parts, entry)
 
     def remove(self, model_id: str) -> None:
         """Forget a model; files under the models folder are deleted, in-place files are not."""
