@@ -81,6 +81,9 @@ class HearthApp:
         self.downloads.close()  # the running download pauses; it resumes next time
         self.engine_thread.shutdown()
         self.jobs.wait()
+        # Signals the worker queued before it stopped may still be delivered;
+        # nothing may reach the store once it is closed.
+        self.chat.detach()
         self.store.close()
 
 

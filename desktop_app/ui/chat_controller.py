@@ -95,6 +95,16 @@ class ChatController(QObject):
         worker.engine_crashed.connect(self._on_worker_crashed)
         worker.context_trimmed.connect(self._on_worker_trimmed)
 
+    def detach(self) -> None:
+        """Stop listening to the engine worker (at shutdown, before the store closes)."""
+        worker = self._worker
+        worker.chunks_received.disconnect(self._on_worker_chunks)
+        worker.reply_finished.disconnect(self._on_worker_finished)
+        worker.generation_failed.disconnect(self._on_worker_failed)
+        worker.engine_crashed.disconnect(self._on_worker_crashed)
+        worker.context_trimmed.disconnect(self._on_worker_trimmed)
+        self._stopped.clear()
+
     # ---- state -------------------------------------------------------------
 
     @property

@@ -196,7 +196,7 @@ def test_not_a_gguf_file_never_reaches_llama_cpp(engine: LocalEngine, tmp_path: 
     assert "not a GGUF file" in events[-1].message
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSEGV])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT])
 def test_engine_killed_mid_stream_is_reported_and_recovers(engine: LocalEngine,
                                                            demo_model_path: Path,
                                                            sig: signal.Signals) -> None:

@@ -111,3 +111,21 @@ def test_message_is_kept_in_the_box_when_no_model(qtbot: QtBot, make_app: AppFac
     _send(qtbot, hearth, "Not lost")
     assert hearth.window.composer.text() == "Not lost"
     assert hearth.window.banner.isVisible()
+
+
+def test_streaming_reply_is_checkpointed_every_second(qtbot: QtBot, make_app: AppFactory) -> None:
+    engine = FakeEngine(reply_tokens=[f"t{i} " for i in range(200)], token_interval=0.02)
+    hearth = make_app(lambda: engine)
+    _wait_ready(qtbot, hearth)
+    _send(qtbot, hearth, "A long one please")
+    conversation = hearth.chat.conversation
+    assert conversation is not None
+
+    def checkpointed() -> bool:
+        stored = hearth.store.messages(conversation.id)[-1]
+        return stored.state == MessageState.STREAMING and len(stored.content) > 0
+
+    # While the reply is still streaming, the database already holds part of it.
+    qtbot.waitUntil(checkpointed, timeout=4000)
+    assert hearth.chat.busy
+    hearth.chat.stop()
