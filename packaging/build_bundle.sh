@@ -59,7 +59,7 @@ export CMAKE_ARGS="${CMAKE_ARGS:-}"
 # from reusing a wheel built earlier with other (e.g. native AVX-512) flags.
 llama_stamp="$VENV/.hearth-llama-flags"
 if [ ! -f "$llama_stamp" ] || [ "$(cat "$llama_stamp")" != "$LLAMA_SPEC $CMAKE_ARGS" ]; then
-  say "building $LLAMA_SPEC with CMAKE_ARGS=$CMAKE_ARGS (about 5-10 minutes)"
+  say "building $LLAMA_SPEC with CMAKE_ARGS=$CMAKE_ARGS (about 15 minutes on 2 cores)"
   "$PY" -m pip install -q --no-cache-dir --force-reinstall --no-deps "$LLAMA_SPEC"
   echo "$LLAMA_SPEC $CMAKE_ARGS" > "$llama_stamp"
 fi
