@@ -73,6 +73,11 @@ rm -rf "$ROOT/build/lib" "$ROOT/build/bdist."*  # setuptools' leftovers from the
 
 VERSION="$("$PY" -c 'import importlib.metadata as m; print(m.version("hearth"))')"
 say "bundling Hearth $VERSION into $DIST/hearth"
+# Run from the work folder, not the checkout: `python -m` puts the current folder
+# on sys.path, and a development install's hearth.egg-info there would be bundled
+# as Hearth's metadata instead of the fresh install's.
+mkdir -p "$WORK"
+cd "$WORK"
 HEARTH_VERSION="$VERSION" "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath "$DIST" --workpath "$WORK" "$ROOT/packaging/pyinstaller/hearth.spec"
 
