@@ -49,9 +49,10 @@ def _backend_name() -> str:
 
     if not llama_cpp.llama_supports_gpu_offload():
         return "CPU"
-    system_info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    # The system info line lists the compiled-in backends, e.g. "CUDA : ARCHS = 890 | ...".
+    system_info = llama_cpp.llama_print_system_info().decode("utf-8", "replace").upper()
     for name in ("CUDA", "Metal", "Vulkan", "HIP", "SYCL"):
-        if f"{name.upper()} = 1" in system_info.upper() or name.upper() in system_info.upper():
+        if name.upper() in system_info:
             return name
     return "GPU"
 
