@@ -106,7 +106,22 @@ def test_cancel_stops_within_a_token(engine: LocalEngine, demo_model_path: Path)
     assert end.stats.stop_reason == StopReason.CANCELLED
     assert end.stats.completion_tokens < 100
     late = [e for e in events if isinstance(e, TokenChunk)]
-    assert len(late) <= 3  # what was already in the pipe, nothing generated after
+    # Only what was already in the pipe when the cancel arrived (a loaded machine can
+    # delay the parent a few tokens), never the rest of the 400.
+    assert len(late) <= 8
+
+
+def test_a_cancel_waiting_in_the_pipe_stops_after_one_token(engine: LocalEngine,
+                                                           demo_model_path: Path) -> None:
+    """The child checks for a cancel after every token: one already queued ends it at once."""
+    _load(engine, demo_model_path, n_ctx=1024)
+    engine.generate(request(6, "Tell me a very long story about a dragon.", max_tokens=400))
+    engine.cancel(6)
+    events = collect(engine, finished(6))
+    end = events[-1]
+    assert isinstance(end, ReplyFinished)
+    assert end.stats.stop_reason == StopReason.CANCELLED
+    assert end.stats.completion_tokens == 1
 
 
 def test_follow_up_evaluates_only_the_new_tokens(engine: LocalEngine,
