@@ -26,11 +26,12 @@ say() { printf '\033[1mbuild_deb:\033[0m %s\n' "$*" >&2; }
   { say "no bundle at $BUNDLE: run packaging/build_bundle.sh first"; exit 1; }
 
 # The version comes from pyproject.toml, the one place it is written.
-VERSION="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$ROOT/pyproject.toml" | head -n1)"
+VERSION="$(awk -F'"' '/^version *=/ {print $2; exit}' "$ROOT/pyproject.toml")"
 [ -n "$VERSION" ] || { say "no version in pyproject.toml"; exit 1; }
 ARCH="$(dpkg --print-architecture)"
 # The bundled Python and bootloader were linked against this machine's glibc.
-GLIBC="$(ldd --version | head -n1 | grep -oE '[0-9]+\.[0-9]+$')"
+# (No `cmd | head` pipelines here: with pipefail, head closing early kills the writer.)
+GLIBC="$(getconf GNU_LIBC_VERSION | awk '{print $2}')"
 
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT

@@ -24,7 +24,7 @@ fi
 # executable; the hearth CLI sits beside it in Contents/MacOS).
 HEARTH_DIST="$DIST" bash "$ROOT/packaging/build_bundle.sh"
 
-VERSION="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$ROOT/pyproject.toml" | head -n1)"
+VERSION="$(awk -F'"' '/^version *=/ {print $2; exit}' "$ROOT/pyproject.toml")"
 APP="$DIST/Hearth.app"
 codesign --force --deep --sign - "$APP"
 
