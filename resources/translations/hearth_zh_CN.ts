@@ -83,7 +83,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../desktop_app/ui/chat_controller.py" line="+127"/>
+        <location filename="../../desktop_app/ui/chat_controller.py" line="+137"/>
         <source>The chat settings were not saved: {e}</source>
         <translation>对话设置未保存：{e}</translation>
     </message>
