@@ -13,6 +13,7 @@ from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import (
+    QCoreApplication,
     QEvent,
     QModelIndex,
     QPersistentModelIndex,
@@ -74,21 +75,29 @@ def keep_line_breaks(markdown: str) -> str:
     return "\n".join(out)
 
 
-def format_stats(stats: ReplyStats | None, state: MessageState, tr: Any) -> str:
-    """The small line under a reply: speed, tokens, time to first token, how it ended."""
+def format_stats(stats: ReplyStats | None, state: MessageState) -> str:
+    """The small line under a reply: speed, tokens, time to first token, how it ended.
+
+    A module function shared by the delegate and the status bar, so its strings
+    are translated under one context of their own ("ReplyStats").
+    """
+    # Written out in full so lupdate sees each string with its context.
+    translate = QCoreApplication.translate
     parts: list[str] = []
     if stats is not None and stats.completion_tokens:
-        parts.append(tr("{n} tokens").format(n=stats.completion_tokens))
+        parts.append(translate("ReplyStats", "{n} tokens").format(n=stats.completion_tokens))
         if stats.tokens_per_second > 0:
-            parts.append(tr("{v:.1f} tok/s").format(v=stats.tokens_per_second))
+            parts.append(translate("ReplyStats", "{v:.1f} tok/s").format(
+                v=stats.tokens_per_second))
         if stats.time_to_first_token > 0:
-            parts.append(tr("first token {v:.2f} s").format(v=stats.time_to_first_token))
+            parts.append(translate("ReplyStats", "first token {v:.2f} s").format(
+                v=stats.time_to_first_token))
         if stats.stop_reason == StopReason.LENGTH:
-            parts.append(tr("stopped at the length limit"))
+            parts.append(translate("ReplyStats", "stopped at the length limit"))
     if state == MessageState.STOPPED:
-        parts.append(tr("stopped"))
+        parts.append(translate("ReplyStats", "stopped"))
     elif state == MessageState.INTERRUPTED:
-        parts.append(tr("interrupted"))
+        parts.append(translate("ReplyStats", "interrupted"))
     return " · ".join(parts)
 
 
@@ -144,7 +153,7 @@ class MessageDelegate(QStyledItemDelegate):
     def _footer(self, item: ChatItem) -> str:
         if item.notice or item.role != Role.ASSISTANT:
             return ""
-        footer = format_stats(item.stats, item.state, self.tr)
+        footer = format_stats(item.stats, item.state)
         if item.error:
             footer = f"{footer} · {item.error}" if footer else item.error
         return footer

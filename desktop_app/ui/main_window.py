@@ -333,7 +333,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _on_chat_reply_stats(self, stats: ReplyStats) -> None:
-        self.stats_label.setText(format_stats(stats, MessageState.COMPLETE, self.tr))
+        self.stats_label.setText(format_stats(stats, MessageState.COMPLETE))
 
     def _fill_model_combo(self) -> None:
         self.model_combo.blockSignals(True)

@@ -2,39 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
-    <name></name>
-    <message>
-        <location filename="../../desktop_app/ui/chat_view.py" line="+81"/>
-        <source>{n} tokens</source>
-        <translation>{n} 个 token</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>{v:.1f} tok/s</source>
-        <translation>{v:.1f} token/秒</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>first token {v:.2f} s</source>
-        <translation>首 token {v:.2f} 秒</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>stopped at the length limit</source>
-        <translation>已达长度上限</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>stopped</source>
-        <translation>已停止</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>interrupted</source>
-        <translation>已中断</translation>
-    </message>
-</context>
-<context>
     <name>Banner</name>
     <message>
         <location filename="../../desktop_app/ui/main_window.py" line="+58"/>
@@ -693,7 +660,7 @@ GPU 层数：{layers}
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat_view.py" line="+67"/>
+        <location filename="../../desktop_app/ui/chat_view.py" line="+167"/>
         <source>Thinking… ({n} words)</source>
         <translation>思考中…（{n} 词）</translation>
     </message>
@@ -976,6 +943,39 @@ GPU 层数：{layers}
         <location line="+9"/>
         <source>Loading {name}…</source>
         <translation>正在加载 {name}…</translation>
+    </message>
+</context>
+<context>
+    <name>ReplyStats</name>
+    <message>
+        <location filename="../../desktop_app/ui/chat_view.py" line="-80"/>
+        <source>{n} tokens</source>
+        <translation>{n} 个 token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{v:.1f} tok/s</source>
+        <translation>{v:.1f} token/秒</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>first token {v:.2f} s</source>
+        <translation>首 token {v:.2f} 秒</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>stopped at the length limit</source>
+        <translation>已达长度上限</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>interrupted</source>
+        <translation>已中断</translation>
     </message>
 </context>
 <context>
