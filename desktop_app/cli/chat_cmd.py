@@ -28,7 +28,7 @@ from desktop_app.core.engine.api import (
     TokenChunk,
 )
 from desktop_app.core.engine.process import LocalEngine
-from desktop_app.core.models.demo_model import ensure_demo_model
+from desktop_app.core.models.demo_model import DemoModelError, ensure_demo_model
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import ModelSettings, SettingsStore
@@ -69,10 +69,16 @@ def _resolve_model(library: ModelLibrary, model_id: str | None, last: str | None
             return library.get(last)
         except KeyError:
             pass
-    return ensure_demo_model(library)
+    try:
+        return ensure_demo_model(library)
+    except DemoModelError as exc:
+        raise ChatCommandError(
+            f"{exc} Choose a model with --model (see 'hearth models list').") from exc
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out  # looked up per call, so tests can capture them
+    err = sys.stderr if err is None else err
     paths = AppPaths.from_environment().ensure()
     settings, _warnings = SettingsStore(paths.settings_path).load()
     library = ModelLibrary(paths.models_dir)
@@ -98,7 +104,8 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     request = GenerateRequest(request_id=1, conversation_id=0,
                               messages=(ChatMessage(Role.USER, args.prompt),),
                               params=params, system_prompt=system)
-    engine = LocalEngine()
+    # llama.cpp's own messages would mix with the reply on the terminal: log them.
+    engine = LocalEngine(stderr_path=paths.log_dir / "engine.log")
     try:
         return _stream(engine, options, request, args.json, out, err)
     finally:

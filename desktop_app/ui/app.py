@@ -87,7 +87,7 @@ class HearthApp:
         self.store.close()
 
 
-def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] = LocalEngine,
+def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = None,
               loaded_settings: tuple[Settings, list[str]] | None = None) -> HearthApp:
     """Build the objects and the window; raises StorageError if the database can't be opened.
 
@@ -103,7 +103,12 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] = LocalEn
         log.info("marked %d replies interrupted by the last exit", recovered)
     library = ModelLibrary(paths.models_dir)
     warnings += library.refresh()
-    worker = EngineWorker(engine_factory())
+    if engine_factory is None:
+        # llama.cpp's own messages go to a log file; a crash report quotes its end.
+        engine: Engine = LocalEngine(stderr_path=paths.log_dir / "engine.log")
+    else:
+        engine = engine_factory()
+    worker = EngineWorker(engine)
     engine_thread = EngineThread(worker)
     jobs = BackgroundJobs()
     chat_model = ChatModel()

@@ -14,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 
 from desktop_app.core.engine.api import (
     EngineCrashed,
@@ -60,9 +62,12 @@ class LocalEngine:
     GUI's worker thread, the CLI, a benchmark).
     """
 
-    def __init__(self, log_level: int = logging.WARNING) -> None:
+    def __init__(self, log_level: int = logging.WARNING, stderr_path: Path | None = None) -> None:
+        """``stderr_path``: a file for the child's stderr (llama.cpp's messages); None inherits."""
         self._ctx = multiprocessing.get_context("spawn")
         self._log_level = log_level
+        self._stderr_path = stderr_path
+        self._stderr_start = 0  # where the current child's output begins in that file
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
         self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
@@ -83,7 +88,13 @@ class LocalEngine:
         if self._process is not None and self._conn is not None and self._process.is_alive():
             return self._conn
         parent, child = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(target=serve, args=(child, self._log_level),
+        stderr = str(self._stderr_path) if self._stderr_path is not None else None
+        if self._stderr_path is not None:
+            try:
+                self._stderr_start = self._stderr_path.stat().st_size
+            except OSError:
+                self._stderr_start = 0
+        process = self._ctx.Process(target=serve, args=(child, self._log_level, stderr),
                                     name="hearth-engine", daemon=True)
         process.start()
         child.close()
@@ -117,8 +128,27 @@ class LocalEngine:
         doing = "while generating a reply" if rid is not None else "while idle or loading"
         message = (f"The engine process {cause} {doing}. Everything up to the crash is saved; "
                    "the model will be loaded again when you send the next message.")
-        log.error("engine process %s (exit code %s)", cause, exitcode)
+        last_words = self._stderr_tail()
+        if last_words and exitcode == -signal.SIGABRT:
+            # An abort usually prints its reason (e.g. a GGML_ASSERT) just before.
+            message += f" llama.cpp's last message: {last_words[-1]}"
+        log.error("engine process %s (exit code %s); end of its output:\n%s", cause, exitcode,
+                  "\n".join(last_words))
         return EngineCrashed(message, rid)
+
+    def _stderr_tail(self, max_bytes: int = 4096, lines: int = 12) -> list[str]:
+        """The last lines the child wrote to its stderr file (empty if it has none)."""
+        if self._stderr_path is None:
+            return []
+        try:
+            with self._stderr_path.open("rb") as f:
+                f.seek(0, os.SEEK_END)
+                # Only what this child wrote: the file is shared by every run.
+                f.seek(max(self._stderr_start, f.tell() - max_bytes))
+                tail = f.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        return [line.strip() for line in tail.splitlines() if line.strip()][-lines:]
 
     # ---- Engine interface ------------------------------------------------------
 

@@ -12,6 +12,7 @@ kept in order and run after the reply.
 from __future__ import annotations
 
 import logging
+import os
 from collections import deque
 from multiprocessing.connection import Connection
 
@@ -109,8 +110,23 @@ class Runner:
             self._conn.send(GenerationFailed(request.request_id, str(exc)))
 
 
-def serve(conn: Connection, log_level: int = logging.WARNING) -> None:
+def _redirect_stderr(path: str) -> None:
+    """Send this process's stderr (llama.cpp's own messages and any abort text) to ``path``.
+
+    llama.cpp writes straight to file descriptor 2, so the redirect is done on
+    the descriptor, not on ``sys.stderr``. The parent reads the end of the file
+    when this process dies, so a crash report can say what llama.cpp said last.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def serve(conn: Connection, log_level: int = logging.WARNING,
+          stderr_path: str | None = None) -> None:
     """The child process's entry point (a module-level function so ``spawn`` can pickle it)."""
+    if stderr_path is not None:
+        _redirect_stderr(stderr_path)
     logging.basicConfig(level=log_level, format="engine %(levelname)s %(name)s: %(message)s")
     try:
         Runner(conn).loop()

@@ -220,19 +220,30 @@ class Session:
         seed = params.seed if params.seed is not None else secrets.randbelow(2**31)
         max_tokens = min(params.max_tokens, self._llama.n_ctx() - len(tokens))
         stops = list(dict.fromkeys((*self._model.formatter.stops, *params.stop)))
+        sampled = 0
+
+        def count_sampled(_ids: Any, _logits: Any) -> bool:
+            # llama-cpp-python calls stopping criteria once per sampled token: an exact
+            # count, where streamed chunks undercount (text that may start a stop
+            # string is held back) and the cache misses the last, unevaluated token.
+            nonlocal sampled
+            sampled += 1
+            return False
+
+        from llama_cpp import StoppingCriteriaList
+
         stream: Iterator[Any] = self._llama.create_completion(
             tokens, max_tokens=max_tokens, temperature=params.temperature, top_k=params.top_k,
             top_p=params.top_p, min_p=params.min_p, repeat_penalty=params.repeat_penalty,
-            stop=stops, seed=seed, stream=True)
+            stop=stops, seed=seed, stream=True,
+            stopping_criteria=StoppingCriteriaList([count_sampled]))
         splitter = ThinkingSplitter()
         first_at: float | None = None
-        completion = 0
         finish: str | None = None
         stop_reason = StopReason.END
         try:
             for chunk in stream:
                 choice = chunk["choices"][0]
-                completion += 1
                 if first_at is None:
                     first_at = time.monotonic()
                 self._emit_text(request.request_id, splitter.feed(choice["text"]), emit)
@@ -240,6 +251,10 @@ class Session:
                 if cancelled():
                     stop_reason = StopReason.CANCELLED
                     break
+            else:
+                # A stream that ran to its end calls the stopping criteria once more
+                # after the last token (create_completion's final check): not a token.
+                sampled -= 1
         except (RuntimeError, ValueError) as exc:
             raise GenerationError(f"llama.cpp failed while generating: {exc}") from exc
         finally:
@@ -248,20 +263,15 @@ class Session:
                 close()
             self._remember(rendered, len(tokens))
         self._emit_text(request.request_id, splitter.flush(), emit)
-        # The last sampled token (end of turn, the length limit, or the one the
-        # user stopped at) is never evaluated, so count it on top of the cache.
-        evaluated_reply = len(self._llama._input_ids) - len(tokens)
-        if first_at is not None or evaluated_reply > 0:
-            completion = max(completion, evaluated_reply + 1)
         if stop_reason != StopReason.CANCELLED and finish == "length":
             stop_reason = StopReason.LENGTH
         ended = time.monotonic()
         decode_time = ended - first_at if first_at is not None else 0.0
         stats = ReplyStats(
             prompt_tokens=len(tokens), prompt_eval_tokens=prompt_eval,
-            completion_tokens=completion,
+            completion_tokens=sampled,
             time_to_first_token=(first_at - received) if first_at is not None else 0.0,
-            tokens_per_second=(completion - 1) / decode_time if completion > 1 and decode_time > 0
+            tokens_per_second=(sampled - 1) / decode_time if sampled > 1 and decode_time > 0
             else 0.0,
             stop_reason=stop_reason, seed=seed)
         emit(ReplyFinished(request.request_id, stats))
