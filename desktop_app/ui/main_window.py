@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -111,6 +112,9 @@ class MainWindow(QMainWindow):
         self.model_combo.setMinimumWidth(280)
         self.model_status = QLabel()
         self.model_status.setObjectName("modelStatus")
+        # A long status (a load error) is cut at the window's edge instead of widening
+        # the window past the screen; errors are also shown in full in the banner.
+        self.model_status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.model_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top = QHBoxLayout()
         top.setContentsMargins(12, 10, 12, 4)
