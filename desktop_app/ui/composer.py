@@ -41,7 +41,13 @@ class _InputEdit(QPlainTextEdit):
 
     def _fit_height(self) -> None:
         line = self.fontMetrics().lineSpacing()
-        lines = min(self.MAX_LINES, max(1, int(self.document().size().height())))
+        needed = max(1, int(self.document().size().height()))
+        lines = min(self.MAX_LINES, needed)
+        # A scroll bar only once the box stops growing; before that it would
+        # appear for a pixel of rounding and squeeze the text.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded
+                                        if needed > self.MAX_LINES
+                                        else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         margins = self.contentsMargins()
         frame = int(self.document().documentMargin() * 2) + margins.top() + margins.bottom()
         self.setFixedHeight(lines * line + frame + 4)
