@@ -32,6 +32,7 @@ from desktop_app.core.engine.api import (
     Role,
     SamplingParams,
 )
+from desktop_app.core.storage.chat_store import MessageState
 
 PARAGRAPH = ("Lighthouses guided ships along dangerous coasts for centuries. "
              "Their keepers trimmed wicks, wound clockwork and logged the weather.")
@@ -42,14 +43,15 @@ def long_conversation(count: int) -> list[object]:
     from desktop_app.ui.chat_model import ChatItem
 
     items: list[object] = []
+    # Ids from 2: id 1 is the streaming reply HearthPath appends to.
     for i in range(count):
         if i % 2 == 0:
-            items.append(ChatItem(i + 1, Role.USER, f"Question {i // 2}: tell me more."))
+            items.append(ChatItem(i + 2, Role.USER, f"Question {i // 2}: tell me more."))
         else:
             body = "\n\n".join([PARAGRAPH] * (1 + i % 4))
             if i % 10 == 1:
                 body += "\n\n" + CODE + "\n\n- one\n- two\n- three"
-            items.append(ChatItem(i + 1, Role.ASSISTANT, f"**Answer {i // 2}.** " + body))
+            items.append(ChatItem(i + 2, Role.ASSISTANT, f"**Answer {i // 2}.** " + body))
     return items
 
 
@@ -77,7 +79,7 @@ def main() -> int:
     view.show()
 
     history = long_conversation(args.messages)
-    streaming = ChatItem(1, Role.ASSISTANT, "")
+    streaming = ChatItem(1, Role.ASSISTANT, "", state=MessageState.STREAMING)
 
     def open_conversation(items: list[object]) -> float:
         started = time.perf_counter()
