@@ -1,10 +1,10 @@
-"""The chat transcript: a virtualised list view and a delegate that paints messages.
+"""The chat transcript: a virtualised view and a delegate that paints messages.
 
-Only visible rows are painted, and a message's text layout (a ``QTextDocument``)
-is built once per (message, revision, width) and cached, so a long conversation
-scrolls smoothly and a streaming reply costs one re-layout of one row per
-batch. The view re-lays out all rows only when the streaming row's *height*
-changes, which happens when a new line starts, not on every batch.
+Only visible rows are painted. Each row's height is measured once per
+(message, revision, width) and cached, and a message's text layout (a
+``QTextDocument``) is cached for recently painted rows, so a long conversation
+scrolls smoothly. A streamed batch changes one row, and the view (a flat
+QTreeView, see :class:`ChatView`) re-measures that row alone.
 """
 
 from __future__ import annotations
@@ -30,14 +30,15 @@ from PySide6.QtGui import (
     QFontMetrics,
     QPainter,
     QPalette,
+    QResizeEvent,
     QTextDocument,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QListView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTreeView,
     QWidget,
 )
 
@@ -209,12 +210,6 @@ class MessageDelegate(QStyledItemDelegate):
         width = self._view_width(option)
         return QSize(width, self._measure(item, width, option.font))
 
-    def height_changed(self, item: ChatItem, view_width: int, font: QFont) -> bool:
-        """Re-measure ``item``; True if its row needs a new height in the view's layout."""
-        before = self._heights.get(item.message_id)
-        height = self._measure(item, view_width, font)
-        return before is None or before[2] != height
-
     def _view_width(self, option: QStyleOptionViewItem) -> int:
         view = self.parent()
         if isinstance(view, QAbstractItemView):
@@ -286,8 +281,13 @@ class MessageDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class ChatView(QListView):
+class ChatView(QTreeView):
     """The transcript. Follows the bottom while a reply streams, unless the user scrolled up.
+
+    A flat, headerless QTreeView rather than a QListView: QListView (Qt 6) lays
+    out every row again on each ``dataChanged``, which is a thousand Python
+    ``sizeHint`` calls per streamed batch in a long chat, while QTreeView
+    re-measures only the changed row and keeps the other heights cached.
 
     Signals:
         context_menu_requested(int, QPoint): row under the cursor and global position.
@@ -299,38 +299,43 @@ class ChatView(QListView):
         super().__init__(parent)
         self._delegate = MessageDelegate(self)
         self.setItemDelegate(self._delegate)
+        self.setHeaderHidden(True)
+        self.setRootIsDecorated(False)
+        self.setItemsExpandable(False)
+        self.setIndentation(0)
+        self.setUniformRowHeights(False)
+        self.setAllColumnsShowFocus(True)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setResizeMode(QListView.ResizeMode.Adjust)
-        self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(100)
-        self.setUniformItemSizes(False)
         self.setWordWrap(True)
-        self.setFrameShape(QListView.Shape.NoFrame)
+        self.setFrameShape(QTreeView.Shape.NoFrame)
+        self.header().setStretchLastSection(True)
         self.verticalScrollBar().setSingleStep(24)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_context_menu)
         self._follow = True
+        self._laid_out_width = -1
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
 
     def setModel(self, model: Any) -> None:
         old = self.model()
         if isinstance(old, ChatModel):
-            old.dataChanged.disconnect(self._on_data_changed)
             old.modelReset.disconnect(self._on_reset)
+            old.rowsInserted.disconnect(self._on_rows_inserted)
         super().setModel(model)
         if isinstance(model, ChatModel):
-            model.dataChanged.connect(self._on_data_changed)
             model.modelReset.connect(self._on_reset)
             model.rowsInserted.connect(self._on_rows_inserted)
 
-    def _on_data_changed(self, top_left: QModelIndex, _bottom_right: QModelIndex,
-                         _roles: Any) -> None:
-        item: ChatItem = top_left.data(ChatRole.MESSAGE)
-        if self._delegate.height_changed(item, self.viewport().width(), self.font()):
-            self._delegate.sizeHintChanged.emit(top_left)
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # Heights depend on the width (word wrap): re-measure every row, once per width.
+        width = self.viewport().width()
+        if width != self._laid_out_width:
+            self._laid_out_width = width
+            self.scheduleDelayedItemsLayout()
 
     def _on_reset(self) -> None:
         self._follow = True
