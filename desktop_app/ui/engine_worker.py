@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.05
 IDLE_POLL = 0.5
+MAX_FAILURES_IN_A_ROW = 5
 
 
 @dataclass
@@ -112,20 +113,35 @@ class EngineWorker(QObject):
     # ---- the worker thread -------------------------------------------------
 
     def run(self) -> None:
-        """The loop: forward commands, poll events, flush batches. Runs until :meth:`stop`."""
+        """The loop: forward commands, poll events, flush batches. Runs until :meth:`stop`.
+
+        A bug in one step is reported and the loop goes on, so a later message
+        still reaches the engine; only repeated failures in a row end it.
+        """
+        failures = 0
         try:
             while not self._stop.is_set():
-                self._run_commands()
-                events = self._engine.poll_events(self._poll_timeout())
-                for event in events:
-                    self._handle(event)
-                self._flush(force=False)
-        except Exception:  # a bug here must not leave the GUI waiting forever
-            log.exception("engine worker failed")
-            self.engine_crashed.emit(
-                "Hearth's engine worker failed; see the log for details.", None)
+                try:
+                    self._step()
+                    failures = 0
+                except Exception:  # reported to the user; the traceback goes to the log
+                    failures += 1
+                    log.exception("engine worker step failed (%d in a row)", failures)
+                    self._pending.clear()
+                    self.engine_crashed.emit(
+                        "Hearth's engine worker hit an error; see the log for details.", None)
+                    if failures >= MAX_FAILURES_IN_A_ROW:
+                        return
+                    time.sleep(0.1 * failures)
         finally:
             self._engine.shutdown()
+
+    def _step(self) -> None:
+        self._run_commands()
+        events = self._engine.poll_events(self._poll_timeout())
+        for event in events:
+            self._handle(event)
+        self._flush(force=False)
 
     def _run_commands(self) -> None:
         while True:

@@ -77,3 +77,23 @@ def test_load_reports_model_loaded(qtbot: QtBot, worker_thread: EngineThread) ->
     with qtbot.waitSignal(worker_thread.worker.model_loaded, timeout=5000) as loaded:
         worker_thread.worker.load(LoadOptions(model_path="/models/x.gguf"))
     assert loaded.args[0].model_path == "/models/x.gguf"
+
+
+def test_a_failing_step_is_reported_and_the_loop_goes_on(qtbot: QtBot, engine: FakeEngine,
+                                                         worker_thread: EngineThread) -> None:
+    worker = worker_thread.worker
+    real_poll = engine.poll_events
+    calls = {"n": 0}
+
+    def poll_once_broken(timeout: float) -> list[object]:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("a bug in one step")
+        return real_poll(timeout)  # type: ignore[return-value]
+
+    engine.poll_events = poll_once_broken  # type: ignore[method-assign,assignment]
+    with qtbot.waitSignal(worker.engine_crashed, timeout=5000) as crashed:
+        engine.wakeup()  # ends the poll in progress; the next one is the broken one
+    assert "error" in crashed.args[0]
+    with qtbot.waitSignal(worker.reply_finished, timeout=5000):
+        worker.generate(_request(11))
