@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QPainter,
+    QPaintEvent,
     QPalette,
     QResizeEvent,
     QTextDocument,
@@ -351,6 +352,21 @@ class ChatView(QTreeView):
     def _on_range_changed(self, _minimum: int, maximum: int) -> None:
         if self._follow:
             self.verticalScrollBar().setValue(maximum)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is not None and model.rowCount() == 0:
+            # An empty chat says what to do instead of showing a blank page.
+            painter = QPainter(self.viewport())
+            color = QColor(self.palette().color(QPalette.ColorRole.Text))
+            color.setAlphaF(0.45)
+            painter.setPen(color)
+            painter.drawText(self.viewport().rect(),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             self.tr("Type a message below to start.\n"
+                                     "Everything stays on this computer."))
+            painter.end()
 
     def _on_context_menu(self, pos: QPoint) -> None:
         index = self.indexAt(pos)

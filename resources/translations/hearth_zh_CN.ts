@@ -4,7 +4,7 @@
 <context>
     <name>Banner</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+58"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+59"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
@@ -81,9 +81,19 @@
     </message>
 </context>
 <context>
+    <name>ChatView</name>
+    <message>
+        <location filename="../../desktop_app/ui/chat_view.py" line="+367"/>
+        <source>Type a message below to start.
+Everything stays on this computer.</source>
+        <translation>在下方输入消息即可开始。
+所有内容都只保存在这台电脑上。</translation>
+    </message>
+</context>
+<context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop_app/ui/composer.py" line="+66"/>
+        <location filename="../../desktop_app/ui/composer.py" line="+72"/>
         <source>Message Hearth… (Enter to send, Shift+Enter for a new line)</source>
         <translation>给 Hearth 发消息…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
@@ -521,7 +531,7 @@
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+27"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -660,7 +670,7 @@ GPU 层数：{layers}
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat_view.py" line="+167"/>
+        <location filename="../../desktop_app/ui/chat_view.py" line="-197"/>
         <source>Thinking… ({n} words)</source>
         <translation>思考中…（{n} 词）</translation>
     </message>

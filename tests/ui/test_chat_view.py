@@ -72,3 +72,12 @@ def test_scrolling_up_stops_following(qtbot: QtBot) -> None:
     qtbot.wait(50)
     assert bar.value() == 0  # the reader keeps their place
 
+
+
+def test_an_empty_chat_paints_a_hint(qtbot: QtBot) -> None:
+    view, _model = _view(qtbot, [])
+    blank = ChatView()
+    blank.resize(700, 400)
+    qtbot.addWidget(blank)
+    # The hint draws text: the empty chat's pixels differ from a plain view's.
+    assert view.grab().toImage() != blank.grab().toImage()
