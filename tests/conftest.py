@@ -6,6 +6,7 @@ own temporary folder, so no test reads or writes the real home directory.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,21 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_ENDPOINT", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_engine_process_left_behind() -> Iterator[None]:
+    """Fail a test that leaves an engine child process running (napari's leak guard idea).
+
+    A leftover llama.cpp process holds hundreds of MB and two busy threads,
+    which would slow every later test on a small machine.
+    """
+    yield
+    leftover = [p for p in multiprocessing.active_children() if p.name == "hearth-engine"]
+    for process in leftover:
+        process.kill()
+        process.join(5)
+    assert not leftover, f"engine processes left running: {leftover}"
 
 
 @pytest.fixture
