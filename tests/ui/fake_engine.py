@@ -27,7 +27,7 @@ from desktop_app.core.engine.api import (
 @dataclass
 class _Stream:
     request: GenerateRequest
-    tokens: list[str]
+    tokens: list[tuple[str, bool]]  # (text, is thinking)
     next_at: float
     sent: int = 0
 
@@ -39,6 +39,7 @@ class FakeEngine:
     requests: list[GenerateRequest] = field(default_factory=list)
     cancels: list[int] = field(default_factory=list)
     crash_after_tokens: int | None = None
+    thinking_tokens: list[str] = field(default_factory=list)  # streamed first, as reasoning
 
     def __post_init__(self) -> None:
         self._wake = threading.Event()
@@ -52,7 +53,8 @@ class FakeEngine:
 
     def generate(self, request: GenerateRequest) -> None:
         self.requests.append(request)
-        self._stream = _Stream(request, list(self.reply_tokens), time.monotonic())
+        tokens = [(t, True) for t in self.thinking_tokens] + [(t, False) for t in self.reply_tokens]
+        self._stream = _Stream(request, tokens, time.monotonic())
 
     def cancel(self, request_id: int) -> None:
         self.cancels.append(request_id)
@@ -89,7 +91,8 @@ class FakeEngine:
         if stream.sent >= len(stream.tokens):
             self._finish(stream, StopReason.END)
             return
-        self._events.append(TokenChunk(stream.request.request_id, stream.tokens[stream.sent]))
+        text, thinking = stream.tokens[stream.sent]
+        self._events.append(TokenChunk(stream.request.request_id, text, thinking=thinking))
         stream.sent += 1
         stream.next_at += self.token_interval
 

@@ -106,3 +106,20 @@ def test_reasoning_dialog_shows_the_whole_thinking(qtbot: QtBot, make_app: AppFa
     assert text is not None
     assert text.toPlainText() == "Step one.\nStep two."
     assert text.isReadOnly()
+
+
+def test_reasoning_is_kept_apart_stored_and_left_out_of_the_next_prompt(
+        qtbot: QtBot, make_app: AppFactory) -> None:
+    engine = FakeEngine(thinking_tokens=["Let me ", "think."], reply_tokens=["Four."])
+    hearth = make_app(lambda: engine)
+    _ready(qtbot, hearth)
+    _reply_to(qtbot, hearth, lambda: hearth.chat.send("2+2?"))
+    reply = hearth.window.chat_view.model().item(1)
+    assert reply.content == "Four."
+    assert reply.thinking == "Let me think."
+    assert hearth.chat.conversation is not None
+    stored = hearth.store.messages(hearth.chat.conversation.id)[1]
+    assert (stored.content, stored.thinking) == ("Four.", "Let me think.")
+    _reply_to(qtbot, hearth, lambda: hearth.chat.send("And 3+3?"))
+    history = engine.requests[-1].messages
+    assert [m.content for m in history] == ["2+2?", "Four.", "And 3+3?"]
