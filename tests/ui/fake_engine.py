@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from desktop_app.core.engine.api import (
+    ContextTrimmed,
     EngineCrashed,
     EngineEvent,
     GenerateRequest,
@@ -40,6 +41,7 @@ class FakeEngine:
     cancels: list[int] = field(default_factory=list)
     crash_after_tokens: int | None = None
     thinking_tokens: list[str] = field(default_factory=list)  # streamed first, as reasoning
+    trimmed_messages: int = 0  # > 0: report that many old messages left out of the context
 
     def __post_init__(self) -> None:
         self._wake = threading.Event()
@@ -55,6 +57,8 @@ class FakeEngine:
         self.requests.append(request)
         tokens = [(t, True) for t in self.thinking_tokens] + [(t, False) for t in self.reply_tokens]
         self._stream = _Stream(request, tokens, time.monotonic())
+        if self.trimmed_messages:
+            self._events.append(ContextTrimmed(request.request_id, self.trimmed_messages))
 
     def cancel(self, request_id: int) -> None:
         self.cancels.append(request_id)

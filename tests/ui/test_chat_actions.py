@@ -123,3 +123,19 @@ def test_reasoning_is_kept_apart_stored_and_left_out_of_the_next_prompt(
     _reply_to(qtbot, hearth, lambda: hearth.chat.send("And 3+3?"))
     history = engine.requests[-1].messages
     assert [m.content for m in history] == ["2+2?", "Four.", "And 3+3?"]
+
+
+def test_trimmed_context_is_announced_above_the_reply(qtbot: QtBot,
+                                                      make_app: AppFactory) -> None:
+    engine = FakeEngine(reply_tokens=["ok"], trimmed_messages=4)
+    hearth = make_app(lambda: engine)
+    _ready(qtbot, hearth)
+    _reply_to(qtbot, hearth, lambda: hearth.chat.send("Long chat"))
+    items = hearth.window.chat_view.model().items()
+    assert [i.notice for i in items] == [False, True, False]
+    assert "4 older messages" in items[1].content
+    assert items[2].content == "ok"
+    assert hearth.chat.conversation is not None
+    # The notice is shown, not stored: the conversation itself is unchanged.
+    stored = hearth.store.messages(hearth.chat.conversation.id)
+    assert [m.content for m in stored] == ["Long chat", "ok"]
