@@ -241,7 +241,7 @@ Everything stays on this computer.</source>
 <context>
     <name>DownloadsTab</name>
     <message>
-        <location filename="../../desktop_app/ui/models_page.py" line="+478"/>
+        <location filename="../../desktop_app/ui/downloads_tab.py" line="+41"/>
         <source>Nothing is downloading. Choose a model under Recommended or Search Hugging Face.</source>
         <translation>当前没有下载任务。可在“推荐”或“搜索 Hugging Face”中选择模型。</translation>
     </message>
@@ -383,7 +383,7 @@ Everything stays on this computer.</source>
 <context>
     <name>LibraryTab</name>
     <message>
-        <location filename="../../desktop_app/ui/models_page.py" line="+78"/>
+        <location filename="../../desktop_app/ui/library_tab.py" line="+47"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
@@ -879,7 +879,7 @@ GPU 层数：{layers}
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop_app/ui/models_page.py" line="-618"/>
+        <location filename="../../desktop_app/ui/models_page.py" line="+59"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -923,7 +923,7 @@ GPU 层数：{layers}
 <context>
     <name>RecommendedTab</name>
     <message>
-        <location line="+13"/>
+        <location filename="../../desktop_app/ui/recommended_tab.py" line="+34"/>
         <source>Good chat models to start with, from small and fast to large and capable. “Fit” compares each with this computer&apos;s free memory.</source>
         <translation>适合入门的聊天模型，从小而快到大而强。“适配”一栏将每个模型与本机的空闲内存进行比较。</translation>
     </message>
@@ -1240,7 +1240,7 @@ GPU 层数：{layers}
 <context>
     <name>SearchTab</name>
     <message>
-        <location filename="../../desktop_app/ui/models_page.py" line="+15"/>
+        <location filename="../../desktop_app/ui/search_tab.py" line="+47"/>
         <source>Search GGUF models, e.g. “qwen3 4b”</source>
         <translation>搜索 GGUF 模型，例如“qwen3 4b”</translation>
     </message>
