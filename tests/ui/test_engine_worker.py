@@ -91,8 +91,9 @@ def test_a_failing_step_is_reported_and_the_loop_goes_on(qtbot: QtBot, engine: F
             raise RuntimeError("a bug in one step")
         return real_poll(timeout)  # type: ignore[return-value]
 
-    engine.poll_events = poll_once_broken  # type: ignore[method-assign,assignment]
+    # Listen first: the running loop may call the broken poll as soon as it is in place.
     with qtbot.waitSignal(worker.engine_crashed, timeout=5000) as crashed:
+        engine.poll_events = poll_once_broken  # type: ignore[method-assign,assignment]
         engine.wakeup()  # ends the poll in progress; the next one is the broken one
     assert "error" in crashed.args[0]
     with qtbot.waitSignal(worker.reply_finished, timeout=5000):
