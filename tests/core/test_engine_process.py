@@ -258,3 +258,13 @@ def test_sandbox_escaping_template_is_refused(engine: LocalEngine,
     assert isinstance(events[-1], GenerationFailed)
     assert "unsafe" in events[-1].message
     assert not marker.exists()
+
+
+def test_chinese_conversation_streams_and_reuses_the_cache(engine: LocalEngine,
+                                                           demo_model_path: Path) -> None:
+    _load(engine, demo_model_path, n_ctx=2048)
+    first_turn = "请用中文介绍一下长城的历史。" * 4
+    reply, _ = _reply(engine, 1, first_turn, max_tokens=24, seed=3)
+    assert "\ufffd" not in reply  # multi-byte characters never arrive split
+    _, second = _reply(engine, 2, first_turn, reply, "谢谢！再说说故宫。", max_tokens=8)
+    assert second.stats.prompt_eval_tokens < second.stats.prompt_tokens / 2
