@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -54,7 +55,6 @@ MARGIN_Y = 8
 BUBBLE_PAD = 10
 USER_MAX_SHARE = 0.78
 FOOTER_GAP = 4
-STREAMING_STEP_LINES = 6
 
 
 def keep_line_breaks(markdown: str) -> str:
@@ -111,6 +111,8 @@ class MessageDelegate(QStyledItemDelegate):
     the whole list's layout) and documents for recently painted rows (bounded).
     """
 
+    height_corrected = Signal(QPersistentModelIndex)
+
     MAX_DOCUMENTS = 160
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -118,6 +120,9 @@ class MessageDelegate(QStyledItemDelegate):
         self._documents: OrderedDict[tuple[int, int, int], QTextDocument] = OrderedDict()
         # message id -> (revision, width, height)
         self._heights: dict[int, tuple[int, int, int]] = {}
+        # Rows whose cached height is an estimate, corrected when first painted.
+        self._estimated: set[int] = set()
+        self.exact_measurements = 0  # rows laid out exactly (tests and benchmarks read it)
 
     # ---- layout ------------------------------------------------------------
 
@@ -181,8 +186,10 @@ class MessageDelegate(QStyledItemDelegate):
         return small
 
     def _measure(self, item: ChatItem, view_width: int, font: QFont) -> int:
+        """The row's exact height: lays out its text (cached per revision and width)."""
         cached = self._heights.get(item.message_id)
-        if cached is not None and cached[0] == item.revision and cached[1] == view_width:
+        if (cached is not None and cached[0] == item.revision and cached[1] == view_width
+                and item.message_id not in self._estimated):
             return cached[2]
         doc = self._document(item, self._text_width(item, view_width), font)
         height = int(doc.size().height()) + 2 * MARGIN_Y + self._thinking_height(item, font)
@@ -196,20 +203,47 @@ class MessageDelegate(QStyledItemDelegate):
             footer_doc.setPlainText(self._footer(item))
             footer_doc.setTextWidth(self._text_width(item, view_width))
             height += FOOTER_GAP + int(footer_doc.size().height())
-        if item.state == MessageState.STREAMING:
-            # A new height makes QListView lay out every row again (1,000 sizeHint
-            # calls in a long chat), which took ~10 % off decoding on 2 cores when
-            # it happened on every new line. A streaming reply grows in steps of
-            # a few lines instead; it gets its exact height when it ends.
-            step = STREAMING_STEP_LINES * QFontMetrics(font).lineSpacing()
-            height = -(-height // step) * step
         self._heights[item.message_id] = (item.revision, view_width, height)
+        self._estimated.discard(item.message_id)
+        self.exact_measurements += 1
         return height
+
+    def _estimate(self, item: ChatItem, view_width: int, font: QFont) -> int:
+        """A cheap height for a row not yet painted: wrapped lines from character widths.
+
+        Laying out Markdown for every row of a long chat just to size the scroll
+        bar took ~0.3 ms a message; rows get their exact height when first
+        painted (see :meth:`paint`), so only what is on screen is laid out.
+        """
+        metrics = QFontMetrics(font)
+        width = max(1, self._text_width(item, view_width))
+        char = max(1, metrics.averageCharWidth())
+        lines = 0
+        for line in item.content.split("\n"):
+            # CJK characters are about twice as wide as the average Latin one.
+            units = len(line) + sum(1 for c in line if ord(c) >= 0x2E80)
+            lines += max(1, -(-units * char // width))
+        height = lines * metrics.lineSpacing() + 2 * MARGIN_Y + self._thinking_height(item, font)
+        if item.role == Role.USER:
+            height += 2 * BUBBLE_PAD
+        if self._footer(item):
+            height += FOOTER_GAP + QFontMetrics(self._footer_font(font)).lineSpacing()
+        self._heights[item.message_id] = (item.revision, view_width, height)
+        self._estimated.add(item.message_id)
+        return height
+
+    def _height(self, item: ChatItem, view_width: int, font: QFont) -> int:
+        cached = self._heights.get(item.message_id)
+        if cached is not None and cached[0] == item.revision and cached[1] == view_width:
+            return cached[2]
+        if item.state == MessageState.STREAMING or item.notice:
+            return self._measure(item, view_width, font)
+        return self._estimate(item, view_width, font)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         item: ChatItem = index.data(ChatRole.MESSAGE)
         width = self._view_width(option)
-        return QSize(width, self._measure(item, width, option.font))
+        return QSize(width, self._height(item, width, option.font))
 
     def _view_width(self, option: QStyleOptionViewItem) -> int:
         view = self.parent()
@@ -221,6 +255,12 @@ class MessageDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         item: ChatItem = index.data(ChatRole.MESSAGE)
+        if item.message_id in self._estimated or item.message_id not in self._heights:
+            # First paint of a row sized by an estimate (or by a previous delegate):
+            # lay it out, and have the view fix the row if the estimate was off.
+            exact = self._measure(item, self._view_width(option), option.font)
+            if exact != option.rect.height():
+                self.height_corrected.emit(QPersistentModelIndex(index))
         rect: QRect = option.rect
         palette: QPalette = option.palette
         width = self._text_width(item, rect.width())
@@ -298,8 +338,12 @@ class ChatView(QTreeView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._corrected: list[QPersistentModelIndex] = []
+        self._correction_timer = QTimer(self)
+        self._correction_timer.setSingleShot(True)
+        self._correction_timer.timeout.connect(self._apply_corrections)
         self._delegate = MessageDelegate(self)
-        self.setItemDelegate(self._delegate)
+        self._use_delegate(self._delegate)
         self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
         self.setItemsExpandable(False)
@@ -373,9 +417,27 @@ class ChatView(QTreeView):
         if index.isValid():
             self.context_menu_requested.emit(index.row(), self.viewport().mapToGlobal(pos))
 
+    def _use_delegate(self, delegate: MessageDelegate) -> None:
+        self._delegate = delegate
+        delegate.height_corrected.connect(self._on_delegate_height_corrected)
+        self.setItemDelegate(delegate)
+
+    def _on_delegate_height_corrected(self, index: QPersistentModelIndex) -> None:
+        # Painting is no time to change the layout: collect, then apply after it.
+        self._corrected.append(index)
+        self._correction_timer.start(0)
+
+    def _apply_corrections(self) -> None:
+        corrected, self._corrected = self._corrected, []
+        for index in corrected:
+            if index.isValid():
+                model_index = self.model().index(index.row(), 0)
+                # QTreeView re-measures just this row (its height cache is per row).
+                self.dataChanged(model_index, model_index, [])
+
     def event(self, e: QEvent) -> bool:
         # A font or style change invalidates every cached layout.
         if e.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self.setItemDelegate(MessageDelegate(self))
-            self._delegate = self.itemDelegate()  # type: ignore[assignment]
+            self._use_delegate(MessageDelegate(self))
+            self.scheduleDelayedItemsLayout()
         return super().event(e)

@@ -81,3 +81,23 @@ def test_an_empty_chat_paints_a_hint(qtbot: QtBot) -> None:
     qtbot.addWidget(blank)
     # The hint draws text: the empty chat's pixels differ from a plain view's.
     assert view.grab().toImage() != blank.grab().toImage()
+
+
+def test_a_long_chat_lays_out_only_what_is_on_screen(qtbot: QtBot) -> None:
+    paragraph = "Lighthouses guided ships along dangerous coasts for centuries. " * 3
+    history = [ChatItem(i, Role.USER if i % 2 else Role.ASSISTANT,
+                        f"**{i}.** {paragraph}\n\n- one\n- two") for i in range(1, 1001)]
+    view, model = _view(qtbot, history)
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=5000)
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, MessageDelegate)
+    view.grab()  # paints the visible rows (a viewport repaint may not, offscreen)
+    # Estimates size the scroll bar; only the rows painted at the bottom were laid out.
+    assert 0 < delegate.exact_measurements < 60
+    last = model.index(model.rowCount() - 1, 0)
+    assert view.visualRect(last).bottom() <= view.viewport().height()
+    # Rows painted got their exact heights, and the view still ends at the last message.
+    qtbot.wait(50)
+    assert bar.value() == bar.maximum()
+    assert history[-1].message_id not in delegate._estimated
