@@ -33,7 +33,9 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QResizeEvent,
+    QTextCursor,
     QTextDocument,
+    QTextFormat,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -76,6 +78,20 @@ def keep_line_breaks(markdown: str) -> str:
             line += "  "
         out.append(line)
     return "\n".join(out)
+
+
+CODE_BACKGROUND = QColor(127, 127, 127, 38)  # translucent: reads on light and dark palettes
+
+
+def shade_code_blocks(doc: QTextDocument) -> None:
+    """Give fenced code blocks a background, so code stands apart from prose."""
+    block = doc.begin()
+    while block.isValid():
+        fmt = block.blockFormat()
+        if fmt.hasProperty(QTextFormat.Property.BlockCodeFence):
+            fmt.setBackground(CODE_BACKGROUND)
+            QTextCursor(block).setBlockFormat(fmt)
+        block = block.next()
 
 
 def format_stats(stats: ReplyStats | None, state: MessageState) -> str:
@@ -147,6 +163,7 @@ class MessageDelegate(QStyledItemDelegate):
                 doc.setPlainText("…")
             else:
                 doc.setMarkdown(keep_line_breaks(text))
+                shade_code_blocks(doc)
         else:
             doc.setPlainText(text)
         doc.setTextWidth(width)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex
-from PySide6.QtWidgets import QStyleOptionViewItem
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.api import Role
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat_model import ChatItem, ChatModel
-from desktop_app.ui.chat_view import ChatView, MessageDelegate
+from desktop_app.ui.chat_view import (
+    CODE_BACKGROUND,
+    ChatView,
+    MessageDelegate,
+    shade_code_blocks,
+)
 
 
 def _view(qtbot: QtBot, items: list[ChatItem]) -> tuple[ChatView, ChatModel]:
@@ -101,3 +107,14 @@ def test_a_long_chat_lays_out_only_what_is_on_screen(qtbot: QtBot) -> None:
     qtbot.wait(50)
     assert bar.value() == bar.maximum()
     assert history[-1].message_id not in delegate._estimated
+
+
+def test_code_blocks_are_shaded_and_prose_is_not(qapp: QApplication) -> None:
+    doc = QTextDocument()
+    doc.setDefaultFont(qapp.font())
+    doc.setMarkdown("Some prose.\n\n```python\nprint('hi')\n```\n")
+    shade_code_blocks(doc)
+    backgrounds = [doc.findBlockByNumber(i).blockFormat().background().color()
+                   for i in range(doc.blockCount())]
+    assert backgrounds[0] != CODE_BACKGROUND
+    assert CODE_BACKGROUND in backgrounds
