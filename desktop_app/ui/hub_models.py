@@ -9,7 +9,7 @@ may use on this machine, the same estimate the engine checks before loading.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum
 from typing import Any
 
@@ -69,10 +69,11 @@ class _TableModel(QAbstractTableModel):
     """Rows of snapshots under fixed headers; subclasses say what each cell shows."""
 
     COLUMNS = 0
-
-    def headers(self) -> tuple[str, ...]:
-        """Column titles, each a literal ``self.tr()`` call so lupdate finds it."""
-        raise NotImplementedError
+    # Each subclass defines these two methods. headers(): the column titles, each a
+    # literal self.tr() call so lupdate finds it. cell(item, row, column, role): what
+    # one cell shows for a role. (Qt's metaclass rules out abc.abstractmethod here.)
+    headers: Callable[[], tuple[str, ...]]
+    cell: Callable[[Any, int, int, int], Any]
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,9 +99,6 @@ class _TableModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         return self.cell(self._rows[index.row()], index.row(), index.column(), role)
-
-    def cell(self, item: Any, row: int, column: int, role: int) -> Any:
-        raise NotImplementedError
 
     def _replace(self, rows: Iterable[Any]) -> None:
         self.beginResetModel()
