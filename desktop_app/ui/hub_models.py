@@ -9,18 +9,19 @@ may use on this machine, the same estimate the engine checks before loading.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QLocale, QModelIndex, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, Qt
 from PySide6.QtGui import QColor, QFont
 
 from desktop_app.core.memory_estimate import Fit
 from desktop_app.core.models.catalog import CatalogEntry
 from desktop_app.core.models.hub import RepoDetails, RepoSummary
 from desktop_app.core.models.quant import RemoteFile, RemoteModel, model_fit, recommend
-from desktop_app.ui.download_list_model import AnyIndex, format_size
+from desktop_app.ui.download_list_model import format_size
+from desktop_app.ui.table_model import SnapshotTableModel
 
 FIT_COLORS = {Fit.FITS: QColor("#2e7d32"), Fit.TIGHT: QColor("#b26a00"),
               Fit.WONT_FIT: QColor("#c62828")}
@@ -65,57 +66,18 @@ def fit_tooltip(fit: Fit | None) -> str:
     return QCoreApplication.translate("FitBadge", "The size of this file is not known.")
 
 
-class _TableModel(QAbstractTableModel):
-    """Rows of snapshots under fixed headers; subclasses say what each cell shows."""
-
-    COLUMNS = 0
-    # Each subclass defines these two methods. headers(): the column titles, each a
-    # literal self.tr() call so lupdate finds it. cell(item, row, column, role): what
-    # one cell shows for a role. (Qt's metaclass rules out abc.abstractmethod here.)
-    headers: Callable[[], tuple[str, ...]]
-    cell: Callable[[Any, int, int, int], Any]
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
-
-    def item(self, row: int) -> Any:
-        return self._rows[row]
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self.COLUMNS
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < self.COLUMNS):
-            return self.headers()[section]
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        return self.cell(self._rows[index.row()], index.row(), index.column(), role)
-
-    def _replace(self, rows: Iterable[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def fit_cell(self, fit: Fit | None, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return fit_text(fit)
-        if role == Qt.ItemDataRole.ForegroundRole and fit is not None:
-            return FIT_COLORS[fit]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return fit_tooltip(fit)
-        return None
+def fit_cell(fit: Fit | None, role: int) -> Any:
+    """A fit badge cell: its text, colour and explanation."""
+    if role == Qt.ItemDataRole.DisplayRole:
+        return fit_text(fit)
+    if role == Qt.ItemDataRole.ForegroundRole and fit is not None:
+        return FIT_COLORS[fit]
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return fit_tooltip(fit)
+    return None
 
 
-class CatalogModel(_TableModel):
+class CatalogModel(SnapshotTableModel):
     """The recommended models (``resources/recommended_models.json``) with fit and status."""
 
     COLUMNS = 6
@@ -158,7 +120,7 @@ class CatalogModel(_TableModel):
         if role == HubRole.FIT:
             return fit
         if column == self.FIT_COLUMN:
-            return self.fit_cell(fit, role)
+            return fit_cell(fit, role)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{item.description}\n{item.repo}/{item.file}"
         if role != Qt.ItemDataRole.DisplayRole:
@@ -174,7 +136,7 @@ class CatalogModel(_TableModel):
         return self.tr("Downloaded") if self.is_downloaded(item) else ""
 
 
-class SearchResultsModel(_TableModel):
+class SearchResultsModel(SnapshotTableModel):
     """GGUF repositories found on Hugging Face, in the order the Hub sorted them."""
 
     COLUMNS = 4
@@ -183,7 +145,7 @@ class SearchResultsModel(_TableModel):
         return (self.tr("Repository"), self.tr("Downloads"), self.tr("Likes"), self.tr("Updated"))
 
     def set_results(self, results: Sequence[RepoSummary]) -> None:
-        self._replace(results)
+        self.replace_rows(results)
 
     def cell(self, item: RepoSummary, row: int, column: int, role: int) -> Any:
         if role == HubRole.ITEM:
@@ -206,7 +168,7 @@ class SearchResultsModel(_TableModel):
         return item.last_modified.date().isoformat()
 
 
-class RepoFilesModel(_TableModel):
+class RepoFilesModel(SnapshotTableModel):
     """A repository's GGUF models (split sets as one row), ordered by quantization.
 
     Each row has a fit badge; the largest complete quantization that fits
@@ -231,7 +193,7 @@ class RepoFilesModel(_TableModel):
         self.details = details
         self._fits = {m.path: model_fit(m, available_bytes, context) for m in models}
         self._recommended = recommend(models, self._fits)
-        self._replace(models)
+        self.replace_rows(models)
 
     @property
     def recommended(self) -> RemoteModel | None:
@@ -256,7 +218,7 @@ class RepoFilesModel(_TableModel):
         if column == self.FIT_COLUMN and item.complete:
             if recommended and role == Qt.ItemDataRole.DisplayRole:
                 return self.tr("{fit} · recommended").format(fit=fit_text(fit))
-            return self.fit_cell(fit, role)
+            return fit_cell(fit, role)
         if role == Qt.ItemDataRole.ToolTipRole:
             parts = len(item.parts)
             return self.tr("{count} parts, downloaded together").format(count=parts) \

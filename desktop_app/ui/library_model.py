@@ -14,11 +14,12 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont
 
 from desktop_app.core.models.library import LocalModel
-from desktop_app.ui.download_list_model import AnyIndex, format_size
+from desktop_app.ui.download_list_model import format_size
+from desktop_app.ui.table_model import SnapshotTableModel
 
 
 class LibraryRole(IntEnum):
@@ -28,48 +29,31 @@ class LibraryRole(IntEnum):
     """True for the model selected in the window."""
 
 
-class LibraryModel(QAbstractTableModel):
+class LibraryModel(SnapshotTableModel):
     """The models Hearth can load: name, quantization, size and where the file is."""
 
     COLUMNS = 4
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._models: list[LocalModel] = []
         self._in_use: str | None = None
 
     def set_models(self, models: Sequence[LocalModel], in_use: str | None = None) -> None:
-        self.beginResetModel()
-        self._models = list(models)
         self._in_use = in_use
-        self.endResetModel()
+        self.replace_rows(models)
 
     def model(self, row: int) -> LocalModel:
-        return self._models[row]
+        model: LocalModel = self.item(row)
+        return model
 
     def row_of(self, model_id: str) -> int | None:
-        return next((row for row, m in enumerate(self._models) if m.id == model_id), None)
+        return next((row for row, m in enumerate(self._rows) if m.id == model_id), None)
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._models)
+    def headers(self) -> tuple[str, ...]:
+        return (self.tr("Name"), self.tr("Quantization"), self.tr("Size"), self.tr("Location"))
 
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self.COLUMNS
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole
-                or not 0 <= section < self.COLUMNS):
-            return None
-        return (self.tr("Name"), self.tr("Quantization"), self.tr("Size"),
-                self.tr("Location"))[section]
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._models):
-            return None
-        model = self._models[index.row()]
+    def cell(self, model: LocalModel, _row: int, column: int, role: int) -> Any:
         in_use = model.id == self._in_use
-        column = index.column()
         if role == LibraryRole.MODEL:
             return model
         if role == LibraryRole.IN_USE:
@@ -122,44 +106,26 @@ class ExternalFile:
         return cls(path, size)
 
 
-class ExternalModelsModel(QAbstractTableModel):
+class ExternalModelsModel(SnapshotTableModel):
     """Models found in the Hugging Face cache or LM Studio's folders, not yet in the library."""
 
     COLUMNS = 3
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._files: list[ExternalFile] = []
-
     def set_files(self, files: Sequence[ExternalFile]) -> None:
-        self.beginResetModel()
-        self._files = list(files)
-        self.endResetModel()
+        self.replace_rows(files)
 
     def file(self, row: int) -> ExternalFile:
-        return self._files[row]
+        found: ExternalFile = self.item(row)
+        return found
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._files)
+    def headers(self) -> tuple[str, ...]:
+        return (self.tr("File"), self.tr("Size"), self.tr("Folder"))
 
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self.COLUMNS
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole
-                or not 0 <= section < self.COLUMNS):
-            return None
-        return (self.tr("File"), self.tr("Size"), self.tr("Folder"))[section]
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._files):
-            return None
-        found = self._files[index.row()]
+    def cell(self, found: ExternalFile, _row: int, column: int, role: int) -> Any:
         if role == LibraryRole.MODEL:
             return found
         if role == Qt.ItemDataRole.ToolTipRole:
             return str(found.path)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        return (found.path.name, format_size(found.size), str(found.path.parent))[index.column()]
+        return (found.path.name, format_size(found.size), str(found.path.parent))[column]

@@ -12,7 +12,7 @@
 <context>
     <name>CatalogModel</name>
     <message>
-        <location filename="../../desktop_app/ui/hub_models.py" line="+143"/>
+        <location filename="../../desktop_app/ui/hub_models.py" line="+103"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -83,7 +83,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop_app/ui/chat_view.py" line="+367"/>
+        <location filename="../../desktop_app/ui/chat_view.py" line="+428"/>
         <source>Type a message below to start.
 Everything stays on this computer.</source>
         <translation>在下方输入消息即可开始。
@@ -274,7 +274,7 @@ Everything stays on this computer.</source>
 <context>
     <name>ExternalModelsModel</name>
     <message>
-        <location filename="../../desktop_app/ui/library_model.py" line="+153"/>
+        <location filename="../../desktop_app/ui/library_model.py" line="+122"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
@@ -292,7 +292,7 @@ Everything stays on this computer.</source>
 <context>
     <name>FitBadge</name>
     <message>
-        <location filename="../../desktop_app/ui/hub_models.py" line="-130"/>
+        <location filename="../../desktop_app/ui/hub_models.py" line="-89"/>
         <source>Fits</source>
         <translation>可运行</translation>
     </message>
@@ -335,7 +335,7 @@ Everything stays on this computer.</source>
 <context>
     <name>LibraryModel</name>
     <message>
-        <location filename="../../desktop_app/ui/library_model.py" line="-89"/>
+        <location filename="../../desktop_app/ui/library_model.py" line="-69"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -350,12 +350,12 @@ Everything stays on this computer.</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+0"/>
         <source>Location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+19"/>
         <source>{name} (in use)</source>
         <translation>{name}（使用中）</translation>
     </message>
@@ -670,7 +670,7 @@ GPU 层数：{layers}
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat_view.py" line="-197"/>
+        <location filename="../../desktop_app/ui/chat_view.py" line="-236"/>
         <source>Thinking… ({n} words)</source>
         <translation>思考中…（{n} 词）</translation>
     </message>
@@ -958,7 +958,7 @@ GPU 层数：{layers}
 <context>
     <name>ReplyStats</name>
     <message>
-        <location filename="../../desktop_app/ui/chat_view.py" line="-80"/>
+        <location filename="../../desktop_app/ui/chat_view.py" line="-86"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
@@ -991,7 +991,7 @@ GPU 层数：{layers}
 <context>
     <name>RepoFilesModel</name>
     <message>
-        <location filename="../../desktop_app/ui/hub_models.py" line="+163"/>
+        <location filename="../../desktop_app/ui/hub_models.py" line="+122"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
