@@ -127,3 +127,12 @@ def test_thinking_split_across_chunks() -> None:
 def test_strip_thinking() -> None:
     assert strip_thinking("<think>hmm</think>Yes.") == "Yes."
     assert strip_thinking("a < b") == "a < b"
+
+
+def test_trimming_cut_points_keep_turns_in_pairs() -> None:
+    from desktop_app.core.engine.session import _cut_points
+
+    assert _cut_points(_history("a", "b", "c", "d", "e")) == [0, 2, 4]
+    assert _cut_points(_history("only")) == [0]
+    # A history that starts with a reply (already trimmed once) drops it alone first.
+    assert _cut_points(_history("x", "a", "b")[1:]) == [0, 1]

@@ -103,6 +103,19 @@ def _restore_sequence(llama: Any, kv: bytes, tokens: list[int]) -> None:
     llama._requires_eval = True
 
 
+def _cut_points(messages: tuple[ChatMessage, ...]) -> list[int]:
+    """How many of the oldest messages to drop at each trimming step, from 0 up.
+
+    Turns go in user/assistant pairs so the history keeps alternating; the
+    latest message always stays.
+    """
+    cuts = [0]
+    while len(messages) - cuts[-1] > 1:
+        rest = messages[cuts[-1]:]
+        cuts.append(cuts[-1] + (2 if len(rest) > 2 and rest[0].role == Role.USER else 1))
+    return cuts
+
+
 def longest_common_prefix(a: list[int], b: list[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -145,26 +158,43 @@ class Session:
         """The prompt that fits the context: (rendered, tokens, messages dropped).
 
         Drops the oldest turns (never the system prompt or the latest message)
-        until the prompt leaves room for a reply.
+        until the prompt leaves room for a reply. Dropping more never makes a
+        prompt longer, so the fewest drops that fit are found by bisection: a
+        few renders even for a conversation far longer than the context.
         """
-        n_ctx = self._llama.n_ctx()
+        n_ctx: int = self._llama.n_ctx()
         room = min(max(MIN_REPLY_ROOM, request.params.max_tokens), n_ctx // 4)
         messages = request.messages
-        dropped = 0
-        while True:
-            rendered = self._render(request, messages)
-            tokens = self._tokenize(rendered, self._transcript)
-            if len(tokens) + room <= n_ctx:
-                return rendered, tokens, dropped
-            if len(messages) <= 1:
+        cuts = _cut_points(messages)
+        attempts: dict[int, tuple[RenderedPrompt, list[int]]] = {}
+
+        def attempt(i: int) -> tuple[RenderedPrompt, list[int]]:
+            if i not in attempts:
+                rendered = self._render(request, messages[cuts[i]:])
+                attempts[i] = rendered, self._tokenize(rendered, self._transcript)
+            return attempts[i]
+
+        def fits(i: int) -> bool:
+            return len(attempt(i)[1]) + room <= n_ctx
+
+        if not fits(0):
+            if not fits(len(cuts) - 1):
+                tokens = attempt(len(cuts) - 1)[1]
                 raise GenerationError(
                     f"The message is too long for the model's context window ({len(tokens)} "
                     f"tokens; the context holds {n_ctx}). Shorten it or raise the context "
                     "length in the model's settings.")
-            # Drop the oldest turn; keep user/assistant alternation by dropping a pair.
-            cut = 2 if len(messages) > 2 and messages[0].role == Role.USER else 1
-            messages = messages[cut:]
-            dropped += cut
+            low, high = 0, len(cuts) - 1  # fits(low) is False, fits(high) is True
+            while high - low > 1:
+                middle = (low + high) // 2
+                if fits(middle):
+                    high = middle
+                else:
+                    low = middle
+            rendered, tokens = attempt(high)
+            return rendered, tokens, cuts[high]
+        rendered, tokens = attempt(0)
+        return rendered, tokens, 0
 
     # ---- conversation switching -------------------------------------------------
 
@@ -213,7 +243,6 @@ class Session:
             raise GenerationError(str(exc)) from exc
         if dropped:
             emit(ContextTrimmed(request.request_id, dropped))
-            # The prompt no longer starts like the cache; fall back to llama's own matching.
         cached = longest_common_prefix(list(self._llama._input_ids), tokens)
         prompt_eval = len(tokens) - (cached - 1 if cached == len(tokens) else cached)
 
