@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -104,6 +105,12 @@ class SearchTab(QWidget):
         self.files_view.doubleClicked.connect(self._on_download_clicked)
         self.download_button.clicked.connect(self._on_download_clicked)
         self._show_repo(None)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Say so before the user types a query that could never be sent.
+        if self.page.hub.offline:
+            self.status.setText(str(OfflineError()))
 
     # ---- searching -----------------------------------------------------------
 

@@ -333,6 +333,8 @@ def test_offline_mode_makes_no_request_and_says_so(
     else:
         monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     page = open_page(qtbot, hearth)
+    page.tabs.setCurrentWidget(page.search)
+    assert "offline mode" in page.search.status.text()  # said before any search
     page.search.query_edit.setText("tester")
     page.search.search_button.click()
     assert "offline mode" in page.search.status.text()
