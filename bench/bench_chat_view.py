@@ -40,7 +40,7 @@ CODE = "```python\ndef beam(angle: float) -> float:\n    return angle % 360\n```
 
 
 def long_conversation(count: int) -> list[object]:
-    from desktop_app.ui.chat_model import ChatItem
+    from desktop_app.ui.chat.chat_model import ChatItem
 
     items: list[object] = []
     # Ids from 2: id 1 is the streaming reply HearthPath appends to.
@@ -69,8 +69,8 @@ def main() -> int:
 
     from PySide6.QtCore import QElapsedTimer, QTimer
 
-    from desktop_app.ui.chat_model import ChatItem
-    from desktop_app.ui.chat_view import ChatView
+    from desktop_app.ui.chat.chat_model import ChatItem
+    from desktop_app.ui.chat.chat_view import ChatView
 
     path = HearthPath(demo_model(), hardware.physical_cores())
     view = ChatView()

@@ -94,8 +94,8 @@ class HearthPath:
     def __init__(self, model: Path, threads: int) -> None:
         from PySide6.QtWidgets import QApplication
 
-        from desktop_app.ui.chat_model import ChatItem, ChatModel
-        from desktop_app.ui.engine_worker import EngineThread, EngineWorker
+        from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
+        from desktop_app.ui.common.engine_worker import EngineThread, EngineWorker
 
         self.app = QApplication.instance() or QApplication([])
         self.engine = LocalEngine()

@@ -31,7 +31,7 @@ def main() -> int:
     from desktop_app.core.engine.api import SamplingParams
     from desktop_app.core.paths import AppPaths
     from desktop_app.ui.app import build_app, install_translators
-    from desktop_app.ui.look import apply_look
+    from desktop_app.ui.common.look import apply_look
 
     paths = AppPaths.from_environment().ensure()
     app = QApplication(sys.argv[:1])

@@ -15,6 +15,9 @@ import pytest
 from desktop_app.core.models.demo_model import demo_model_file
 from desktop_app.core.paths import AppPaths
 
+# Fixtures defined beside the helpers they serve, registered once for the whole suite.
+pytest_plugins = ["tests.core.models.fake_hub"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_CACHE = REPO_ROOT / ".test-cache"
 

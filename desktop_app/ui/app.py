@@ -25,16 +25,16 @@ from desktop_app.core.paths import AppPaths, resources_dir
 from desktop_app.core.settings import Settings, SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.core.storage.database import StorageError
-from desktop_app.ui.background import BackgroundJobs
-from desktop_app.ui.chat_controller import ChatController
-from desktop_app.ui.chat_model import ChatModel
-from desktop_app.ui.conversation_list import ConversationListModel
-from desktop_app.ui.download_manager import DownloadManager, SettingsHubClient
-from desktop_app.ui.engine_worker import EngineThread, EngineWorker
-from desktop_app.ui.look import apply_look
+from desktop_app.ui.chat.chat_controller import ChatController
+from desktop_app.ui.chat.chat_model import ChatModel
+from desktop_app.ui.chat.conversation_list import ConversationListModel
+from desktop_app.ui.common.background import BackgroundJobs
+from desktop_app.ui.common.engine_worker import EngineThread, EngineWorker
+from desktop_app.ui.common.look import apply_look
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.model_controller import ModelController
-from desktop_app.ui.models_page import ModelsPage, available_memory
+from desktop_app.ui.models.download_manager import DownloadManager, SettingsHubClient
+from desktop_app.ui.models.model_controller import ModelController
+from desktop_app.ui.models.models_page import ModelsPage, available_memory
 
 log = logging.getLogger(__name__)
 

@@ -34,14 +34,14 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.api import ModelLoaded, ReplyStats, Role, StopReason
 from desktop_app.core.settings import Settings
 from desktop_app.core.storage.chat_store import MessageState
-from desktop_app.ui.chat_controller import ChatController
-from desktop_app.ui.chat_model import ChatModel
-from desktop_app.ui.chat_view import ChatView, format_stats
-from desktop_app.ui.composer import Composer
-from desktop_app.ui.conversation_list import CONVERSATION_ID_ROLE, ConversationListModel
-from desktop_app.ui.conversation_settings_dialog import ConversationSettingsDialog
-from desktop_app.ui.model_controller import ModelController, ModelState
-from desktop_app.ui.settings_dialog import SettingsDialog
+from desktop_app.ui.chat.chat_controller import ChatController
+from desktop_app.ui.chat.chat_model import ChatModel
+from desktop_app.ui.chat.chat_view import ChatView, format_stats
+from desktop_app.ui.chat.composer import Composer
+from desktop_app.ui.chat.conversation_list import CONVERSATION_ID_ROLE, ConversationListModel
+from desktop_app.ui.chat.conversation_settings_dialog import ConversationSettingsDialog
+from desktop_app.ui.models.model_controller import ModelController, ModelState
+from desktop_app.ui.settings.settings_dialog import SettingsDialog
 
 
 class Banner(QWidget):

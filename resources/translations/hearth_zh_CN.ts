@@ -12,7 +12,7 @@
 <context>
     <name>CatalogModel</name>
     <message>
-        <location filename="../../desktop_app/ui/hub_models.py" line="+103"/>
+        <location filename="../../desktop_app/ui/models/hub_models.py" line="+103"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -50,7 +50,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../desktop_app/ui/chat_controller.py" line="+137"/>
+        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+137"/>
         <source>The chat settings were not saved: {e}</source>
         <translation>对话设置未保存：{e}</translation>
     </message>
@@ -83,7 +83,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop_app/ui/chat_view.py" line="+428"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+428"/>
         <source>Type a message below to start.
 Everything stays on this computer.</source>
         <translation>在下方输入消息即可开始。
@@ -93,7 +93,7 @@ Everything stays on this computer.</source>
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop_app/ui/composer.py" line="+72"/>
+        <location filename="../../desktop_app/ui/chat/composer.py" line="+72"/>
         <source>Message Hearth… (Enter to send, Shift+Enter for a new line)</source>
         <translation>给 Hearth 发消息…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
@@ -122,7 +122,7 @@ Everything stays on this computer.</source>
 <context>
     <name>ConversationListModel</name>
     <message>
-        <location filename="../../desktop_app/ui/conversation_list.py" line="+34"/>
+        <location filename="../../desktop_app/ui/chat/conversation_list.py" line="+34"/>
         <source>New chat</source>
         <translation>新建对话</translation>
     </message>
@@ -130,7 +130,7 @@ Everything stays on this computer.</source>
 <context>
     <name>ConversationSettingsDialog</name>
     <message>
-        <location filename="../../desktop_app/ui/conversation_settings_dialog.py" line="+50"/>
+        <location filename="../../desktop_app/ui/chat/conversation_settings_dialog.py" line="+50"/>
         <source>Chat settings – {title}</source>
         <translation>对话设置 – {title}</translation>
     </message>
@@ -183,7 +183,7 @@ Everything stays on this computer.</source>
 <context>
     <name>DownloadListModel</name>
     <message>
-        <location filename="../../desktop_app/ui/download_list_model.py" line="+113"/>
+        <location filename="../../desktop_app/ui/models/download_list_model.py" line="+113"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -241,7 +241,7 @@ Everything stays on this computer.</source>
 <context>
     <name>DownloadsTab</name>
     <message>
-        <location filename="../../desktop_app/ui/downloads_tab.py" line="+41"/>
+        <location filename="../../desktop_app/ui/models/downloads_tab.py" line="+41"/>
         <source>Nothing is downloading. Choose a model under Recommended or Search Hugging Face.</source>
         <translation>当前没有下载任务。可在“推荐”或“搜索 Hugging Face”中选择模型。</translation>
     </message>
@@ -274,7 +274,7 @@ Everything stays on this computer.</source>
 <context>
     <name>ExternalModelsModel</name>
     <message>
-        <location filename="../../desktop_app/ui/library_model.py" line="+122"/>
+        <location filename="../../desktop_app/ui/models/library_model.py" line="+122"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
@@ -292,7 +292,7 @@ Everything stays on this computer.</source>
 <context>
     <name>FitBadge</name>
     <message>
-        <location filename="../../desktop_app/ui/hub_models.py" line="-89"/>
+        <location filename="../../desktop_app/ui/models/hub_models.py" line="-89"/>
         <source>Fits</source>
         <translation>可运行</translation>
     </message>
@@ -335,7 +335,7 @@ Everything stays on this computer.</source>
 <context>
     <name>LibraryModel</name>
     <message>
-        <location filename="../../desktop_app/ui/library_model.py" line="-69"/>
+        <location filename="../../desktop_app/ui/models/library_model.py" line="-69"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -383,7 +383,7 @@ Everything stays on this computer.</source>
 <context>
     <name>LibraryTab</name>
     <message>
-        <location filename="../../desktop_app/ui/library_tab.py" line="+47"/>
+        <location filename="../../desktop_app/ui/models/library_tab.py" line="+47"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
@@ -670,7 +670,7 @@ GPU 层数：{layers}
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat_view.py" line="-236"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="-236"/>
         <source>Thinking… ({n} words)</source>
         <translation>思考中…（{n} 词）</translation>
     </message>
@@ -683,7 +683,7 @@ GPU 层数：{layers}
 <context>
     <name>ModelController</name>
     <message>
-        <location filename="../../desktop_app/ui/model_controller.py" line="+99"/>
+        <location filename="../../desktop_app/ui/models/model_controller.py" line="+99"/>
         <source>Preparing the demo model…</source>
         <translation>正在准备演示模型…</translation>
     </message>
@@ -711,7 +711,7 @@ GPU 层数：{layers}
 <context>
     <name>ModelSettingsForm</name>
     <message>
-        <location filename="../../desktop_app/ui/model_settings_form.py" line="+76"/>
+        <location filename="../../desktop_app/ui/settings/model_settings_form.py" line="+76"/>
         <location line="+17"/>
         <source>Auto</source>
         <translation>自动</translation>
@@ -879,7 +879,7 @@ GPU 层数：{layers}
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop_app/ui/models_page.py" line="+59"/>
+        <location filename="../../desktop_app/ui/models/models_page.py" line="+59"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -923,7 +923,7 @@ GPU 层数：{layers}
 <context>
     <name>RecommendedTab</name>
     <message>
-        <location filename="../../desktop_app/ui/recommended_tab.py" line="+34"/>
+        <location filename="../../desktop_app/ui/models/recommended_tab.py" line="+34"/>
         <source>Good chat models to start with, from small and fast to large and capable. “Fit” compares each with this computer&apos;s free memory.</source>
         <translation>适合入门的聊天模型，从小而快到大而强。“适配”一栏将每个模型与本机的空闲内存进行比较。</translation>
     </message>
@@ -958,7 +958,7 @@ GPU 层数：{layers}
 <context>
     <name>ReplyStats</name>
     <message>
-        <location filename="../../desktop_app/ui/chat_view.py" line="-86"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="-86"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
@@ -991,7 +991,7 @@ GPU 层数：{layers}
 <context>
     <name>RepoFilesModel</name>
     <message>
-        <location filename="../../desktop_app/ui/hub_models.py" line="+122"/>
+        <location filename="../../desktop_app/ui/models/hub_models.py" line="+122"/>
         <source>Quantization</source>
         <translation>量化</translation>
     </message>
@@ -1039,7 +1039,7 @@ GPU 层数：{layers}
 <context>
     <name>SamplingForm</name>
     <message>
-        <location filename="../../desktop_app/ui/sampling_form.py" line="+42"/>
+        <location filename="../../desktop_app/ui/settings/sampling_form.py" line="+42"/>
         <source>Balanced</source>
         <translation>均衡</translation>
     </message>
@@ -1207,7 +1207,7 @@ GPU 层数：{layers}
 <context>
     <name>SearchResultsModel</name>
     <message>
-        <location filename="../../desktop_app/ui/hub_models.py" line="-89"/>
+        <location filename="../../desktop_app/ui/models/hub_models.py" line="-89"/>
         <source>Repository</source>
         <translation>仓库</translation>
     </message>
@@ -1240,7 +1240,7 @@ GPU 层数：{layers}
 <context>
     <name>SearchTab</name>
     <message>
-        <location filename="../../desktop_app/ui/search_tab.py" line="+47"/>
+        <location filename="../../desktop_app/ui/models/search_tab.py" line="+48"/>
         <source>Search GGUF models, e.g. “qwen3 4b”</source>
         <translation>搜索 GGUF 模型，例如“qwen3 4b”</translation>
     </message>
@@ -1270,7 +1270,7 @@ GPU 层数：{layers}
         <translation>下载</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+54"/>
         <source>Searching…</source>
         <translation>正在搜索…</translation>
     </message>
@@ -1338,7 +1338,7 @@ GPU 层数：{layers}
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop_app/ui/settings_dialog.py" line="+60"/>
+        <location filename="../../desktop_app/ui/settings/settings_dialog.py" line="+60"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>

@@ -16,7 +16,7 @@ from desktop_app.core.hardware import MemoryInfo
 from desktop_app.core.models.download import DownloadProgress
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import Settings, SettingsStore
-from tests.core.fake_hub import FakeHub, fake_hub, make_gguf  # noqa: F401
+from tests.core.models.fake_hub import FakeHub, make_gguf
 
 REPO = "tester/Tiny-GGUF"
 FILE = "Tiny-Q8_0.gguf"
@@ -29,7 +29,7 @@ def model_bytes(tmp_path: Path) -> bytes:
 
 
 @pytest.fixture
-def hub(fake_hub: FakeHub, model_bytes: bytes,  # noqa: F811
+def hub(fake_hub: FakeHub, model_bytes: bytes,
         monkeypatch: pytest.MonkeyPatch) -> FakeHub:
     fake_hub.add_repo(REPO, {
         FILE: model_bytes, "README.md": b"# Tiny",
@@ -148,7 +148,7 @@ def test_download_json_prints_the_model(hub: FakeHub, capsys: pytest.CaptureFixt
     assert model["quantization"] == "F32"
 
 
-def test_download_a_recommended_model_by_id(fake_hub: FakeHub, model_bytes: bytes,  # noqa: F811
+def test_download_a_recommended_model_by_id(fake_hub: FakeHub, model_bytes: bytes,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     fake_hub.add_repo("Qwen/Qwen3-0.6B-GGUF", {"Qwen3-0.6B-Q8_0.gguf": model_bytes})
     model = run_json(capsys, "models", "download", "qwen3-0.6b")
@@ -162,7 +162,7 @@ def test_download_needs_a_file(hub: FakeHub, capsys: pytest.CaptureFixture[str])
     assert hub.requests == []
 
 
-def test_download_errors_are_one_line(fake_hub: FakeHub, model_bytes: bytes,  # noqa: F811
+def test_download_errors_are_one_line(fake_hub: FakeHub, model_bytes: bytes,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     fake_hub.add_repo(REPO, {FILE: model_bytes}, gated=True)
     assert_one_error_line(*run(capsys, "models", "download", REPO, FILE), "accept the licence")

@@ -80,7 +80,7 @@ def test_defaults() -> None:
 
 def _form_preset_names() -> list[str]:
     """BUILT_IN_PRESET_NAMES from ui/sampling_form.py, read without importing Qt."""
-    source = Path(desktop_app.__file__).parent / "ui" / "sampling_form.py"
+    source = Path(desktop_app.__file__).parent / "ui" / "settings" / "sampling_form.py"
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
         if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple)
                 and any(isinstance(t, ast.Name) and t.id == "BUILT_IN_PRESET_NAMES"

@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.engine.api import Role
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.app import HearthApp
-from desktop_app.ui.model_controller import ModelState
+from desktop_app.ui.models.model_controller import ModelState
 from tests.ui.conftest import AppFactory
 from tests.ui.fake_engine import FakeEngine
 

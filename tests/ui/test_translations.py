@@ -28,7 +28,7 @@ from desktop_app.core.engine.api import ReplyStats, StopReason
 from desktop_app.core.paths import resources_dir
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.app import install_translators
-from desktop_app.ui.chat_view import format_stats
+from desktop_app.ui.chat.chat_view import format_stats
 from tests.ui.conftest import AppFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,7 +150,7 @@ def test_ts_has_every_string_the_code_marks(tmp_path: Path, messages: list[Messa
     assert lupdate is not None, "PySide6's lupdate is missing: the install is broken"
     scratch = tmp_path / "hearth_zh_CN.ts"
     shutil.copy(TS_PATH, scratch)
-    sources = sorted(str(p) for p in (ROOT / "desktop_app" / "ui").glob("*.py"))
+    sources = sorted(str(p) for p in (ROOT / "desktop_app" / "ui").rglob("*.py"))
     subprocess.run([lupdate, "-silent", "-no-obsolete", *sources, "-ts", str(scratch)],
                    check=True, capture_output=True, timeout=120)
     fresh = {(m.context, m.source) for m in read_ts(scratch)}

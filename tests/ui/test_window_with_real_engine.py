@@ -13,7 +13,7 @@ from desktop_app.core.engine.api import SamplingParams
 from desktop_app.core.engine.process import LocalEngine
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.app import HearthApp
-from desktop_app.ui.model_controller import ModelState
+from desktop_app.ui.models.model_controller import ModelState
 from tests.ui.conftest import AppFactory
 
 pytestmark = pytest.mark.slow

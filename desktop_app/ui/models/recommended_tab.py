@@ -1,0 +1,81 @@
+"""The Recommended tab of the Models window: the curated catalog of chat models.
+
+A short, known-good list for people who do not want to search the Hub; each
+row says whether it fits this computer's free memory and, once downloaded,
+offers "Use" instead of "Download".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from desktop_app.core.models.catalog import CatalogEntry
+from desktop_app.ui.models.download_list_model import format_size
+from desktop_app.ui.models.hub_models import CatalogModel
+from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
+
+if TYPE_CHECKING:
+    from desktop_app.ui.models.models_page import ModelsPage
+
+
+class RecommendedTab(QWidget):
+    """The curated catalog: a short list of known-good chat models, small to large."""
+
+    def __init__(self, page: ModelsPage, catalog: Sequence[CatalogEntry]) -> None:
+        super().__init__()
+        self.page = page
+        self.model = CatalogModel(catalog, self)
+        self.view = table_view(self.model)
+        self.view.setObjectName("catalogView")
+        intro = QLabel(self.tr("Good chat models to start with, from small and fast to large and "
+                               "capable. “Fit” compares each with this computer's free memory."))
+        intro.setWordWrap(True)
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.download_button = QPushButton(self.tr("Download"))
+        self.download_button.setObjectName("catalogDownload")
+        self.message = message_label()
+        row = QHBoxLayout()
+        row.addWidget(self.description, 1)
+        row.addWidget(self.download_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+        self.view.selectionModel().selectionChanged.connect(self.update_buttons)
+        self.view.doubleClicked.connect(self._on_download_clicked)
+        self.download_button.clicked.connect(self._on_download_clicked)
+        self.update_buttons()
+
+    def current(self) -> CatalogEntry | None:
+        row = selected_row(self.view)
+        return self.model.item(row) if row is not None else None
+
+    def update_buttons(self, *_args: object) -> None:
+        entry = self.current()
+        self.download_button.setEnabled(entry is not None)
+        if entry is None:
+            self.description.setText(self.tr("Choose a model to see what it is good for."))
+            self.download_button.setText(self.tr("Download"))
+            return
+        self.description.setText(self.tr("<b>{name}</b> · {params} parameters · {size} · licence "
+                                         "{licence}<br>{text}").format(
+            name=entry.name, params=entry.parameters, size=format_size(entry.size_bytes),
+            licence=entry.license, text=entry.description))
+        self.download_button.setText(self.tr("Use") if self.model.is_downloaded(entry)
+                                     else self.tr("Download"))
+
+    def _on_download_clicked(self, *_args: object) -> None:
+        entry = self.current()
+        if entry is None:
+            return
+        if self.model.is_downloaded(entry):
+            self.page.controller.select(f"{entry.repo}/{entry.file}")
+            self.message.setText(self.tr("Loading {name}…").format(name=entry.name))
+            return
+        self.message.setText(self.page.start_download(entry.repo, entry.file))

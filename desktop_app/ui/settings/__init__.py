@@ -1,0 +1,1 @@
+"""The Settings dialog and the forms it shares with the chat settings."""
