@@ -6,5 +6,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$HEARTH_ROOT"
 export QT_QPA_PLATFORM=offscreen
 "$VENV/bin/python" -m pytest "$@"
-"$VENV/bin/ruff" check desktop_app tests bench
-"$VENV/bin/mypy" desktop_app/core
+"$VENV/bin/ruff" check desktop_app tests bench scripts
+"$VENV/bin/mypy" desktop_app
