@@ -19,7 +19,8 @@ from desktop_app.core import hardware
 from desktop_app.core.engine.api import AUTO, LoadOptions, ModelLoaded, ParameterError
 from desktop_app.core.engine.prompt import ChatFormatter
 from desktop_app.core.memory_estimate import ModelShape, default_context, estimate
-from desktop_app.core.models.gguf import GGUFInfo, read_gguf_info
+from desktop_app.core.models.gguf import GGUFInfo, read_model_info
+from desktop_app.core.models.split_files import part_paths
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +137,10 @@ def load_model(options: LoadOptions) -> LoadedModel:
     started = time.monotonic()
     path = Path(options.model_path)
     try:
-        info = read_gguf_info(path)
-    except FileNotFoundError:
-        raise LoadError(f"The model file {path} does not exist.") from None
+        # Every part of a split model, not just the first: llama.cpp reads them all.
+        info = read_model_info(part_paths(path))
+    except FileNotFoundError as exc:
+        raise LoadError(f"The model file {exc.filename or path} does not exist.") from None
     except OSError as exc:
         raise LoadError(f"The model file {path} could not be read: {exc.strerror or exc}.") from exc
     except ValueError as exc:  # GGUFError

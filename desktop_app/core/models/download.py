@@ -51,6 +51,7 @@ from desktop_app.core.models.hub import (
 )
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.models.quant import RemoteFile, split_parts
+from desktop_app.core.models.split_files import without_split_suffix
 from desktop_app.core.paths import AppPaths
 
 CHUNK_SIZE = 1 << 20
@@ -347,10 +348,10 @@ class Downloader:
 
     def discard(self, repo_id: str, filename: str) -> int:
         """Delete the partials of one model (every split part); returns how many. No network."""
-        stem = _split_stem(filename)
+        stem = without_split_suffix(filename)
         removed = 0
         for sidecar in self.partials():
-            if sidecar.repo_id == repo_id and _split_stem(sidecar.filename) == stem:
+            if sidecar.repo_id == repo_id and without_split_suffix(sidecar.filename) == stem:
                 self._delete_partial(sidecar)
                 removed += 1
         return removed
@@ -611,10 +612,6 @@ def _http_error(exc: urllib.error.HTTPError, sidecar: Sidecar) -> HubError:
             f"The server refused to resume {sidecar.filename}; download it again.")
     return error_for_status(exc.code, f"{sidecar.filename} in {sidecar.repo_id}",
                             sidecar.repo_id, gated=code == "GatedRepo", retry_after=retry)
-
-
-def _split_stem(filename: str) -> str:
-    return re.sub(r"-\d{5}-of-\d{5}\.gguf$", "", filename, flags=re.IGNORECASE)
 
 
 def _mib(size: int) -> str:

@@ -25,10 +25,11 @@ import mmap
 import os
 import struct
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from pathlib import Path
+from typing import TypeVar
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
@@ -54,6 +55,7 @@ _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 
 MetadataValue = int | float | bool | str
+_T = TypeVar("_T")
 """A metadata value kept in :attr:`GGUFInfo.metadata`: arrays are not kept."""
 
 
@@ -524,7 +526,21 @@ def _token_texts(r: _Reader, ref: _ArrayRef | None, wanted: set[int]) -> dict[in
     return found
 
 
-def _parse(buf: mmap.mmap | bytes, file_size: int) -> GGUFInfo:
+@dataclass
+class _Structure:
+    """A GGUF file's validated layout: what every file, including a split part, must have."""
+
+    reader: _Reader
+    version: int
+    scalars: dict[str, MetadataValue]
+    small_arrays: dict[str, tuple[MetadataValue, ...]]
+    arrays: dict[str, _ArrayRef]
+    tensors: list[_Tensor]
+    alignment: int
+    data_offset: int
+
+
+def _structure(buf: mmap.mmap | bytes, file_size: int) -> _Structure:
     r = _Reader(buf, file_size)
     version, tensor_count, kv_count = _read_header(r)
     scalars, small_arrays, arrays = _read_metadata(r, kv_count)
@@ -537,6 +553,14 @@ def _parse(buf: mmap.mmap | bytes, file_size: int) -> GGUFInfo:
         raise GGUFError(f"corrupted: general.alignment is {alignment}, not a power of two")
     data_offset = _align(r.pos, alignment)
     _check_tensor_data(tensors, data_offset, alignment, file_size)
+    return _Structure(r, version, scalars, small_arrays, arrays, tensors, alignment, data_offset)
+
+
+def _parse(buf: mmap.mmap | bytes, file_size: int) -> GGUFInfo:
+    s = _structure(buf, file_size)
+    r, version, scalars, small_arrays, arrays, tensors = (
+        s.reader, s.version, s.scalars, s.small_arrays, s.arrays, s.tensors)
+    tensor_count, alignment, data_offset = len(tensors), s.alignment, s.data_offset
 
     arch = scalars.get("general.architecture")
     if not isinstance(arch, str) or not arch:
@@ -589,14 +613,64 @@ def _parse(buf: mmap.mmap | bytes, file_size: int) -> GGUFInfo:
     )
 
 
+def _read(path: str | os.PathLike[str], parse: Callable[[mmap.mmap | bytes, int], _T]) -> _T:
+    with Path(path).open("rb") as file:
+        file_size = os.fstat(file.fileno()).st_size
+        if file_size == 0:
+            return parse(b"", 0)
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            return parse(buf, file_size)
+
+
 def read_gguf_info(path: str | os.PathLike[str]) -> GGUFInfo:
     """Validate ``path`` as a GGUF model and return its facts; raises :class:`GGUFError`.
 
     Problems opening the file (missing, no permission) surface as ``OSError``.
     """
-    with Path(path).open("rb") as file:
-        file_size = os.fstat(file.fileno()).st_size
-        if file_size == 0:
-            return _parse(b"", 0)
-        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            return _parse(buf, file_size)
+    return _read(path, _parse)
+
+
+def _split_index(scalars: Mapping[str, MetadataValue], name: str, index: int, count: int) -> None:
+    """A split file must say it is part ``index`` (0-based) of ``count``, if it says anything."""
+    number, total = _int(scalars, "split.no"), _int(scalars, "split.count")
+    if (number is not None and number != index) or (total is not None and total != count):
+        said = f"part {number + 1 if number is not None else '?'} of {total or '?'}"
+        raise GGUFError(f"{name} says it is {said}, but its name makes it part {index + 1} of "
+                        f"{count}: the parts do not belong together")
+
+
+def read_model_info(parts: Sequence[str | os.PathLike[str]]) -> GGUFInfo:
+    """Validate every file of a model (one, or all parts of a split model) and return its facts.
+
+    Part 1 holds the model's metadata; parts 2 and later (llama.cpp's
+    ``gguf-split`` writes only ``split.*`` keys in them) get the same bounded
+    header, metadata and tensor checks, which is what catches a truncated or
+    foreign later part before llama.cpp reads it. The parameter count covers
+    all parts. Raises :class:`GGUFError` naming the bad part, ``OSError`` when
+    a part cannot be opened.
+    """
+    if not parts:
+        raise ValueError("a model has at least one file")
+    first = Path(parts[0])
+    info = read_gguf_info(first)
+    if len(parts) == 1:
+        return info
+    count = len(parts)
+    _split_index(info.metadata, first.name, 0, count)
+    tensors, parameters = info.tensor_count, info.parameter_count
+    for index, part in enumerate(parts[1:], start=1):
+        name = Path(part).name
+        try:
+            s = _read(part, _structure)
+        except GGUFError as exc:
+            raise GGUFError(f"part {index + 1} of {count} ({name}) is unusable: {exc}") from exc
+        _split_index(s.scalars, name, index, count)
+        tensors += len(s.tensors)
+        parameters += sum(t.n_elements for t in s.tensors)
+    expected = _int(info.metadata, "split.tensors.count")
+    if expected is not None and expected != tensors:
+        raise GGUFError(f"the {count} parts hold {tensors} tensors, but part 1 promises "
+                        f"{expected}: a part is missing or foreign")
+    label = info.size_label if "general.size_label" in info.metadata else (
+        format_parameter_count(parameters))
+    return replace(info, parameter_count=parameters, size_label=label)

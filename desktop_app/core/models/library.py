@@ -9,8 +9,9 @@ ids ``external/<file name>``. The index also records where each model came
 from (download, import, demo); the files themselves are the truth, so a
 model dropped into the folder by hand appears on the next :meth:`refresh`.
 
-Every file is validated with :func:`read_gguf_info` before it is listed or
-copied. Header facts are cached by (path, size, mtime) in
+Every file (every part of a split model) is validated with
+:func:`read_model_info` before it is listed or copied. Header facts are
+cached by (path, size, mtime) in
 ``.info-cache.json`` so a refresh at start-up reads no headers at all.
 
 The GUI thread lists models while a background job imports or downloads, so
@@ -37,8 +38,9 @@ from desktop_app.core.models.gguf import (
     GGML_TYPES,
     GGUFError,
     GGUFInfo,
-    read_gguf_info,
+    read_model_info,
 )
+from desktop_app.core.models.split_files import part_paths, split_name
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +50,11 @@ LOCAL_DIR = "local"
 EXTERNAL_PREFIX = "external"
 """Id prefix of in-place models; not ``local/`` because copied imports live in ``local/``."""
 _INDEX_VERSION = 1
-_CACHE_VERSION = 1
-"""Bump when :func:`read_gguf_info` starts reporting something differently."""
+_CACHE_VERSION = 2  # 2: every part of a split model is validated, not just the first
+"""Bump when :func:`read_model_info` starts reporting something differently."""
 _PARTIAL_SUFFIX = ".partial"
 
 ImportMode = Literal["copy", "link", "in_place"]
-SPLIT_PATTERN = re.compile(r"^(?P<base>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.gguf$",
-                           re.IGNORECASE)
 _QUANT_NAMES = sorted({*FILE_TYPE_NAMES.values(), *(t.name for t in GGML_TYPES.values())},
                       key=len, reverse=True)
 _QUANT_SUFFIX = re.compile(r"[-_.](?:" + "|".join(_QUANT_NAMES) + r")$", re.IGNORECASE)
@@ -95,16 +95,11 @@ def split_parts(path: Path) -> list[Path]:
 
     Raises :class:`GGUFError` for a later part (the first one must be chosen).
     """
-    match = SPLIT_PATTERN.match(path.name)
-    if not match:
-        return [path]
-    part, total = int(match["part"]), int(match["total"])
-    if part != 1:
-        raise GGUFError(f"{path.name} is part {part} of a split model; choose the first part "
-                        f"(…-00001-of-{match['total']}.gguf)")
-    width = len(match["part"])
-    return [path.with_name(f"{match['base']}-{n:0{width}d}-of-{match['total']}.gguf")
-            for n in range(1, total + 1)]
+    split = split_name(path.name)
+    if split is not None and split.index != 1:
+        raise GGUFError(f"{path.name} is part {split.index} of a split model; choose the first "
+                        f"part ({split.part(1)})")
+    return part_paths(path)
 
 
 def model_name_from_file(path: Path) -> str:
@@ -113,8 +108,8 @@ def model_name_from_file(path: Path) -> str:
     "Qwen2.5-7B-Instruct-Q4_K_M.gguf" becomes "Qwen2.5 7B Instruct".
     """
     stem = path.name
-    match = SPLIT_PATTERN.match(stem)
-    stem = match["base"] if match else re.sub(r"\.gguf$", "", stem, flags=re.IGNORECASE)
+    split = split_name(stem)
+    stem = split.stem if split is not None else re.sub(r"\.gguf$", "", stem, flags=re.IGNORECASE)
     stem = _QUANT_SUFFIX.sub("", stem)
     return re.sub(r"[-_ ]+", " ", stem).strip() or path.name
 
@@ -244,8 +239,8 @@ class ModelLibrary:
                 if name.startswith(".") or not name.lower().endswith(".gguf"):
                     continue
                 path = Path(folder) / name
-                match = SPLIT_PATTERN.match(name)
-                if match and int(match["part"]) != 1:
+                split = split_name(name)
+                if split is not None and split.index != 1:
                     continue
                 parts = split_parts(path)
                 missing = [p.name for p in parts if not p.is_file()]
@@ -258,8 +253,8 @@ class ModelLibrary:
     def _build(self, model_id: str, path: Path, parts: list[Path], entry: dict[str, Any],
                warnings: list[str]) -> LocalModel | None:
         try:
-            info = self._info(path)
-            size = sum(p.stat().st_size for p in parts)
+            info = self._info(path, parts)
+            size = info.file_size if len(parts) == 1 else sum(p.stat().st_size for p in parts)
         except GGUFError as exc:
             warnings.append(f"{path.name} was skipped: {exc}")
             return None
@@ -278,15 +273,16 @@ class ModelLibrary:
     def _default_source(model_id: str) -> str:
         return "import" if model_id.startswith(LOCAL_DIR + "/") else "download"
 
-    def _info(self, path: Path) -> GGUFInfo:
-        """Header facts, from the cache when the file's size and mtime are unchanged."""
-        stat = path.stat()
+    def _info(self, path: Path, parts: list[Path]) -> GGUFInfo:
+        """Header facts of every part, from the cache when no part's size or mtime changed."""
+        stats = [p.stat() for p in parts]
+        size, mtime = sum(s.st_size for s in stats), max(s.st_mtime_ns for s in stats)
         key = str(path)
         cached = self._info_cache.get(key)
-        if cached is not None and cached[:2] == (stat.st_size, stat.st_mtime_ns):
+        if cached is not None and cached[:2] == (size, mtime):
             return cached[2]
-        info = read_gguf_info(path)
-        self._info_cache[key] = (stat.st_size, stat.st_mtime_ns, info)
+        info = read_model_info(parts)
+        self._info_cache[key] = (size, mtime, info)
         self._cache_dirty = True
         return info
 
@@ -306,7 +302,7 @@ class ModelLibrary:
         missing = [p.name for p in parts if not p.is_file()]
         if missing and parts[0].is_file():
             raise GGUFError(f"the split model is incomplete: {', '.join(missing)} missing")
-        read_gguf_info(source)
+        read_model_info(parts)
         if self._is_managed(source):
             model_id = (source.parent.resolve() / source.name).relative_to(self.models_dir)
             with self._lock:
@@ -442,8 +438,8 @@ class ModelLibrary:
             for path in _walk_gguf(root):
                 if path.name.lower().startswith("mmproj"):
                     continue
-                match = SPLIT_PATTERN.match(path.name)
-                if match and int(match["part"]) != 1:
+                split = split_name(path.name)
+                if split is not None and split.index != 1:
                     continue
                 try:
                     real = path.resolve(strict=True)

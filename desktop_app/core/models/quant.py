@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from desktop_app.core.memory_estimate import Fit, ModelShape, estimate, fit
+from desktop_app.core.models.split_files import SplitName, split_name, without_split_suffix
 
 # Smallest to largest within each family. Legacy and k-quants first, then the
 # unquantized formats, then the i-quants (which need an importance matrix and
@@ -49,7 +50,6 @@ _QUANT_RE = re.compile(
     r")(?=$|[-_.])",
     re.IGNORECASE,
 )
-_SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
 _ALIASES = {"FP16": "F16", "FP32": "F32"}
 
 UNKNOWN_QUANT = "other"
@@ -63,11 +63,8 @@ def quant_of(filename: str) -> str | None:
     (``Meta-Llama-3-8B-Q4_K_M.gguf``) while model names may contain
     look-alikes earlier.
     """
-    name = PurePosixPath(filename).name
+    name = without_split_suffix(PurePosixPath(filename).name)
     name = re.sub(r"\.gguf$", "", name, flags=re.IGNORECASE)
-    split = re.search(r"-\d{5}-of-\d{5}$", name)
-    if split:
-        name = name[: split.start()]
     matches = _QUANT_RE.findall(name)
     if not matches:
         return None
@@ -83,26 +80,6 @@ def quant_sort_key(quant: str | None) -> tuple[int, int, str]:
     if position is not None:
         return (0, position, "")
     return (1, 0, quant.upper())
-
-
-@dataclass(frozen=True)
-class SplitName:
-    """Where a file sits in a ``-0000i-of-0000n.gguf`` set."""
-
-    stem: str      # the path without the ``-00001-of-00003.gguf`` tail
-    index: int     # 1-based
-    count: int
-
-
-def split_name(path: str) -> SplitName | None:
-    """Parse a split-file name, or ``None`` for a single-file model."""
-    match = _SPLIT_RE.match(path)
-    if not match:
-        return None
-    index, count = int(match["index"]), int(match["count"])
-    if count < 1 or not 1 <= index <= count:
-        return None
-    return SplitName(match["stem"], index, count)
 
 
 def is_projector(path: str) -> bool:
@@ -174,7 +151,7 @@ def group_models(files: Iterable[RemoteFile]) -> list[RemoteModel]:
             sets.setdefault((split.stem, split.count), {})[split.index] = file
     for (stem, count), parts in sets.items():
         ordered = tuple(parts[index] for index in sorted(parts))
-        first = f"{stem}-{1:05d}-of-{count:05d}.gguf"
+        first = SplitName(stem, 1, count).part(1)
         # Keep the Hub's spelling of ".gguf" when part 1 exists.
         if 1 in parts:
             first = parts[1].path

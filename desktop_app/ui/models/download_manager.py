@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 from desktop_app.core.models.download import Downloader, Sidecar
 from desktop_app.core.models.download_queue import DownloadJob, DownloadQueue, JobState
 from desktop_app.core.models.hub import HubClient
-from desktop_app.core.models.quant import split_name
+from desktop_app.core.models.split_files import first_part_name
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +55,6 @@ class SettingsHubClient(HubClient):
     @property
     def offline(self) -> bool:
         return self._offline_setting() or super().offline
-
-
-def _first_part(filename: str) -> str:
-    """The name a split model is downloaded by (part 1); other names unchanged."""
-    split = split_name(filename)
-    if split is None:
-        return filename
-    return f"{split.stem}-{1:05d}-of-{split.count:05d}.gguf"
 
 
 def _partial_bytes(downloads_dir: Path, sidecar: Sidecar) -> int:
@@ -159,7 +151,7 @@ class DownloadManager(QObject):
         """List unfinished downloads left on disk as paused jobs (call once at start-up)."""
         grouped: dict[JobKey, list[Sidecar]] = {}
         for sidecar in self._downloader.partials():
-            key = (sidecar.repo_id, _first_part(sidecar.filename))
+            key = (sidecar.repo_id, first_part_name(sidecar.filename))
             grouped.setdefault(key, []).append(sidecar)
         restored = []
         for (repo_id, filename), sidecars in grouped.items():

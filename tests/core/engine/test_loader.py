@@ -11,9 +11,11 @@ from desktop_app.core.engine.loader import (
     LoadError,
     check_memory,
     check_options,
+    load_model,
     resolve_gpu_layers,
 )
 from desktop_app.core.models.gguf import read_gguf_info
+from tests.core.models.gguf_files import write_split_model
 
 GIB = 1024**3
 
@@ -77,3 +79,17 @@ def test_a_model_that_does_not_fit_in_free_memory_is_refused() -> None:
     with pytest.raises(LoadError, match=r"needs about 12\.0 GB .* only 3\.0 GB is free"):
         check_memory("Big 70B", 8192, 12 * GIB, 3 * GIB)
     check_memory("Small", 2048, 1 * GIB, 3 * GIB)
+
+
+def test_a_split_model_with_a_damaged_later_part_never_reaches_llama_cpp(tmp_path: Path) -> None:
+    parts = write_split_model(tmp_path, "big", 2)
+    parts[1].write_bytes(parts[1].read_bytes()[:-4])
+    with pytest.raises(LoadError, match="part 2 of 2"):
+        load_model(LoadOptions(model_path=str(parts[0])))
+
+
+def test_a_split_model_with_a_missing_part_names_it(tmp_path: Path) -> None:
+    parts = write_split_model(tmp_path, "big", 2)
+    parts[1].unlink()
+    with pytest.raises(LoadError, match=r"big-00002-of-00002\.gguf does not exist"):
+        load_model(LoadOptions(model_path=str(parts[0])))

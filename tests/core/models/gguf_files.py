@@ -154,3 +154,20 @@ def build_gguf(metadata: Sequence[KV] | None = None, tensors: Sequence[Tensor] |
 def write_gguf(path: Path, *args: Any, **kwargs: Any) -> Path:
     path.write_bytes(build_gguf(*args, **kwargs))
     return path
+
+
+
+def write_split_model(folder: Path, stem: str, count: int = 3, *,
+                      tensor_total: int | None = None) -> list[Path]:
+    """A split model as llama.cpp's gguf-split writes it: all metadata in part 1, then
+    parts holding only ``split.*`` keys and their share of the tensors (one each here)."""
+    tensors = model_tensors()[:count]
+    paths = []
+    for index in range(count):
+        split_kvs = [KV("split.no", UINT16, index), KV("split.count", UINT16, count),
+                     KV("split.tensors.count", INT32,
+                        len(tensors) if tensor_total is None else tensor_total)]
+        metadata = model_metadata() + split_kvs if index == 0 else split_kvs
+        path = folder / f"{stem}-{index + 1:05d}-of-{count:05d}.gguf"
+        paths.append(write_gguf(path, metadata, [tensors[index]]))
+    return paths

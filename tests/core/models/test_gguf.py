@@ -14,6 +14,7 @@ from desktop_app.core.models.gguf import (
     GGUFError,
     format_parameter_count,
     read_gguf_info,
+    read_model_info,
 )
 from tests.core.models.gguf_files import (
     ARRAY,
@@ -30,6 +31,7 @@ from tests.core.models.gguf_files import (
     model_metadata,
     model_tensors,
     write_gguf,
+    write_split_model,
 )
 
 HUGE = 2**63
@@ -366,3 +368,44 @@ def test_test_writer_sanity() -> None:
     # The crafted files are only meaningful if the writer lays out F32/Q4_K sizes right.
     assert Tensor("w", [256, 2], Q4_K).n_bytes() == 2 * 144
     assert KV("k", UINT32, 7).encode().endswith(struct.pack("<II", UINT32, 7))
+
+
+# ---- split models: every part is validated ------------------------------------------
+
+
+def test_every_part_of_a_split_model_is_validated(tmp_path: Path) -> None:
+    parts = write_split_model(tmp_path, "big", 3)
+    info = read_model_info(parts)
+    assert info.architecture == "llama"
+    single = read_gguf_info(parts[0])
+    assert info.parameter_count > single.parameter_count  # counts the later parts' tensors
+
+
+def test_a_truncated_later_part_is_named(tmp_path: Path) -> None:
+    parts = write_split_model(tmp_path, "big", 3)
+    data = parts[2].read_bytes()
+    parts[2].write_bytes(data[:-10])
+    read_gguf_info(parts[0])  # the first part alone looks fine: that was the hole
+    with pytest.raises(GGUFError, match=r"part 3 of 3 \(big-00003-of-00003.gguf\)"):
+        read_model_info(parts)
+
+
+def test_garbage_as_a_later_part_is_refused(tmp_path: Path) -> None:
+    parts = write_split_model(tmp_path, "big", 2)
+    parts[1].write_bytes(b"GGUF" + b"\xff" * 64)
+    with pytest.raises(GGUFError, match="part 2 of 2"):
+        read_model_info(parts)
+
+
+def test_parts_of_another_set_are_refused(tmp_path: Path) -> None:
+    parts = write_split_model(tmp_path, "big", 3)
+    (tmp_path / "elsewhere").mkdir()
+    other = write_split_model(tmp_path / "elsewhere", "other", 2)
+    with pytest.raises(GGUFError, match="do not belong together"):
+        read_model_info([parts[0], other[1], parts[2]])
+
+
+def test_a_missing_tensor_share_is_caught_by_the_total(tmp_path: Path) -> None:
+    parts = write_split_model(tmp_path, "big", 2, tensor_total=5)
+    with pytest.raises(GGUFError, match="promises 5"):
+        read_model_info(parts)

@@ -23,9 +23,9 @@ from desktop_app.core.models.quant import (
     group_models,
     quant_of,
     quant_sort_key,
-    split_name,
     split_parts,
 )
+from desktop_app.core.models.split_files import split_name
 from tests.core.models.fake_hub import FakeHub, sha256
 
 # ---- file names --------------------------------------------------------------

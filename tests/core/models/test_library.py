@@ -15,7 +15,7 @@ import pytest
 
 from desktop_app.core.models import demo_model, library
 from desktop_app.core.models.demo_model import DemoModelError, ensure_demo_model
-from desktop_app.core.models.gguf import GGUFError, read_gguf_info
+from desktop_app.core.models.gguf import GGUFError, read_gguf_info, read_model_info
 from desktop_app.core.models.library import (
     LocalModel,
     ModelLibrary,
@@ -23,7 +23,14 @@ from desktop_app.core.models.library import (
     model_name_from_file,
 )
 from desktop_app.core.paths import AppPaths
-from tests.core.models.gguf_files import KV, STRING, build_gguf, model_metadata, write_gguf
+from tests.core.models.gguf_files import (
+    KV,
+    STRING,
+    build_gguf,
+    model_metadata,
+    write_gguf,
+    write_split_model,
+)
 
 
 def _named(name: str, arch: str = "llama") -> list[KV]:
@@ -154,14 +161,14 @@ def test_headers_are_cached_across_restarts(models_dir: Path,
     def fail(path: object) -> None:
         raise AssertionError("header read again")
 
-    monkeypatch.setattr(library, "read_gguf_info", fail)
+    monkeypatch.setattr(library, "read_model_info", fail)
     fresh = ModelLibrary(models_dir)
     assert fresh.refresh() == []
     assert fresh.get("org/repo/m.gguf").info.context_length == 4096
     # A changed file (size and mtime) is read again.
     write_gguf(path, model_metadata(context_length=8192))
     os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
-    monkeypatch.setattr(library, "read_gguf_info", read_gguf_info)
+    monkeypatch.setattr(library, "read_model_info", read_model_info)
     fresh.refresh()
     assert fresh.get("org/repo/m.gguf").info.context_length == 8192
 
@@ -481,3 +488,23 @@ def test_missing_demo_package(lib: ModelLibrary, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(demo_model, "PACKAGE", "no_such_demo_package_here")
     with pytest.raises(DemoModelError, match="demo model is not installed"):
         ensure_demo_model(lib)
+
+
+def test_split_model_with_a_damaged_later_part_is_skipped(lib: ModelLibrary,
+                                                          models_dir: Path) -> None:
+    folder = models_dir / "org" / "repo"
+    folder.mkdir(parents=True)
+    parts = write_split_model(folder, "big", 3)
+    parts[1].write_bytes(parts[1].read_bytes()[:-8])
+    (warning,) = lib.refresh()
+    assert "big-00001-of-00003.gguf was skipped: part 2 of 3" in warning
+    assert lib.models() == []
+
+
+def test_import_refuses_a_split_model_with_a_damaged_later_part(
+        lib: ModelLibrary, models_dir: Path, tmp_path: Path) -> None:
+    parts = write_split_model(tmp_path, "big", 2)
+    parts[1].write_bytes(b"not a gguf file at all")
+    with pytest.raises(GGUFError, match="part 2 of 2"):
+        lib.import_file(parts[0])
+    assert not (models_dir / "local").exists()  # nothing was copied
