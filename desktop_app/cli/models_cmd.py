@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from desktop_app.cli.progress import ProgressPrinter, format_bytes
+from desktop_app.cli.progress import ProgressPrinter
 from desktop_app.core import hardware
+from desktop_app.core.formatting import format_size
 from desktop_app.core.models.catalog import CatalogError, load_catalog
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.gguf import GGUFError
@@ -147,17 +148,9 @@ def _search(args: argparse.Namespace, ctx: _Context) -> int:
     return _emit(args, data, text)
 
 
-def _available_memory() -> int:
-    """What a model may use here: free RAM, or the free memory of the largest GPU if more."""
-    best = hardware.memory().available_bytes
-    for gpu in hardware.gpu_devices():
-        best = max(best, gpu.free_bytes)
-    return best
-
-
 def _files(args: argparse.Namespace, ctx: _Context) -> int:
     details = ctx.hub(args).repo_details(args.repo, revision=args.revision)
-    available = _available_memory()
+    available = hardware.model_memory_budget()
     fits = {m.path: model_fit(m, available, details.context_length) for m in details.models}
     best = recommend(details.models, fits)
     data = {
@@ -185,7 +178,7 @@ def _files_text(details: RepoDetails, fits: dict[str, Any], best: str | None) ->
     if not details.models:
         lines.append("  no GGUF files")
     for m in details.models:
-        size = format_bytes(m.size) if m.size is not None else "?"
+        size = format_size(m.size) if m.size is not None else "?"
         fit = _FIT_LABELS.get(str(fits.get(m.path)), "?")
         note = f" ({len(m.parts)} parts)" if m.is_split else ""
         note += " INCOMPLETE" if not m.complete else ""
@@ -244,7 +237,7 @@ def _list(args: argparse.Namespace, ctx: _Context) -> int:
             return ("No models yet. Try 'hearth models recommended' and "
                     "'hearth models download ID'.\n")
         width = max(len(m.id) for m in models)
-        return "".join(f"{m.id:<{width}}  {format_bytes(m.size_bytes):>10}  "
+        return "".join(f"{m.id:<{width}}  {format_size(m.size_bytes):>10}  "
                        f"{m.info.quantization:<7}  {m.display_name}\n" for m in models)
     return _emit(args, [_model_json(m) for m in models], text)
 
@@ -259,7 +252,7 @@ def _recommended(args: argparse.Namespace, ctx: _Context) -> int:
 
     def text() -> str:
         width = max(len(e.id) for e in entries)
-        return "".join(f"{e.id:<{width}}  {format_bytes(e.size_bytes):>10}  {e.license:<11} "
+        return "".join(f"{e.id:<{width}}  {format_size(e.size_bytes):>10}  {e.license:<11} "
                        f"{e.name}{'  (downloaded)' if f'{e.repo}/{e.file}' in have else ''}\n"
                        for e in entries)
     return _emit(args, data, text)
@@ -284,7 +277,7 @@ def _remove(args: argparse.Namespace, ctx: _Context) -> int:
     if not args.yes and sys.stdin.isatty():
         what = "forget" if model.in_place else "delete"
         answer = input(f"{what.capitalize()} {model.display_name} ({model.id}, "
-                       f"{format_bytes(model.size_bytes)})? [y/N] ")
+                       f"{format_size(model.size_bytes)})? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing removed.", file=sys.stderr)
             return 1

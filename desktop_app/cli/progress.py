@@ -11,20 +11,12 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from desktop_app.core.formatting import format_duration
+from desktop_app.core.formatting import format_duration, format_size
 from desktop_app.core.models.download import DownloadProgress
 
 _BAR_WIDTH = 28
 _REDRAW_INTERVAL = 0.1
 _LINE_STEP = 10  # percent
-
-
-def format_bytes(count: float) -> str:
-    """Sizes as the Hub shows them (decimal units): ``"812.3 MB"``, ``"4.37 GB"``."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:.2f} {unit}" if unit == "GB" else f"{count / scale:.1f} {unit}"
-    return f"{int(count)} B"
 
 
 class ProgressPrinter:
@@ -79,9 +71,9 @@ def _percent(progress: DownloadProgress) -> int:
 
 
 def _details(progress: DownloadProgress) -> str:
-    parts = [f"{format_bytes(progress.done)} of {format_bytes(progress.total)}"]
+    parts = [f"{format_size(progress.done)} of {format_size(progress.total)}"]
     if progress.speed > 0:
-        parts.append(f"{format_bytes(progress.speed)}/s")
+        parts.append(f"{format_size(progress.speed)}/s")
         parts.append(f"ETA {format_duration(progress.eta)}")
     if progress.parts > 1:
         parts.append(f"part {progress.part}/{progress.parts}")

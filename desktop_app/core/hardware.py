@@ -231,3 +231,14 @@ def gpu_devices() -> list[GpuDevice]:
         log.info("nvidia-smi failed: %s", exc)
         return []
     return parse_nvidia_smi(result.stdout)
+
+
+def model_memory_budget() -> int:
+    """Bytes a model may use here: free RAM, or the free memory of the largest GPU if more.
+
+    Asks the GPU driver (a subprocess), so the GUI calls it from a background job.
+    """
+    best = memory().available_bytes
+    for gpu in gpu_devices():
+        best = max(best, gpu.free_bytes)
+    return best

@@ -16,10 +16,12 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app import APP_NAME, __version__
+from desktop_app.core import hardware
 from desktop_app.core.engine.api import Engine
 from desktop_app.core.engine.process import LocalEngine
 from desktop_app.core.models.catalog import CatalogError, load_catalog
 from desktop_app.core.models.download import Downloader
+from desktop_app.core.models.hub import SettingsHubClient
 from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.paths import AppPaths, resources_dir
 from desktop_app.core.settings import Settings, SettingsStore
@@ -32,9 +34,9 @@ from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.engine_worker import EngineThread, EngineWorker
 from desktop_app.ui.common.look import apply_look
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.models.download_manager import DownloadManager, SettingsHubClient
+from desktop_app.ui.models.download_manager import DownloadManager
 from desktop_app.ui.models.model_controller import ModelController
-from desktop_app.ui.models.models_page import ModelsPage, available_memory
+from desktop_app.ui.models.models_page import ModelsPage
 
 log = logging.getLogger(__name__)
 
@@ -121,14 +123,15 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     window.restore_geometry_from(settings.window_geometry)
     # One Hub client for searches and downloads; it follows the offline setting as it changes.
     hub = SettingsHubClient(lambda: models.settings.offline)
-    downloads = DownloadManager(Downloader(paths, library, hub=hub), paths.downloads_dir)
+    downloads = DownloadManager(Downloader(paths, library, hub=hub))
     downloads.restore_partials()
     try:
         catalog = load_catalog()
     except CatalogError as exc:
         warnings.append(str(exc))
         catalog = ()
-    models_page = ModelsPage(models, library, downloads, hub, jobs, catalog, available_memory,
+    models_page = ModelsPage(models, library, downloads, hub, jobs, catalog,
+                             hardware.model_memory_budget,
                              window)
     window.models_page_requested.connect(models_page.open_page)
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,

@@ -11,7 +11,8 @@ import pytest
 
 from desktop_app.cli import models_cmd
 from desktop_app.cli.main import main
-from desktop_app.cli.progress import ProgressPrinter, format_bytes, format_duration
+from desktop_app.cli.progress import ProgressPrinter, format_duration
+from desktop_app.core.formatting import format_size
 from desktop_app.core.hardware import MemoryInfo
 from desktop_app.core.models.download import DownloadProgress
 from desktop_app.core.paths import AppPaths
@@ -264,7 +265,7 @@ def test_plain_progress_prints_a_line_per_ten_percent() -> None:
     lines = stream.getvalue().splitlines()
     assert [line.split(":")[1].split("%")[0].strip() for line in lines] == [
         str(p) for p in range(0, 101, 10)]
-    assert lines[5] == "f.gguf: 50% (500 B of 1.0 KB, 2.0 MB/s, ETA 0:03)"
+    assert lines[5] == "f.gguf: 50% (500 B of 1.0 kB, 2.0 MB/s, ETA 0:03)"
 
 
 def test_tty_progress_redraws_one_line() -> None:
@@ -284,9 +285,9 @@ def test_tty_progress_redraws_one_line() -> None:
 
 
 def test_formatting() -> None:
-    assert format_bytes(999) == "999 B"
-    assert format_bytes(1_500) == "1.5 KB"
-    assert format_bytes(4_372_812_000) == "4.37 GB"
+    assert format_size(999) == "999 B"
+    assert format_size(1_500) == "1.5 kB"
+    assert format_size(4_372_812_000) == "4.37 GB"
     assert format_duration(None) == "--:--"
     assert format_duration(65) == "1:05"
     assert format_duration(7384) == "2:03:04"

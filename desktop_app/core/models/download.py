@@ -40,6 +40,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, NoReturn
 from urllib.parse import urlsplit
 
+from desktop_app.core.formatting import format_size
 from desktop_app.core.models.gguf import GGUFError
 from desktop_app.core.models.hub import (
     HubClient,
@@ -162,6 +163,15 @@ class Sidecar:
             return cls(**{key: data[key] for key in cls.__dataclass_fields__})
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+
+    @property
+    def key(self) -> str:
+        """The partial file's name (without suffix): the LFS sha256, or a hash of
+        repo, commit and name for files the Hub lists without one."""
+        if self.sha256:
+            return self.sha256.lower()
+        return hashlib.sha256(
+            f"{self.repo_id}\0{self.commit}\0{self.filename}".encode()).hexdigest()
 
     def write(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -318,7 +328,7 @@ class Downloader:
                 meter.add_resumed(sidecar.size)
             else:
                 todo.append((sidecar, target))
-                meter.add_resumed(self._partial_size(sidecar))
+                meter.add_resumed(self.partial_size(sidecar))
         self._check_space([s for s, _ in todo], sum(s.size for s, _ in todo))
         for index, (sidecar, _target) in enumerate(todo, start=1):
             def report(meter: ProgressMeter, index: int = index) -> None:
@@ -378,7 +388,7 @@ class Downloader:
         downloads = self._paths.downloads_dir
         downloads.mkdir(parents=True, exist_ok=True)
         self._paths.models_dir.mkdir(parents=True, exist_ok=True)
-        needed = sum(s.size - self._partial_size(s) for s in sidecars)
+        needed = sum(s.size - self.partial_size(s) for s in sidecars)
         if needed:
             _require_space(downloads, needed)
         if total and os.stat(downloads).st_dev != os.stat(self._paths.models_dir).st_dev:
@@ -400,7 +410,7 @@ class Downloader:
     def _fetch(self, sidecar: Sidecar, meter: ProgressMeter,
                report: Callable[[ProgressMeter], None], control: DownloadControl) -> None:
         path = self._part_path(sidecar)
-        if self._partial_size(sidecar) == 0:
+        if self.partial_size(sidecar) == 0:
             path.unlink(missing_ok=True)  # another download's leftovers, or nothing to keep
         sidecar.write(self._sidecar_path(sidecar))
         state = _Partial(sidecar, path, 0, _new_hasher(sidecar))
@@ -432,9 +442,9 @@ class Downloader:
                 self._receive(response, state, meter, report, control)
         if state.offset < sidecar.size:
             raise DownloadInterruptedError(
-                f"The download of {sidecar.filename} was interrupted at {_mib(state.offset)} "
-                f"of {_mib(sidecar.size)}; the partial file is kept, download it again to "
-                "resume.")
+                f"The download of {sidecar.filename} was interrupted at "
+                f"{format_size(state.offset)} of {format_size(sidecar.size)}; the partial file "
+                "is kept, download it again to resume.")
 
     @contextmanager
     def _open(self, sidecar: Sidecar, offset: int) -> Iterator[tuple[http.client.HTTPResponse,
@@ -487,7 +497,7 @@ class Downloader:
                     with suppress(OSError):
                         out.truncate(state.offset)
                     raise DiskFullError(
-                        f"The disk is full ({state.path.parent}); {_mib(state.offset)} of "
+                        f"The disk is full ({state.path.parent}); {format_size(state.offset)} of "
                         f"{state.sidecar.filename} are kept. Free some space and download it "
                         "again to resume.") from None
                 state.hasher.update(chunk)
@@ -516,19 +526,13 @@ class Downloader:
 
     # ---- files -------------------------------------------------------------------
 
-    def _key(self, sidecar: Sidecar) -> str:
-        if sidecar.sha256:
-            return sidecar.sha256.lower()
-        return hashlib.sha256(
-            f"{sidecar.repo_id}\0{sidecar.commit}\0{sidecar.filename}".encode()).hexdigest()
-
     def _part_path(self, sidecar: Sidecar) -> Path:
-        return self._paths.downloads_dir / f"{self._key(sidecar)}.part"
+        return self._paths.downloads_dir / f"{sidecar.key}.part"
 
     def _sidecar_path(self, sidecar: Sidecar) -> Path:
-        return self._paths.downloads_dir / f"{self._key(sidecar)}.json"
+        return self._paths.downloads_dir / f"{sidecar.key}.json"
 
-    def _partial_size(self, sidecar: Sidecar) -> int:
+    def partial_size(self, sidecar: Sidecar) -> int:
         """Bytes of a partial that belongs to exactly this file; 0 if none or foreign."""
         if Sidecar.read(self._sidecar_path(sidecar)) != sidecar:
             return 0
@@ -596,7 +600,7 @@ def _require_space(folder: Path, needed: int) -> None:
     free = shutil.disk_usage(folder).free
     if needed + SPACE_MARGIN > free:
         raise DiskFullError(f"Not enough free disk space in {folder}: the download needs "
-                            f"{_mib(needed)} and {_mib(free)} are free.")
+                            f"{format_size(needed)} and {format_size(free)} are free.")
 
 
 def _content_range_start(value: str | None) -> int:
@@ -613,8 +617,3 @@ def _http_error(exc: urllib.error.HTTPError, sidecar: Sidecar) -> HubError:
     return error_for_status(exc.code, f"{sidecar.filename} in {sidecar.repo_id}",
                             sidecar.repo_id, gated=code == "GatedRepo", retry_after=retry)
 
-
-def _mib(size: int) -> str:
-    if size >= 1 << 30:
-        return f"{size / (1 << 30):.2f} GB"
-    return f"{size / (1 << 20):.1f} MB"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -330,3 +330,21 @@ def _license(info: huggingface_hub.ModelInfo) -> str | None:
         if tag.startswith("license:"):
             return tag.removeprefix("license:")
     return None
+
+
+class SettingsHubClient(HubClient):
+    """A :class:`HubClient` whose offline mode follows the live settings.
+
+    The downloader and the Models page share one client built in the
+    composition root; the user can switch offline mode on while the app
+    runs, and both must obey it from the next call on.
+    """
+
+    def __init__(self, offline_setting: Callable[[], bool], *, token: str | None = None,
+                 endpoint: str | None = None) -> None:
+        super().__init__(token=token, endpoint=endpoint)
+        self._offline_setting = offline_setting
+
+    @property
+    def offline(self) -> bool:
+        return self._offline_setting() or super().offline

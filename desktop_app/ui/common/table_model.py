@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from desktop_app.ui.models.download_list_model import AnyIndex
+AnyIndex = QModelIndex | QPersistentModelIndex
+"""What Qt passes as an index to model overrides."""
 
 
 class SnapshotTableModel(QAbstractTableModel):

@@ -15,10 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QLocale,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QPainter
@@ -30,11 +28,10 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
-from desktop_app.core.formatting import format_duration
+from desktop_app.core.formatting import format_duration, format_size
 from desktop_app.core.models.download_queue import DownloadJob, JobState
+from desktop_app.ui.common.table_model import AnyIndex
 from desktop_app.ui.models.download_manager import JobKey, job_key
-
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class DownloadRole(IntEnum):
@@ -48,11 +45,6 @@ class Column(IntEnum):
     MODEL = 0
     PROGRESS = 1
     STATUS = 2
-
-
-def format_size(count: float) -> str:
-    """Decimal units, as the Hub shows them, in the user's locale."""
-    return QLocale().formattedDataSize(int(count), 1, QLocale.DataSizeFormat.DataSizeSIFormat)
 
 
 class DownloadListModel(QAbstractTableModel):

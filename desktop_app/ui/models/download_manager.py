@@ -8,7 +8,7 @@ of the jobs; nothing else crosses threads. Updates made by the GUI thread's
 own calls are applied at once (see :meth:`DownloadManager._relay`).
 
 A download interrupted by a quit or a crash leaves a partial file and a
-sidecar in ``downloads_dir``. :meth:`DownloadManager.restore_partials` lists
+sidecar in the downloads folder. :meth:`DownloadManager.restore_partials` lists
 them at start-up as paused rows; resuming one queues the same file again at
 the commit it started from, and the downloader continues from the bytes on
 disk (HTTP Range).
@@ -16,16 +16,12 @@ disk (HTTP Range).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from desktop_app.core.models.download import Downloader, Sidecar
 from desktop_app.core.models.download_queue import DownloadJob, DownloadQueue, JobState
-from desktop_app.core.models.hub import HubClient
 from desktop_app.core.models.split_files import first_part_name
 
 log = logging.getLogger(__name__)
@@ -37,41 +33,6 @@ JobKey = tuple[str, str]
 
 def job_key(job: DownloadJob) -> JobKey:
     return (job.repo_id, job.filename)
-
-
-class SettingsHubClient(HubClient):
-    """A :class:`HubClient` whose offline mode follows the live settings.
-
-    The downloader and the Models page share one client built in the
-    composition root; the user can switch offline mode on while the app
-    runs, and both must obey it from the next call on.
-    """
-
-    def __init__(self, offline_setting: Callable[[], bool], *, token: str | None = None,
-                 endpoint: str | None = None) -> None:
-        super().__init__(token=token, endpoint=endpoint)
-        self._offline_setting = offline_setting
-
-    @property
-    def offline(self) -> bool:
-        return self._offline_setting() or super().offline
-
-
-def _partial_bytes(downloads_dir: Path, sidecar: Sidecar) -> int:
-    """Bytes already on disk for one part.
-
-    Mirrors ``Downloader._part_path`` (the file is named after the LFS sha256,
-    or a hash of repo, commit and name); a test checks the two agree.
-    """
-    if sidecar.sha256:
-        key = sidecar.sha256.lower()
-    else:
-        key = hashlib.sha256(
-            f"{sidecar.repo_id}\0{sidecar.commit}\0{sidecar.filename}".encode()).hexdigest()
-    try:
-        return min((downloads_dir / f"{key}.part").stat().st_size, sidecar.size)
-    except OSError:
-        return 0
 
 
 class DownloadManager(QObject):
@@ -89,11 +50,9 @@ class DownloadManager(QObject):
     model_downloaded = Signal(object)
     _job_updated = Signal(object)  # emitted on the queue's worker thread
 
-    def __init__(self, downloader: Downloader, downloads_dir: Path,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, downloader: Downloader, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._downloader = downloader
-        self._downloads_dir = downloads_dir
         self._jobs: dict[JobKey, DownloadJob] = {}
         self._restored_ids = -1
         self._job_updated.connect(self._on_queue_job_updated, Qt.ConnectionType.QueuedConnection)
@@ -160,7 +119,7 @@ class DownloadManager(QObject):
             job = DownloadJob(
                 self._restored_ids, repo_id, filename, revision=sidecars[0].commit,
                 state=JobState.PAUSED,
-                done=sum(_partial_bytes(self._downloads_dir, s) for s in sidecars),
+                done=sum(self._downloader.partial_size(s) for s in sidecars),
                 total=sum(s.size for s in sidecars))
             self._restored_ids -= 1
             restored.append(self._remember(job))

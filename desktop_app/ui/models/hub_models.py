@@ -16,12 +16,12 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QLocale, QObject, Qt
 from PySide6.QtGui import QColor, QFont
 
+from desktop_app.core.formatting import format_size
 from desktop_app.core.memory_estimate import Fit
 from desktop_app.core.models.catalog import CatalogEntry
 from desktop_app.core.models.hub import RepoDetails, RepoSummary
 from desktop_app.core.models.quant import RemoteFile, RemoteModel, model_fit, recommend
 from desktop_app.ui.common.table_model import SnapshotTableModel
-from desktop_app.ui.models.download_list_model import format_size
 
 FIT_COLORS = {Fit.FITS: QColor("#2e7d32"), Fit.TIGHT: QColor("#b26a00"),
               Fit.WONT_FIT: QColor("#c62828")}

@@ -17,9 +17,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont
 
+from desktop_app.core.formatting import format_size
 from desktop_app.core.models.library import LocalModel
 from desktop_app.ui.common.table_model import SnapshotTableModel
-from desktop_app.ui.models.download_list_model import format_size
 
 
 class LibraryRole(IntEnum):

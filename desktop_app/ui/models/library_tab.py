@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.formatting import format_size
 from desktop_app.core.models.gguf import GGUFError
 from desktop_app.core.models.library import ImportMode, LocalModel
-from desktop_app.ui.models.download_list_model import format_size
 from desktop_app.ui.models.library_model import ExternalFile, ExternalModelsModel, LibraryModel
 from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
 

@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QTabWidget, QVBoxLayout, QWidget
 
-from desktop_app.core import hardware
 from desktop_app.core.models.catalog import CatalogEntry
 from desktop_app.core.models.download_queue import DownloadJob, JobState
 from desktop_app.core.models.hub import HubClient, OfflineError
@@ -31,17 +30,6 @@ from desktop_app.ui.models.recommended_tab import RecommendedTab
 from desktop_app.ui.models.search_tab import SearchTab
 
 log = logging.getLogger(__name__)
-
-
-def available_memory() -> int:
-    """Bytes a model may use here: free RAM, or the free memory of the largest GPU if more.
-
-    Asks the GPU driver (a subprocess), so call it from a background job.
-    """
-    best = hardware.memory().available_bytes
-    for gpu in hardware.gpu_devices():
-        best = max(best, gpu.free_bytes)
-    return best
 
 
 class ModelsPage(QDialog):

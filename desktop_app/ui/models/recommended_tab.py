@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from desktop_app.core.formatting import format_size
 from desktop_app.core.models.catalog import CatalogEntry
-from desktop_app.ui.models.download_list_model import format_size
 from desktop_app.ui.models.hub_models import CatalogModel
 from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
 

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.formatting import format_size
 from desktop_app.core.models.gguf import format_parameter_count
 from desktop_app.core.models.hub import GatedError, HubError, OfflineError, RepoDetails, SearchSort
-from desktop_app.ui.models.download_list_model import format_size
 from desktop_app.ui.models.hub_models import RepoFilesModel, SearchResultsModel
 from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
 

@@ -17,11 +17,11 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.download_queue import DownloadJob, DownloadQueue, JobState
-from desktop_app.core.models.hub import HubClient
+from desktop_app.core.models.hub import HubClient, SettingsHubClient
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.paths import AppPaths
 from desktop_app.ui.models.download_list_model import Column, DownloadListModel, DownloadRole
-from desktop_app.ui.models.download_manager import DownloadManager, SettingsHubClient
+from desktop_app.ui.models.download_manager import DownloadManager
 from tests.core.models.fake_hub import FakeHub, make_gguf, sha256
 
 REPO = "tester/Tiny-GGUF"
@@ -43,7 +43,7 @@ def hub(fake_hub: FakeHub, model_bytes: bytes) -> FakeHub:
 def make_manager(paths: AppPaths, library: ModelLibrary) -> DownloadManager:
     downloader = Downloader(paths, library, hub=HubClient(), chunk_size=CHUNK, retries=0,
                             retry_delay=0.0, progress_interval=0.0)
-    return DownloadManager(downloader, paths.downloads_dir)
+    return DownloadManager(downloader)
 
 
 @pytest.fixture
@@ -220,7 +220,7 @@ def test_a_job_the_worker_starts_before_enqueue_reports_is_not_left_waiting(
         original(queue, job)
 
     monkeypatch.setattr(DownloadQueue, "_notify", late_notify)
-    manager = DownloadManager(BlockingFetcher(), app_paths.downloads_dir)  # type: ignore[arg-type]
+    manager = DownloadManager(BlockingFetcher())  # type: ignore[arg-type]
     try:
         manager.download(REPO, FILE)
         wait_state(qtbot, manager, JobState.RUNNING)
