@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Refreshes Hearth's translations: lupdate collects every string marked for
 # translation (self.tr, QCoreApplication.translate, QT_TRANSLATE_NOOP) from
-# desktop_app/ui/**/*.py into resources/translations/hearth_<locale>.ts, then
+# desktop_app/**/*.py (core marks its messages with QT_TRANSLATE_NOOP) into resources/translations/hearth_<locale>.ts, then
 # lrelease compiles each .ts into the .qm the app loads at run time.
 #
 # Usage:  scripts/update_translations.sh            # every locale below
@@ -40,7 +40,7 @@ LRELEASE="$(find_tool lrelease)"
 cd "$HEARTH_ROOT"
 mkdir -p resources/translations
 # Sorted so the .ts does not change with the file system's order.
-mapfile -t SOURCES < <(find desktop_app/ui -name '*.py' | LC_ALL=C sort)
+mapfile -t SOURCES < <(find desktop_app -name '*.py' | LC_ALL=C sort)
 
 for locale in "${LOCALES[@]}"; do
   ts="resources/translations/hearth_$locale.ts"

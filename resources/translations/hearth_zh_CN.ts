@@ -183,7 +183,7 @@ Everything stays on this computer.</source>
 <context>
     <name>DownloadListModel</name>
     <message>
-        <location filename="../../desktop_app/ui/models/download_list_model.py" line="+113"/>
+        <location filename="../../desktop_app/ui/models/download_list_model.py" line="+106"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -241,7 +241,7 @@ Everything stays on this computer.</source>
 <context>
     <name>DownloadsTab</name>
     <message>
-        <location filename="../../desktop_app/ui/models/downloads_tab.py" line="+41"/>
+        <location filename="../../desktop_app/ui/models/downloads_tab.py" line="+42"/>
         <source>Nothing is downloading. Choose a model under Recommended or Search Hugging Face.</source>
         <translation>当前没有下载任务。可在“推荐”或“搜索 Hugging Face”中选择模型。</translation>
     </message>
@@ -879,7 +879,7 @@ GPU 层数：{layers}
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop_app/ui/models/models_page.py" line="+59"/>
+        <location filename="../../desktop_app/ui/models/models_page.py" line="+48"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -1240,7 +1240,7 @@ GPU 层数：{layers}
 <context>
     <name>SearchTab</name>
     <message>
-        <location filename="../../desktop_app/ui/models/search_tab.py" line="+48"/>
+        <location filename="../../desktop_app/ui/models/search_tab.py" line="+49"/>
         <source>Search GGUF models, e.g. “qwen3 4b”</source>
         <translation>搜索 GGUF 模型，例如“qwen3 4b”</translation>
     </message>
@@ -1417,6 +1417,125 @@ GPU 层数：{layers}
         <location line="+41"/>
         <source>Models › {name}</source>
         <translation>模型 › {name}</translation>
+    </message>
+</context>
+<context>
+    <name>core</name>
+    <message>
+        <location filename="../../desktop_app/core/models/download.py" line="+193"/>
+        <source>Refusing the file name {file}: it is not a plain path inside the repository.</source>
+        <translation>拒绝文件名 {file}：它不是仓库内的普通路径。</translation>
+    </message>
+    <message>
+        <location line="+156"/>
+        <source>{file} downloaded and matched its checksum, but it is not a usable model: {reason}</source>
+        <translation>{file} 已下载且校验和一致，但它不是可用的模型：{reason}</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>Hugging Face did not say how large {file} is; it cannot be verified.</source>
+        <translation>Hugging Face 未提供 {file} 的大小，无法校验。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Hugging Face lists {file} as {listed} bytes but serves {served}; the repository may be changing, try again later.</source>
+        <translation>Hugging Face 列出的 {file} 为 {listed} 字节，实际提供 {served} 字节；仓库可能正在更新，请稍后再试。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Hugging Face lists no checksum for {file}; it cannot be verified.</source>
+        <translation>Hugging Face 没有列出 {file} 的校验和，无法校验。</translation>
+    </message>
+    <message>
+        <location line="+63"/>
+        <source>The download of {file} was interrupted at {done} of {total}; the partial file is kept, download it again to resume.</source>
+        <translation>{file} 的下载在 {done}/{total} 处中断；已保留未完成的文件，再次下载即可续传。</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <location filename="../../desktop_app/core/models/hub.py" line="+176"/>
+        <source>Could not reach {host}: {reason}.</source>
+        <translation>无法连接 {host}：{reason}。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The server resumed {file} at the wrong place; download it again.</source>
+        <translation>服务器从错误的位置续传了 {file}；请重新下载。</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>The disk is full ({folder}); {done} of {file} are kept. Free some space and download it again to resume.</source>
+        <translation>磁盘已满（{folder}）；已保留 {file} 的 {done}。请释放一些空间，然后再次下载以续传。</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>{file} is corrupted: its checksum does not match the one Hugging Face lists, so the downloaded bytes were deleted. Download it again.</source>
+        <translation>{file} 已损坏：校验和与 Hugging Face 列出的不一致，已删除下载的数据。请重新下载。</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>Refusing {file}: it leads outside the models folder.</source>
+        <translation>拒绝 {file}：它指向模型文件夹之外。</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>Not enough free disk space in {folder}: the download needs {needed} and {free} are free.</source>
+        <translation>{folder} 的可用磁盘空间不足：下载需要 {needed}，可用 {free}。</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>The server refused to resume {file}; download it again.</source>
+        <translation>服务器拒绝续传 {file}；请重新下载。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/models/hub.py" line="-124"/>
+        <source>Hearth is in offline mode (setting or HF_HUB_OFFLINE=1): Hugging Face was not contacted.</source>
+        <translation>Hearth 处于离线模式（设置或 HF_HUB_OFFLINE=1）：未连接 Hugging Face。</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>{repo} is a gated model: accept the licence on the model&apos;s page on huggingface.co/{repo} and log in (huggingface-cli login, or set HF_TOKEN).</source>
+        <translation>{repo} 是受限模型：请在 huggingface.co/{repo} 的模型页面上接受许可协议并登录（huggingface-cli login，或设置 HF_TOKEN）。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Hugging Face is rate limiting requests; try again in {seconds} seconds.</source>
+        <translation>Hugging Face 正在限制请求频率；请在 {seconds} 秒后重试。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Hugging Face is rate limiting requests; try again later.</source>
+        <translation>Hugging Face 正在限制请求频率；请稍后重试。</translation>
+    </message>
+    <message>
+        <location line="+56"/>
+        <source>{what} was not found on Hugging Face.</source>
+        <translation>在 Hugging Face 上找不到 {what}。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{what} was not found on Hugging Face, or it is private (log in with huggingface-cli login or set HF_TOKEN).</source>
+        <translation>在 Hugging Face 上找不到 {what}，或者它是私有的（请用 huggingface-cli login 登录或设置 HF_TOKEN）。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Hugging Face answered {status} (server error); try again later.</source>
+        <translation>Hugging Face 返回 {status}（服务器错误）；请稍后重试。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Hugging Face answered {status} for {what}.</source>
+        <translation>Hugging Face 对 {what} 返回了 {status}。</translation>
+    </message>
+    <message>
+        <location line="+67"/>
+        <source>{repo} has no file named {file}.</source>
+        <translation>{repo} 中没有名为 {file} 的文件。</translation>
+    </message>
+    <message>
+        <location line="+111"/>
+        <source>{repo} is not a Hugging Face repository id (owner/name).</source>
+        <translation>{repo} 不是 Hugging Face 仓库 ID（所有者/名称）。</translation>
     </message>
 </context>
 </TS>

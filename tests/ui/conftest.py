@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTranslator
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.api import Engine
@@ -46,3 +48,12 @@ def make_app(qtbot: QtBot, app_paths: AppPaths) -> Iterator[AppFactory]:
     for hearth in built:
         if hearth.engine_thread.isRunning():
             hearth.shutdown()
+
+
+@pytest.fixture
+def installed(qapp: QApplication) -> Iterator[list[QTranslator]]:
+    """Translators :func:`install_translators` installed, removed again after the test."""
+    installed: list[QTranslator] = []
+    yield installed
+    for translator in installed:
+        qapp.removeTranslator(translator)

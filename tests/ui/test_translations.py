@@ -15,7 +15,6 @@ import string
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,7 +149,7 @@ def test_ts_has_every_string_the_code_marks(tmp_path: Path, messages: list[Messa
     assert lupdate is not None, "PySide6's lupdate is missing: the install is broken"
     scratch = tmp_path / "hearth_zh_CN.ts"
     shutil.copy(TS_PATH, scratch)
-    sources = sorted(str(p) for p in (ROOT / "desktop_app" / "ui").rglob("*.py"))
+    sources = sorted(str(p) for p in (ROOT / "desktop_app").rglob("*.py"))
     subprocess.run([lupdate, "-silent", "-no-obsolete", *sources, "-ts", str(scratch)],
                    check=True, capture_output=True, timeout=120)
     fresh = {(m.context, m.source) for m in read_ts(scratch)}
@@ -158,15 +157,6 @@ def test_ts_has_every_string_the_code_marks(tmp_path: Path, messages: list[Messa
     assert fresh == committed, (
         "run scripts/update_translations.sh and translate the new strings; "
         f"new: {sorted(fresh - committed)}, gone: {sorted(committed - fresh)}")
-
-
-@pytest.fixture
-def installed(qapp: QApplication) -> Iterator[list[QTranslator]]:
-    """Translators :func:`install_translators` installed, removed again after the test."""
-    installed: list[QTranslator] = []
-    yield installed
-    for translator in installed:
-        qapp.removeTranslator(translator)
 
 
 def _menu_titles(menu_bar: QMenuBar) -> list[str]:

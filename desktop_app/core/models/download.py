@@ -54,6 +54,7 @@ from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.models.quant import RemoteFile, split_parts
 from desktop_app.core.models.split_files import without_split_suffix
 from desktop_app.core.paths import AppPaths
+from desktop_app.core.user_text import QT_TRANSLATE_NOOP, user_text
 
 CHUNK_SIZE = 1 << 20
 SPACE_MARGIN = 16 << 20   # keep a little room so the disk is not filled to the last byte
@@ -189,8 +190,9 @@ def check_filename(filename: str) -> PurePosixPath:
            or _DRIVE_RE.match(filename) is not None
            or any(part in ("", ".", "..") for part in filename.split("/")))
     if bad:
-        raise UnsafeFileNameError(f"Refusing the file name {filename!r}: it is not a plain "
-                                  "path inside the repository.")
+        raise UnsafeFileNameError(user_text("download.unsafe_name", QT_TRANSLATE_NOOP(
+            "core", "Refusing the file name {file}: it is not a plain path inside the "
+            "repository."), file=repr(filename)))
     return PurePosixPath(filename)
 
 
@@ -316,7 +318,7 @@ class Downloader:
         try:
             parts = split_parts(filename, details.files)
         except LookupError as exc:
-            raise error_for_status(404, f"{exc.args[0]} in {repo_id}", repo_id) from None
+            raise error_for_status(404, f"{repo_id}/{exc.args[0]}", repo_id) from None
         targets = [self._target(repo_id, part.path) for part in parts]
         commit = details.commit or revision or "main"
         sidecars = [self._plan(repo_id, commit, part) for part in parts]
@@ -344,8 +346,9 @@ class Downloader:
         except GGUFError as exc:
             for target in targets:
                 target.unlink(missing_ok=True)
-            raise DownloadError(f"{filename} downloaded and matched its checksum, but it is not "
-                                f"a usable model: {exc}") from None
+            raise DownloadError(user_text("download.not_a_model", QT_TRANSLATE_NOOP(
+                "core", "{file} downloaded and matched its checksum, but it is not a usable "
+                "model: {reason}"), file=filename, reason=str(exc))) from None
 
     def partials(self) -> list[Sidecar]:
         """Unfinished downloads on disk, for offering to resume them after a restart."""
@@ -373,14 +376,18 @@ class Downloader:
         meta = self._hub.file_metadata(repo_id, part.path, commit)
         size = part.size if part.size is not None else meta.size
         if size is None:
-            raise DownloadError(f"Hugging Face did not say how large {part.path} is; "
-                                "it cannot be verified.")
+            raise DownloadError(user_text("download.no_size", QT_TRANSLATE_NOOP(
+                "core", "Hugging Face did not say how large {file} is; it cannot be verified."),
+                file=part.path))
         if meta.size is not None and meta.size != size:
-            raise DownloadError(f"Hugging Face lists {part.path} as {size} bytes but serves "
-                                f"{meta.size}; the repository may be changing, try again later.")
+            raise DownloadError(user_text("download.size_mismatch", QT_TRANSLATE_NOOP(
+                "core", "Hugging Face lists {file} as {listed} bytes but serves {served}; the "
+                "repository may be changing, try again later."), file=part.path, listed=size,
+                served=meta.size))
         if part.sha256 is None and part.blob_id is None:
-            raise DownloadError(f"Hugging Face lists no checksum for {part.path}; "
-                                "it cannot be verified.")
+            raise DownloadError(user_text("download.no_checksum", QT_TRANSLATE_NOOP(
+                "core", "Hugging Face lists no checksum for {file}; it cannot be verified."),
+                file=part.path))
         return Sidecar(repo_id=repo_id, filename=part.path, commit=meta.commit or commit,
                        size=size, sha256=part.sha256, blob_id=part.blob_id, etag=meta.etag)
 
@@ -441,10 +448,10 @@ class Downloader:
                     state.restart()
                 self._receive(response, state, meter, report, control)
         if state.offset < sidecar.size:
-            raise DownloadInterruptedError(
-                f"The download of {sidecar.filename} was interrupted at "
-                f"{format_size(state.offset)} of {format_size(sidecar.size)}; the partial file "
-                "is kept, download it again to resume.")
+            raise DownloadInterruptedError(user_text("download.interrupted", QT_TRANSLATE_NOOP(
+                "core", "The download of {file} was interrupted at {done} of {total}; the "
+                "partial file is kept, download it again to resume."), file=sidecar.filename,
+                done=format_size(state.offset), total=format_size(sidecar.size)))
 
     @contextmanager
     def _open(self, sidecar: Sidecar, offset: int) -> Iterator[tuple[http.client.HTTPResponse,
@@ -462,16 +469,18 @@ class Downloader:
             with exc:
                 raise _http_error(exc, sidecar) from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            raise NetworkError(f"Could not reach {urlsplit(url).netloc}: "
-                               f"{getattr(exc, 'reason', exc)}.") from None
+            raise NetworkError(user_text("hub.unreachable", QT_TRANSLATE_NOOP(
+                "core", "Could not reach {host}: {reason}."), host=urlsplit(url).netloc,
+                reason=str(getattr(exc, "reason", exc)))) from None
         with response:
             start = 0
             if response.status == 206:
                 start = _content_range_start(response.headers.get("Content-Range"))
                 if start != offset:
-                    raise DownloadInterruptedError(
-                        f"The server resumed {sidecar.filename} at the wrong place; "
-                        "download it again.")
+                    raise DownloadInterruptedError(user_text(
+                        "download.bad_resume", QT_TRANSLATE_NOOP(
+                            "core", "The server resumed {file} at the wrong place; download "
+                            "it again."), file=sidecar.filename))
             yield response, start
 
     def _receive(self, response: http.client.HTTPResponse, state: _Partial,
@@ -496,10 +505,11 @@ class Downloader:
                         raise
                     with suppress(OSError):
                         out.truncate(state.offset)
-                    raise DiskFullError(
-                        f"The disk is full ({state.path.parent}); {format_size(state.offset)} of "
-                        f"{state.sidecar.filename} are kept. Free some space and download it "
-                        "again to resume.") from None
+                    raise DiskFullError(user_text("download.disk_full", QT_TRANSLATE_NOOP(
+                        "core", "The disk is full ({folder}); {done} of {file} are kept. Free "
+                        "some space and download it again to resume."),
+                        folder=str(state.path.parent), done=format_size(state.offset),
+                        file=state.sidecar.filename)) from None
                 state.hasher.update(chunk)
                 state.offset += len(chunk)
                 meter.advance(len(chunk))
@@ -520,9 +530,10 @@ class Downloader:
         expected = (sidecar.sha256 or sidecar.blob_id or "").lower()
         if state.path.stat().st_size != sidecar.size or state.hasher.hexdigest() != expected:
             self._delete_partial(sidecar)
-            raise VerificationError(
-                f"{sidecar.filename} is corrupted: its checksum does not match the one "
-                "Hugging Face lists, so the downloaded bytes were deleted. Download it again.")
+            raise VerificationError(user_text("download.corrupted", QT_TRANSLATE_NOOP(
+                "core", "{file} is corrupted: its checksum does not match the one Hugging Face "
+                "lists, so the downloaded bytes were deleted. Download it again."),
+                file=sidecar.filename))
 
     # ---- files -------------------------------------------------------------------
 
@@ -550,8 +561,9 @@ class Downloader:
         root = self._paths.models_dir.resolve()
         target = (root / repo_id / check_filename(filename)).resolve()
         if not target.is_relative_to(root):
-            raise UnsafeFileNameError(f"Refusing {repo_id}/{filename}: it leads outside the "
-                                      "models folder.")
+            raise UnsafeFileNameError(user_text("download.escapes_folder", QT_TRANSLATE_NOOP(
+                "core", "Refusing {file}: it leads outside the models folder."),
+                file=f"{repo_id}/{filename}"))
         return target
 
     def _move(self, source: Path, target: Path) -> None:
@@ -599,8 +611,10 @@ def _hash_existing(part: Path, hasher: Any) -> int:
 def _require_space(folder: Path, needed: int) -> None:
     free = shutil.disk_usage(folder).free
     if needed + SPACE_MARGIN > free:
-        raise DiskFullError(f"Not enough free disk space in {folder}: the download needs "
-                            f"{format_size(needed)} and {format_size(free)} are free.")
+        raise DiskFullError(user_text("download.no_space", QT_TRANSLATE_NOOP(
+            "core", "Not enough free disk space in {folder}: the download needs {needed} and "
+            "{free} are free."), folder=str(folder), needed=format_size(needed),
+            free=format_size(free)))
 
 
 def _content_range_start(value: str | None) -> int:
@@ -612,8 +626,9 @@ def _http_error(exc: urllib.error.HTTPError, sidecar: Sidecar) -> HubError:
     code = exc.headers.get("X-Error-Code", "") if exc.headers is not None else ""
     retry = parse_retry_after(exc.headers.get("Retry-After")) if exc.headers is not None else None
     if exc.code == 416:
-        return DownloadInterruptedError(
-            f"The server refused to resume {sidecar.filename}; download it again.")
-    return error_for_status(exc.code, f"{sidecar.filename} in {sidecar.repo_id}",
+        return DownloadInterruptedError(user_text("download.resume_refused", QT_TRANSLATE_NOOP(
+            "core", "The server refused to resume {file}; download it again."),
+            file=sidecar.filename))
+    return error_for_status(exc.code, f"{sidecar.repo_id}/{sidecar.filename}",
                             sidecar.repo_id, gated=code == "GatedRepo", retry_after=retry)
 

@@ -29,6 +29,7 @@ from desktop_app.core.models.download import (
     ProgressCallback,
 )
 from desktop_app.core.models.hub import HubError
+from desktop_app.core.user_text import UserText
 
 
 class JobState(StrEnum):
@@ -61,7 +62,7 @@ class DownloadJob:
     total: int = 0
     speed: float = 0.0
     eta: float | None = None
-    error: str = ""
+    error: UserText | str = ""
     result: Any = None
 
     @property
@@ -221,7 +222,7 @@ class DownloadQueue:
         except DownloadCancelled:
             changes |= {"state": JobState.CANCELLED, "done": 0}
         except HubError as exc:
-            changes |= {"state": JobState.FAILED, "error": str(exc)}
+            changes |= {"state": JobState.FAILED, "error": exc.text}
         except Exception as exc:
             changes |= {"state": JobState.FAILED, "error": f"Unexpected error: {exc}"}
             threading.excepthook(threading.ExceptHookArgs(

@@ -32,6 +32,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
 from desktop_app.core.models.quant import RemoteFile, RemoteModel, group_models
+from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, user_text
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 SearchSort = Literal["downloads", "likes", "last_modified"]
@@ -40,7 +41,7 @@ _TRUE = {"1", "on", "yes", "true"}
 _TIMEOUT = 30.0
 
 
-class HubError(Exception):
+class HubError(UserFacingError):
     """A Hub problem the user can understand and act on; ``str()`` is the message."""
 
 
@@ -48,8 +49,9 @@ class OfflineError(HubError):
     """Offline mode is on, so no network call was made."""
 
     def __init__(self) -> None:
-        super().__init__("Hearth is in offline mode (setting or HF_HUB_OFFLINE=1): "
-                         "Hugging Face was not contacted.")
+        super().__init__(user_text("hub.offline", QT_TRANSLATE_NOOP(
+            "core", "Hearth is in offline mode (setting or HF_HUB_OFFLINE=1): Hugging Face "
+            "was not contacted.")))
 
 
 class NetworkError(HubError):
@@ -64,9 +66,10 @@ class GatedError(HubError):
     """The repository is gated: its licence must be accepted on the website first."""
 
     def __init__(self, repo_id: str) -> None:
-        super().__init__(
-            f"{repo_id} is a gated model: accept the licence on the model's page on "
-            f"huggingface.co/{repo_id} and log in (huggingface-cli login, or set HF_TOKEN).")
+        super().__init__(user_text("hub.gated", QT_TRANSLATE_NOOP(
+            "core", "{repo} is a gated model: accept the licence on the model's page on "
+            "huggingface.co/{repo} and log in (huggingface-cli login, or set HF_TOKEN)."),
+            repo=repo_id))
         self.repo_id = repo_id
 
 
@@ -74,8 +77,12 @@ class RateLimitError(HubError):
     """The Hub answered 429; ``retry_after`` is in seconds when the Hub said."""
 
     def __init__(self, retry_after: int | None) -> None:
-        wait = f"in {retry_after} seconds" if retry_after is not None else "later"
-        super().__init__(f"Hugging Face is rate limiting requests; try again {wait}.")
+        super().__init__(
+            user_text("hub.rate_limited_for", QT_TRANSLATE_NOOP(
+                "core", "Hugging Face is rate limiting requests; try again in {seconds} "
+                "seconds."), seconds=retry_after) if retry_after is not None
+            else user_text("hub.rate_limited", QT_TRANSLATE_NOOP(
+                "core", "Hugging Face is rate limiting requests; try again later.")))
         self.retry_after = retry_after
 
 
@@ -130,14 +137,19 @@ def error_for_status(status: int, what: str, repo_id: str, *, gated: bool = Fals
     if status == 429:
         return RateLimitError(retry_after)
     if status == 404:
-        return NotFoundError(f"{what} was not found on Hugging Face.")
+        return NotFoundError(user_text("hub.not_found", QT_TRANSLATE_NOOP(
+            "core", "{what} was not found on Hugging Face."), what=what))
     if status in (401, 403):
         # The Hub answers 401 for missing and private repositories alike.
-        return NotFoundError(f"{what} was not found on Hugging Face, or it is private "
-                             "(log in with huggingface-cli login or set HF_TOKEN).")
+        return NotFoundError(user_text("hub.not_found_or_private", QT_TRANSLATE_NOOP(
+            "core", "{what} was not found on Hugging Face, or it is private (log in with "
+            "huggingface-cli login or set HF_TOKEN)."), what=what))
     if status >= 500:
-        return ServerError(f"Hugging Face answered {status} (server error); try again later.")
-    return ServerError(f"Hugging Face answered {status} for {what}.")
+        return ServerError(user_text("hub.server_error", QT_TRANSLATE_NOOP(
+            "core", "Hugging Face answered {status} (server error); try again later."),
+            status=status))
+    return ServerError(user_text("hub.http_error", QT_TRANSLATE_NOOP(
+        "core", "Hugging Face answered {status} for {what}."), status=status, what=what))
 
 
 @contextmanager
@@ -161,8 +173,9 @@ def translate_errors(what: str, repo_id: str = "") -> Iterator[None]:
             status = 401
         raise error_for_status(status, what, repo_id, retry_after=retry_after) from None
     except _transport_errors() as exc:
-        raise NetworkError(f"Could not reach {hub_endpoint()}: {exc or type(exc).__name__}."
-                           ) from exc
+        raise NetworkError(user_text("hub.unreachable", QT_TRANSLATE_NOOP(
+            "core", "Could not reach {host}: {reason}."), host=hub_endpoint(),
+            reason=str(exc) or type(exc).__name__)) from exc
 
 
 @dataclass(frozen=True)
@@ -202,7 +215,8 @@ class RepoDetails:
         for remote in self.files:
             if remote.path == path:
                 return remote
-        raise NotFoundError(f"{self.repo_id} has no file named {path!r}.")
+        raise NotFoundError(user_text("hub.no_such_file", QT_TRANSLATE_NOOP(
+            "core", "{repo} has no file named {file}."), repo=self.repo_id, file=repr(path)))
 
 
 @dataclass(frozen=True)
@@ -312,7 +326,9 @@ def check_repo_id(repo_id: str) -> None:
     parts = repo_id.split("/")
     if (len(parts) != 2 or any(part in ("", ".", "..") for part in parts)
             or any(ch in repo_id for ch in "\\:\0") or repo_id.strip() != repo_id):
-        raise NotFoundError(f"{repo_id!r} is not a Hugging Face repository id (owner/name).")
+        raise NotFoundError(user_text("hub.bad_repo_id", QT_TRANSLATE_NOOP(
+            "core", "{repo} is not a Hugging Face repository id (owner/name)."),
+            repo=repr(repo_id)))
 
 
 def _int(value: object) -> int | None:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.formatting import format_duration, format_size
 from desktop_app.core.models.download_queue import DownloadJob, JobState
 from desktop_app.ui.common.table_model import AnyIndex
+from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.models.download_manager import JobKey, job_key
 
 
@@ -121,7 +122,7 @@ class DownloadListModel(QAbstractTableModel):
             return self.status_text(job)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.STATUS and job.error:
-                return job.error
+                return translated(job.error)
             return f"{job.repo_id}/{job.filename}"
         return None
 
@@ -144,7 +145,7 @@ class DownloadListModel(QAbstractTableModel):
             return self.tr("Done · {total} · verified").format(total=total)
         if job.state is JobState.CANCELLED:
             return self.tr("Cancelled")
-        return self.tr("Failed: {error}").format(error=job.error)
+        return self.tr("Failed: {error}").format(error=translated(job.error))
 
 
 class ProgressDelegate(QStyledItemDelegate):

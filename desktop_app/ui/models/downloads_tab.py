@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QVB
 from desktop_app.core.models.download_queue import DownloadJob, JobState
 from desktop_app.core.models.hub import OfflineError
 from desktop_app.core.models.library import LocalModel
+from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.models.download_list_model import DownloadListModel, ProgressDelegate
 from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
 
@@ -84,7 +85,8 @@ class DownloadsTab(QWidget):
                                                 JobState.PAUSED, JobState.FAILED))
         self.use_button.setEnabled(state is JobState.DONE and job is not None
                                    and job.result is not None)
-        self.error.setText(job.error if job is not None and state is JobState.FAILED else "")
+        self.error.setText(translated(job.error) if job is not None and state is JobState.FAILED
+                           else "")
 
     def _on_pause_clicked(self) -> None:
         job = self.current()
@@ -96,7 +98,7 @@ class DownloadsTab(QWidget):
         if job is None:
             return
         if self.page.hub.offline:
-            self.error.setText(str(OfflineError()))
+            self.error.setText(translated(OfflineError()))
             return
         self.page.downloads.resume(job.job_id)
 

@@ -22,6 +22,7 @@ from desktop_app.core.models.download_queue import DownloadJob, JobState
 from desktop_app.core.models.hub import HubClient, OfflineError
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.ui.common.background import BackgroundJobs
+from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.models.download_manager import DownloadManager
 from desktop_app.ui.models.downloads_tab import DownloadsTab
 from desktop_app.ui.models.library_tab import LibraryTab
@@ -92,7 +93,7 @@ class ModelsPage(QDialog):
     def start_download(self, repo_id: str, filename: str, revision: str | None = None) -> str:
         """Queue a download; returns the sentence to show where the user clicked."""
         if self.hub.offline:
-            return str(OfflineError())
+            return translated(OfflineError())
         job = self.downloads.download(repo_id, filename, revision)
         if job.state is JobState.DONE:
             return self.tr("{file} is already downloaded.").format(file=filename)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.formatting import format_size
 from desktop_app.core.models.gguf import format_parameter_count
 from desktop_app.core.models.hub import GatedError, HubError, OfflineError, RepoDetails, SearchSort
+from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.models.hub_models import RepoFilesModel, SearchResultsModel
 from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
 
@@ -110,14 +111,14 @@ class SearchTab(QWidget):
         super().showEvent(event)
         # Say so before the user types a query that could never be sent.
         if self.page.hub.offline:
-            self.status.setText(str(OfflineError()))
+            self.status.setText(translated(OfflineError()))
 
     # ---- searching -----------------------------------------------------------
 
     def run_search(self, *_args: object) -> None:
         """Search with the query box and sort choice, off the GUI thread."""
         if self.page.hub.offline:
-            self.status.setText(str(OfflineError()))
+            self.status.setText(translated(OfflineError()))
             return
         query = self.query_edit.text().strip()
         sort: SearchSort = self.sort_combo.currentData()
@@ -161,7 +162,7 @@ class SearchTab(QWidget):
         self._show_repo(None)
         self.repo_title.setText(f"<b>{repo_id}</b>")
         if self.page.hub.offline:
-            self.repo_status.setText(str(OfflineError()))
+            self.repo_status.setText(translated(OfflineError()))
             return
         self._details_serial += 1
         serial = self._details_serial
@@ -236,6 +237,6 @@ class SearchTab(QWidget):
 
     def _error_text(self, exc: BaseException) -> str:
         if isinstance(exc, HubError):
-            return str(exc)
+            return translated(exc)
         log.error("unexpected error talking to Hugging Face", exc_info=exc)
         return self.tr("Something went wrong: {error}").format(error=exc)

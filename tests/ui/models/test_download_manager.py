@@ -130,7 +130,7 @@ def test_partials_are_listed_paused_after_a_restart_and_resume(
     first = make_manager(app_paths, ModelLibrary(app_paths.models_dir))
     first.download(REPO, FILE)
     failed = wait_state(qtbot, first, JobState.FAILED)
-    assert "resume" in failed.error
+    assert "resume" in str(failed.error)
     first.close()
     kept = (app_paths.downloads_dir / f"{sha256(model_bytes)}.part").stat().st_size
     assert kept > 0
@@ -180,10 +180,10 @@ def test_a_failed_download_shows_its_error(qtbot: QtBot, hub: FakeHub, manager: 
     hub.knobs.download_status = 404
     manager.download(REPO, FILE)
     failed = wait_state(qtbot, manager, JobState.FAILED)
-    assert "not found" in failed.error
+    assert "not found" in str(failed.error)
     status = list_model.index(0, Column.STATUS)
     assert status.data() == f"Failed: {failed.error}"
-    assert status.data(0x03) == failed.error  # the tooltip carries the whole message
+    assert status.data(0x03) == str(failed.error)  # the tooltip carries the whole message
 
 
 def test_downloading_the_same_file_twice_keeps_one_job(
