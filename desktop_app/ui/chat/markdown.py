@@ -1,0 +1,269 @@
+"""Replies as Markdown, rendered to the HTML subset Qt's rich text draws, without trusting them.
+
+Model output is untrusted, so the parser is markdown-it-py (CommonMark, plus
+GFM tables, strikethrough and task lists) with raw HTML off: a ``<img>`` or
+``<script>`` in a reply is shown as text. On top of that:
+
+- Images are never images: ``![alt](url)`` becomes "[alt]". Nothing in a
+  reply can make Qt load a file or a URL.
+- Links keep an ``href`` only for ``http``/``https``; any other scheme
+  (``file:``, ``javascript:``, custom ones) is plain text. The view still
+  asks before opening even those.
+- Code fences are highlighted by Pygments with inline colours (Qt's CSS
+  subset has no external stylesheet classes for them), wrapped in a small
+  table with the language and a "Copy" anchor (``hearth-copy:<n>``) that the
+  view turns into a clipboard action. An unfinished fence (mid-stream)
+  renders as a code block up to the end, which is what the user expects to
+  see while it streams.
+
+:func:`render` is pure Python; results are cached per source text, so a
+long reply that streams re-renders only the paragraph that changed
+(:func:`split_blocks` cuts a reply into stable top-level blocks).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+COPY_SCHEME = "hearth-copy"
+"""Anchors ``hearth-copy:<n>`` copy the n-th code block of the message."""
+
+SAFE_LINK = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
+_MAX_HIGHLIGHT = 200_000
+"""Longer code blocks are shown plain: highlighting is linear but not free on 2 cores."""
+_CACHE_SIZE = 512
+_TASK_BOX = re.compile(r'<input class="task-list-item-checkbox"( checked="checked")? '
+                       r'disabled="disabled" type="checkbox"> ?')
+"""Qt's rich text has no form controls: task-list boxes become ☐ and ☑."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One rendered piece of Markdown: its HTML and the text of each code block in it."""
+
+    html: str
+    code_blocks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The few colours the rendered HTML needs, from the current light or dark look."""
+
+    code_background: str = "#f4f4f6"
+    code_header: str = "#6b6b76"
+    link: str = "#2563eb"
+    border: str = "#d6d6dc"
+    pygments_style: str = "friendly"
+
+
+LIGHT = Palette()
+DARK = Palette(code_background="#1e1f24", code_header="#9a9aa5", link="#7aa2f7",
+               border="#3a3b44", pygments_style="monokai")
+
+
+class _Renderer(RendererHTML):
+    """markdown-it's HTML renderer with Hearth's rules for code, images, links and tables."""
+
+    def __init__(self, parser: Any = None) -> None:
+        super().__init__(parser)
+        self.palette = LIGHT
+        self.copy_label = "Copy"
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+              env: EnvType) -> str:
+        token = tokens[idx]
+        language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+        return self._code(token.content, language, env)
+
+    def code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                   env: EnvType) -> str:
+        return self._code(tokens[idx].content, "", env)
+
+    def _code(self, code: str, language: str, env: EnvType) -> str:
+        blocks: list[str] = env.setdefault("code_blocks", [])
+        index = len(blocks)
+        blocks.append(code.removesuffix("\n"))
+        body = _highlight(code.removesuffix("\n"), language, self.palette.pygments_style)
+        p = self.palette
+        label = html.escape(language) if language else "&nbsp;"
+        return (f'<table width="100%" cellspacing="0" cellpadding="6" '
+                f'bgcolor="{p.code_background}" style="margin-top:4px;margin-bottom:4px">'
+                f'<tr><td><span style="color:{p.code_header};font-size:small">{label}</span>'
+                f'</td><td align="right"><a href="{COPY_SCHEME}:{index}" '
+                f'style="color:{p.code_header};font-size:small">{html.escape(self.copy_label)}</a>'
+                "</td></tr>"
+                f'<tr><td colspan="2"><pre style="white-space:pre-wrap;margin:0">{body}</pre>'
+                "</td></tr></table>\n")
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+              env: EnvType) -> str:
+        # Never an <img>: Qt would try to load its source. The alt text stays readable.
+        alt = self.renderInlineAsText(tokens[idx].children or [], options, env)
+        return f"[{html.escape(alt)}]" if alt else "[image]"
+
+    def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                  env: EnvType) -> str:
+        href = str(tokens[idx].attrGet("href") or "")
+        safe = bool(SAFE_LINK.match(href))
+        env.setdefault("link_stack", []).append(safe)
+        if not safe:
+            return ""
+        return (f'<a href="{html.escape(href, quote=True)}" '
+                f'style="color:{self.palette.link}">')
+
+    def link_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                   env: EnvType) -> str:
+        stack: list[bool] = env.get("link_stack", [])
+        return "</a>" if stack and stack.pop() else ""
+
+    def table_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                   env: EnvType) -> str:
+        return (f'<table border="1" cellspacing="0" cellpadding="4" '
+                f'style="border-color:{self.palette.border};border-style:solid">\n')
+
+
+def _highlight(code: str, language: str, style: str) -> str:
+    if language and len(code) <= _MAX_HIGHLIGHT:
+        try:
+            lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
+        except ClassNotFound:
+            lexer = None
+        if lexer is not None:
+            formatter = HtmlFormatter(nowrap=True, noclasses=True, style=style)
+            return str(highlight(code, lexer, formatter)).removesuffix("\n")
+    return html.escape(code)
+
+
+def _parser(palette: Palette, copy_label: str) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False},
+                    renderer_cls=_Renderer)
+    md.enable(["table", "strikethrough"])
+    md.use(tasklists_plugin)
+    md.renderer.palette = palette  # type: ignore[attr-defined]
+    md.renderer.copy_label = copy_label  # type: ignore[attr-defined]
+    return md
+
+
+class MarkdownRenderer:
+    """Renders Markdown to Qt-safe HTML for one palette, with a small cache by source text.
+
+    ``copy_label`` is the (translated) text of each code block's Copy anchor.
+    """
+
+    def __init__(self, palette: Palette = LIGHT, copy_label: str = "Copy") -> None:
+        self._md = _parser(palette, copy_label)
+        self._cache: OrderedDict[str, Rendered] = OrderedDict()
+
+    def render(self, text: str) -> Rendered:
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        env: dict[str, Any] = {}
+        html_text = _TASK_BOX.sub(lambda m: "\u2611 " if m[1] else "\u2610 ",
+                                  self._md.render(text, env))
+        rendered = Rendered(html_text, tuple(env.get("code_blocks", ())))
+        self._cache[text] = rendered
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return rendered
+
+    def render_blocks(self, text: str) -> Rendered:
+        """Like :meth:`render`, but block by block, so a growing reply reuses its finished
+        blocks from the cache and only the last one is parsed again."""
+        parts = [self.render(block) for block in split_blocks(text)]
+        blocks: list[str] = []
+        pieces: list[str] = []
+        for part in parts:
+            html_text = part.html
+            if part.code_blocks:
+                # Renumber this block's Copy anchors after the blocks before it.
+                html_text = _renumber(html_text, len(blocks))
+                blocks.extend(part.code_blocks)
+            pieces.append(html_text)
+        return Rendered("".join(pieces), tuple(blocks))
+
+
+def _renumber(html_text: str, offset: int) -> str:
+    def shifted(match: re.Match[str]) -> str:
+        return f'href="{COPY_SCHEME}:{int(match[1]) + offset}"'
+
+    return re.sub(rf'href="{COPY_SCHEME}:(\d+)"', shifted, html_text)
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def split_blocks(text: str) -> list[str]:
+    """Cut Markdown into top-level blocks at blank lines outside code fences and lists.
+
+    Each block renders the same alone as inside the whole text, so finished
+    blocks can be cached while the last one grows. A list or a block quote is
+    kept whole (its items may be separated by blank lines); blank lines
+    between blocks are dropped, so a block's text does not change when the
+    next one starts.
+    """
+    blocks: list[str] = []
+    current: list[str] = []
+    fence: str | None = None
+    pending_blank = False
+    in_list = False
+
+    def close() -> None:
+        while current and not current[-1].strip():
+            current.pop()
+        if current:
+            blocks.append("\n".join(current))
+        current.clear()
+
+    for line in text.split("\n"):
+        match = _FENCE.match(line)
+        if fence is not None:
+            current.append(line)
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
+                    and not line.strip()[len(match.group(1)):].strip():
+                fence = None
+            continue
+        if not line.strip():
+            pending_blank = True
+            current.append(line)
+            continue
+        item = _is_list_or_quote(line)
+        continues = line[:1] in (" ", "\t") and in_list or item and in_list
+        if pending_blank and not continues:
+            close()
+        if not current:
+            in_list = item
+        elif item:
+            in_list = True
+        pending_blank = False
+        current.append(line)
+        if match:
+            fence = match.group(1)
+    if fence is not None:
+        blocks.append("\n".join(current))  # an unfinished fence keeps its blank lines
+    else:
+        close()
+    return blocks
+
+
+_LIST_OR_QUOTE = re.compile(r"^ {0,3}(?:[-+*]\s|\d{1,9}[.)]\s|>)")
+
+
+def _is_list_or_quote(line: str) -> bool:
+    return bool(_LIST_OR_QUOTE.match(line))
