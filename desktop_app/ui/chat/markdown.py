@@ -244,7 +244,7 @@ def split_blocks(text: str) -> list[str]:
             current.append(line)
             continue
         item = _is_list_or_quote(line)
-        continues = line[:1] in (" ", "\t") and in_list or item and in_list
+        continues = in_list and (item or line[:1] in (" ", "\t"))
         if pending_blank and not continues:
             close()
         if not current:
