@@ -59,7 +59,8 @@ def test_read_only_home(tmp_path: Path) -> None:
 def test_the_write_test_leaves_nothing_behind(tmp_path: Path) -> None:
     paths = _paths(tmp_path / "home").ensure()
     assert list(paths.data_dir.glob(".hearth-write-test-*")) == []
-    assert paths.models_dir.is_dir() and paths.log_dir.is_dir()
+    assert paths.models_dir.is_dir()
+    assert paths.log_dir.is_dir()
 
 
 def test_a_folder_that_exists_but_takes_no_file(tmp_path: Path,

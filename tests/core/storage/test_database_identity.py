@@ -220,11 +220,13 @@ def test_move_aside_takes_the_wal_along_and_a_new_history_starts(db_path: Path) 
     assert re.fullmatch(r"hearth\.damaged-\d{8}-\d{6}\.sqlite3", moved.name)
     assert moved.read_bytes() == b"garbage" * 100
     assert Path(f"{moved}-wal").read_bytes() == b"stale wal"
-    assert not db_path.exists() and not Path(f"{db_path}-wal").exists()
+    assert not db_path.exists()
+    assert not Path(f"{db_path}-wal").exists()
     # A second file moved aside in the same second gets its own name.
     db_path.write_bytes(b"more garbage")
     again = move_aside(db_path, "damaged", now=0)
-    assert again != moved and again.read_bytes() == b"more garbage"
+    assert again != moved
+    assert again.read_bytes() == b"more garbage"
     store = ChatStore.open(db_path)
     assert store.list_conversations() == []
     store.close()
