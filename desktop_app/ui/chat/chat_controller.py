@@ -183,6 +183,9 @@ class ChatController(QObject):
         if self._conversation is None:
             self._new_chat_settings = (system_prompt, params)
             return
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return
         try:
             self._conversation = self._store.update_conversation_settings(
                 self._conversation.id, system_prompt=system_prompt, params=params)
@@ -222,6 +225,9 @@ class ChatController(QObject):
         self.conversation_opened.emit(conversation_id)
 
     def delete_conversation(self, conversation_id: int) -> None:
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return
         if self._active is not None and self._active.conversation_id == conversation_id:
             self.stop()
         try:
@@ -234,6 +240,9 @@ class ChatController(QObject):
         self.conversations_changed.emit()
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return
         try:
             self._store.rename_conversation(conversation_id, title.strip())
         except StorageError as exc:

@@ -201,6 +201,9 @@ def test_newer_history_runs_read_only_and_writes_nothing(qtbot: QtBot,
         with qtbot.waitSignal(hearth.chat.error_occurred) as blocked:
             assert not hearth.chat.send("hello?")
         assert "read-only" in blocked.args[0]
+        hearth.chat.rename_conversation(conversation_id, "renamed")
+        hearth.chat.delete_conversation(conversation_id)
+        assert hearth.store.get_conversation(conversation_id).title == "from the future"
         # Let start-up jobs (memory, demo) report before the window goes away.
         qtbot.waitUntil(lambda: not hearth.jobs._relays, timeout=10_000)
     finally:
