@@ -49,8 +49,8 @@ class Choice(enum.Enum):
     QUIT = "quit"
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("StartupProblems", text)
+# Strings are marked with QCoreApplication.translate("StartupProblems", "literal")
+# written out each time: lupdate finds only literal calls, not a helper's argument.
 
 
 def bad_database_box(problem: DatabaseProblem, parent: QWidget | None = None) -> QMessageBox:
@@ -58,17 +58,23 @@ def bad_database_box(problem: DatabaseProblem, parent: QWidget | None = None) ->
     box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, "", QMessageBox.StandardButton.NoButton,
                       parent)
     if isinstance(problem, DamagedDatabase):
-        box.setText(_tr("Hearth's chat history is damaged."))
+        box.setText(QCoreApplication.translate(
+            "StartupProblems", "Hearth's chat history is damaged."))
     else:
-        box.setText(_tr("The file where Hearth keeps its chat history belongs to another "
-                        "program, or is not a chat history."))
-    box.setInformativeText(
-        _tr("{detail}\n\nHearth can rename the file (it stays in {folder}, with the date in "
-            "its name) and start a new, empty history. Nothing is deleted.").format(
-            detail=str(problem), folder=problem.path.parent))
-    move = box.addButton(_tr("Move it aside and start a new history"),
-                         QMessageBox.ButtonRole.AcceptRole)
-    box.addButton(_tr("Quit"), QMessageBox.ButtonRole.RejectRole)
+        box.setText(QCoreApplication.translate(
+            "StartupProblems",
+            "The file where Hearth keeps its chat history belongs to another program, or is "
+            "not a chat history."))
+    box.setInformativeText(QCoreApplication.translate(
+        "StartupProblems",
+        "{detail}\n\nHearth can rename the file (it stays in {folder}, with the date in its "
+        "name) and start a new, empty history. Nothing is deleted.").format(
+        detail=str(problem), folder=problem.path.parent))
+    move = box.addButton(QCoreApplication.translate(
+        "StartupProblems", "Move it aside and start a new history"),
+        QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QCoreApplication.translate("StartupProblems", "Quit"),
+                  QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(move)
     move.setProperty("choice", Choice.MOVE_ASIDE.value)
     return box
@@ -78,14 +84,18 @@ def newer_database_box(problem: NewerDatabase, parent: QWidget | None = None) ->
     """A history from a newer Hearth: read it without writing, or quit."""
     box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, "", QMessageBox.StandardButton.NoButton,
                       parent)
-    box.setText(_tr("This chat history was written by a newer version of Hearth."))
-    box.setInformativeText(
-        _tr("{path} uses schema version {version}; this Hearth knows up to {known}. Update "
-            "Hearth to keep using it. Until then Hearth can open it read-only: you can read "
-            "your conversations, but sending is off and nothing is saved.").format(
-            path=problem.path, version=problem.version, known=problem.known))
-    read_only = box.addButton(_tr("Open read-only"), QMessageBox.ButtonRole.AcceptRole)
-    box.addButton(_tr("Quit"), QMessageBox.ButtonRole.RejectRole)
+    box.setText(QCoreApplication.translate(
+        "StartupProblems", "This chat history was written by a newer version of Hearth."))
+    box.setInformativeText(QCoreApplication.translate(
+        "StartupProblems",
+        "{path} uses schema version {version}; this Hearth knows up to {known}. Update Hearth "
+        "to keep using it. Until then Hearth can open it read-only: you can read your "
+        "conversations, but sending is off and nothing is saved.").format(
+        path=problem.path, version=problem.version, known=problem.known))
+    read_only = box.addButton(QCoreApplication.translate("StartupProblems", "Open read-only"),
+                              QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QCoreApplication.translate("StartupProblems", "Quit"),
+                  QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(read_only)
     read_only.setProperty("choice", Choice.READ_ONLY.value)
     return box
@@ -93,26 +103,32 @@ def newer_database_box(problem: NewerDatabase, parent: QWidget | None = None) ->
 
 def unwritable_box(problem: DataFolderUnwritable, parent: QWidget | None = None) -> QMessageBox:
     box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME,
-                      _tr("Hearth cannot write to its data folder."),
+                      QCoreApplication.translate("StartupProblems",
+                                                 "Hearth cannot write to its data folder."),
                       QMessageBox.StandardButton.Ok, parent)
-    box.setInformativeText(
-        _tr("Folder: {folder}\nWhy: {reason}\n\nMake the folder writable (check its "
-            "permissions, free some disk space, or plug in the drive it is on), or start Hearth "
-            "with the environment variable {env} set to a folder you can write to.").format(
-            folder=problem.path, reason=problem.reason, env=HOME_ENV))
+    box.setInformativeText(QCoreApplication.translate(
+        "StartupProblems",
+        "Folder: {folder}\nWhy: {reason}\n\nMake the folder writable (check its permissions, "
+        "free some disk space, or plug in the drive it is on), or start Hearth with the "
+        "environment variable {env} set to a folder you can write to.").format(
+        folder=problem.path, reason=problem.reason, env=HOME_ENV))
     return box
 
 
 def in_use_box(problem: DataFolderInUse, parent: QWidget | None = None) -> QMessageBox:
     if problem.holder is None:
-        text = _tr("Another Hearth is using the data folder {folder}.").format(
+        text = QCoreApplication.translate(
+            "StartupProblems", "Another Hearth is using the data folder {folder}.").format(
             folder=problem.folder)
     else:
-        text = _tr("The data folder {folder} is in use by {owner} (process {pid}).").format(
+        text = QCoreApplication.translate(
+            "StartupProblems",
+            "The data folder {folder} is in use by {owner} (process {pid}).").format(
             folder=problem.folder, owner=problem.holder.owner, pid=problem.holder.pid)
     box = QMessageBox(QMessageBox.Icon.Information, APP_NAME, text,
                       QMessageBox.StandardButton.Ok, parent)
-    box.setInformativeText(_tr("Wait for it to finish or close it, then start Hearth again."))
+    box.setInformativeText(QCoreApplication.translate(
+        "StartupProblems", "Wait for it to finish or close it, then start Hearth again."))
     return box
 
 
@@ -169,8 +185,10 @@ def open_history(path: Path, dialogs: StartupDialogs) -> tuple[ChatStore | None,
             except StorageError as exc:
                 dialogs.tell(error_box(exc))
                 return None, notices
-            notices.append(_tr("The old file was kept as {path}; Hearth started a new chat "
-                               "history.").format(path=moved))
+            notices.append(QCoreApplication.translate(
+                "StartupProblems",
+                "The old file was kept as {path}; Hearth started a new chat history.").format(
+                path=moved))
             # Loop: the new, empty history is opened like any other.
         except StorageError as exc:
             dialogs.tell(error_box(exc))
@@ -178,6 +196,9 @@ def open_history(path: Path, dialogs: StartupDialogs) -> tuple[ChatStore | None,
 
 
 def read_only_notice() -> str:
-    return _tr("This chat history is from a newer version of Hearth and is open read-only: "
-               "you can read your conversations, but sending is off and nothing is saved. "
-               "Update Hearth to keep chatting.")
+    """The banner of a read-only session (a newer Hearth's history)."""
+    return QCoreApplication.translate(
+        "StartupProblems",
+        "This chat history is from a newer version of Hearth and is open read-only: you can "
+        "read your conversations, but sending is off and nothing is saved. Update Hearth to "
+        "keep chatting.")
