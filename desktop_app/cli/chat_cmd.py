@@ -3,6 +3,12 @@
 It drives the same :class:`LocalEngine` the GUI uses, so what works here works
 in the window. Text goes to stdout as it arrives; model status and statistics
 go to stderr, so ``hearth chat ... > reply.txt`` captures just the reply.
+
+It writes no chat history and no settings, so it runs while the Hearth
+window is open. The one write it may need, preparing the bundled demo model
+in the library, happens under the data folder's lock; when the window holds
+it, the window has prepared the demo already, or the user is asked to pick a
+model with ``--model``.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from desktop_app.core.models.demo_model import DemoModelError, ensure_demo_model
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import ModelSettings, SettingsStore
+from desktop_app.core.storage.database import StorageError
+from desktop_app.core.storage.instance_lock import DataFolderInUse, DataFolderLock
 
 
 class ChatCommandError(Exception):
@@ -57,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _resolve_model(library: ModelLibrary, model_id: str | None, last: str | None) -> LocalModel:
+def _resolve_model(library: ModelLibrary, model_id: str | None, last: str | None,
+                   lock: DataFolderLock) -> LocalModel:
     if model_id:
         try:
             return library.get(model_id)
@@ -70,20 +79,34 @@ def _resolve_model(library: ModelLibrary, model_id: str | None, last: str | None
         except KeyError:
             pass
     try:
-        return ensure_demo_model(library)
+        with lock:
+            return ensure_demo_model(library)
+    except DataFolderInUse as exc:
+        ready = next((m for m in library.models() if m.is_demo), None)
+        if ready is not None:
+            return ready
+        raise ChatCommandError(
+            f"{exc} Or choose a model with --model (see 'hearth models list').") from exc
     except DemoModelError as exc:
         raise ChatCommandError(
             f"{exc} Choose a model with --model (see 'hearth models list').") from exc
+    except OSError as exc:
+        raise ChatCommandError(f"cannot lock the data folder: {exc.strerror or exc}") from exc
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = sys.stdout if out is None else out  # looked up per call, so tests can capture them
     err = sys.stderr if err is None else err
-    paths = AppPaths.from_environment().ensure()
+    try:
+        paths = AppPaths.from_environment().ensure()
+    except StorageError as exc:
+        print(f"hearth: {exc}", file=err)
+        return 1
     settings, _warnings = SettingsStore(paths.settings_path).load()
     library = ModelLibrary(paths.models_dir)
     try:
-        model = _resolve_model(library, args.model, settings.last_model_id)
+        model = _resolve_model(library, args.model, settings.last_model_id,
+                               DataFolderLock(paths.data_dir, "hearth chat"))
         base = settings.default_params
         params = SamplingParams(
             temperature=base.temperature if args.temperature is None else args.temperature,

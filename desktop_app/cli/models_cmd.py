@@ -4,6 +4,13 @@ The same core code as the Models page, without Qt. Every action takes
 ``--json`` for scripts; without it the output is short text for people.
 Errors the user can fix print one line ``hearth: <message>`` and exit 1.
 Progress and warnings go to stderr so stdout carries only the result.
+
+``download``, ``import`` and ``rm`` change the library, so they hold the data
+folder's lock (:mod:`desktop_app.core.storage.instance_lock`) while they run
+and refuse, saying who holds it, while the Hearth window is open: the window
+keeps its own view of the library and would write over theirs. ``search``,
+``files``, ``list`` and ``recommended`` only read and run alongside the
+window (a listing may refresh the header cache, which is only a cache).
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from desktop_app.core.models.library import ImportMode, LocalModel, ModelLibrary
 from desktop_app.core.models.quant import model_fit, recommend
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import SettingsStore
+from desktop_app.core.storage.database import StorageError
+from desktop_app.core.storage.instance_lock import DataFolderInUse, DataFolderLock
 
 _SORT_NAMES: dict[str, SearchSort] = {"downloads": "downloads", "likes": "likes",
                                        "recent": "last_modified"}
@@ -56,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     files.add_argument("--offline", action="store_true", help="make no network call")
 
     download = _action(actions, "download", "download a model (resumes an interrupted one)",
-                       _download)
+                       _download, writes=True)
     download.add_argument("repo", help="repository id, or a recommended model's id")
     download.add_argument("file", nargs="?", default=None,
                           help="GGUF file in the repository (any part of a split model)")
@@ -66,21 +75,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _action(actions, "list", "list the models in the library", _list)
     _action(actions, "recommended", "list the recommended models", _recommended)
 
-    imp = _action(actions, "import", "add a local .gguf file to the library", _import)
+    imp = _action(actions, "import", "add a local .gguf file to the library", _import,
+                  writes=True)
     imp.add_argument("path", help="the .gguf file (the first part of a split model)")
     imp.add_argument("--mode", choices=("copy", "link", "in-place"), default="copy",
                      help="copy it (default), hard-link it, or use it where it is")
 
-    rm = _action(actions, "rm", "delete a model from the library", _remove)
+    rm = _action(actions, "rm", "delete a model from the library", _remove, writes=True)
     rm.add_argument("id", help="model id from 'hearth models list'")
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
 
 def _action(actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str,
-            handler: Callable[[argparse.Namespace, _Context], int]) -> argparse.ArgumentParser:
+            handler: Callable[[argparse.Namespace, _Context], int], *,
+            writes: bool = False) -> argparse.ArgumentParser:
+    """Add one action; ``writes`` ones hold the data folder's lock (module docstring)."""
     parser = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
-    parser.set_defaults(func=lambda args: _run(handler, args))
+    owner = f"hearth models {name}" if writes else None
+    parser.set_defaults(func=lambda args: _run(handler, args, owner))
     return parser
 
 
@@ -99,12 +112,25 @@ class _Context:
         return library
 
 
-def _run(handler: Callable[[argparse.Namespace, _Context], int], args: argparse.Namespace) -> int:
+def _run(handler: Callable[[argparse.Namespace, _Context], int], args: argparse.Namespace,
+         lock_owner: str | None) -> int:
     try:
         paths = AppPaths.from_environment().ensure()
         settings, _warnings = SettingsStore(paths.settings_path).load()
-        return handler(args, _Context(paths, settings.offline))
-    except (CommandError, HubError, GGUFError, CatalogError) as exc:
+        if lock_owner is None:
+            return handler(args, _Context(paths, settings.offline))
+        lock = DataFolderLock(paths.data_dir, lock_owner)
+        with _readable_os_errors("cannot lock the data folder"):
+            lock.acquire()
+        try:
+            return handler(args, _Context(paths, settings.offline))
+        finally:
+            lock.release()
+    except DataFolderInUse as exc:
+        print(f"hearth: {exc} (This command changes the model library; the Hearth window "
+              "can do the same from its Models page.)", file=sys.stderr)
+        return 1
+    except (CommandError, HubError, GGUFError, CatalogError, StorageError) as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return 1
 

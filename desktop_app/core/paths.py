@@ -10,13 +10,32 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
+from desktop_app.core.storage.database import StorageError
+
 APP_DIR_NAME = "Hearth"
 HOME_ENV = "HEARTH_HOME"
+
+
+class DataFolderUnwritable(StorageError):
+    """A folder Hearth keeps its files in cannot be created or written.
+
+    ``path`` is that folder, ``reason`` the system's words for why. The
+    message says which folder, why, and how to fix it (permissions, or
+    another place with ``HEARTH_HOME``).
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"Hearth cannot write to the folder {path}: {reason}. Make the folder writable "
+            f"(or free the disk, or plug in the drive it is on), or start Hearth with "
+            f"{HOME_ENV} set to a folder you can write to.", path)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -70,11 +89,32 @@ class AppPaths:
         return self.data_dir / "downloads"
 
     def ensure(self) -> AppPaths:
-        """Create every folder (idempotent) and return self for chaining."""
+        """Create every folder and check it takes a file; returns self for chaining.
+
+        Raises :class:`DataFolderUnwritable` naming the first folder that
+        fails. Writability is tested by writing, not with ``os.access``: root
+        passes every access check yet cannot write a read-only mount, and
+        network drives answer access checks unreliably.
+        """
         for folder in (self.config_dir, self.data_dir, self.cache_dir, self.log_dir,
                        self.models_dir, self.downloads_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                if not folder.is_dir():
+                    raise NotADirectoryError(20, "it is a file, not a folder", str(folder))
+                with tempfile.TemporaryFile(dir=folder, prefix=".hearth-write-test-"):
+                    pass
+            except OSError as exc:
+                raise DataFolderUnwritable(folder, _reason(exc)) from exc
         return self
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError):
+        return "a file with that name is in the way"
+    if isinstance(exc, NotADirectoryError):
+        return "a file is in the way where a folder should be"
+    return exc.strerror or str(exc)
 
 
 def resources_dir() -> Path:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core import hardware
@@ -23,16 +23,26 @@ from desktop_app.core.models.catalog import CatalogError, load_catalog
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.hub import SettingsHubClient
 from desktop_app.core.models.library import ModelLibrary
-from desktop_app.core.paths import AppPaths, resources_dir
+from desktop_app.core.paths import AppPaths, DataFolderUnwritable, resources_dir
 from desktop_app.core.settings import Settings, SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.core.storage.database import StorageError
+from desktop_app.core.storage.instance_lock import DataFolderInUse
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.conversation_list import ConversationListModel
 from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.engine_worker import EngineThread, EngineWorker
 from desktop_app.ui.common.look import apply_look
+from desktop_app.ui.common.single_instance import SingleInstance, activate_running, bring_to_front
+from desktop_app.ui.common.startup_problems import (
+    StartupDialogs,
+    error_box,
+    in_use_box,
+    open_history,
+    read_only_notice,
+    unwritable_box,
+)
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.models.download_manager import DownloadManager
 from desktop_app.ui.models.model_controller import ModelController
@@ -76,30 +86,38 @@ class HearthApp:
         settings = self.models.settings
         settings.last_conversation_id = conversation.id if conversation else None
         settings.window_geometry = self.window.encoded_geometry()
-        try:
-            self.settings_store.save(settings)
-        except StorageError:
-            log.exception("could not save the settings at exit")
+        if not self.store.read_only:  # a newer Hearth's settings are left as they are too
+            try:
+                self.settings_store.save(settings)
+            except StorageError:
+                log.exception("could not save the settings at exit")
         self.downloads.close()  # the running download pauses; it resumes next time
         self.engine_thread.shutdown()
         self.jobs.wait()
         # Signals the worker queued before it stopped may still be delivered;
         # nothing may reach the store once it is closed.
         self.chat.detach()
+        if not self.chat.save_unsaved():  # a reply the full disk kept out: one last try
+            log.error("a reply could not be saved before exit")
         self.store.close()
 
 
 def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = None,
-              loaded_settings: tuple[Settings, list[str]] | None = None) -> HearthApp:
+              loaded_settings: tuple[Settings, list[str]] | None = None,
+              store: ChatStore | None = None) -> HearthApp:
     """Build the objects and the window; raises StorageError if the database can't be opened.
 
     ``loaded_settings`` is what :meth:`SettingsStore.load` returned, when the
     caller already loaded them (to pick the language before any widget exists).
+    ``store`` is the history when the caller opened it (:func:`open_history`
+    asks the user about a bad file); a read-only one turns sending and saving off.
     """
     settings_store = SettingsStore(paths.settings_path)
     settings, warnings = loaded_settings if loaded_settings is not None else settings_store.load()
     warnings = list(warnings)
-    store = ChatStore.open(paths.database_path)
+    if store is None:
+        store = ChatStore.open(paths.database_path)
+    read_only = store.read_only
     recovered = store.mark_interrupted_replies()
     if recovered:
         log.info("marked %d replies interrupted by the last exit", recovered)
@@ -116,10 +134,15 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     chat_model = ChatModel()
     chat = ChatController(store, worker, chat_model,
                           default_system_prompt=settings.default_system_prompt,
-                          default_params=settings.default_params)
-    models = ModelController(library, settings, settings_store.save, worker, jobs)
+                          default_params=settings.default_params, read_only=read_only)
+    # Read-only: settings changes last until exit (the newer Hearth's file stays as it is).
+    save_settings = settings_store.save if not read_only else _keep_in_memory
+    models = ModelController(library, settings, save_settings, worker, jobs)
     conversations = ConversationListModel(store)
     window = MainWindow(chat, chat_model, models, conversations)
+    if read_only:
+        window.composer.setEnabled(False)
+        warnings.append(read_only_notice())  # last, so it is the one the banner keeps
     window.restore_geometry_from(settings.window_geometry)
     # One Hub client for searches and downloads; it follows the offline setting as it changes.
     hub = SettingsHubClient(lambda: models.settings.offline)
@@ -138,6 +161,10 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
                      chat, models, window, warnings, downloads, models_page)
 
 
+def _keep_in_memory(settings: Settings) -> None:
+    """The settings saver of a read-only session: nothing is written."""
+
+
 def install_translators(app: QApplication, language: str) -> list[QTranslator]:
     """Load Hearth's and Qt's own translations for ``language`` ("system" follows the OS)."""
     locale = QLocale.system() if language == "system" else QLocale(language)
@@ -151,28 +178,80 @@ def install_translators(app: QApplication, language: str) -> list[QTranslator]:
     return translators
 
 
-def _configure_logging(paths: AppPaths) -> None:
-    handler = logging.handlers.RotatingFileHandler(
-        paths.log_dir / "hearth.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler, logging.StreamHandler()])
+def _configure_logging(paths: AppPaths) -> list[str]:
+    """Log to stderr and to ``hearth.log``; returns a warning if the file can't be used."""
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    warnings: list[str] = []
+    try:
+        handler = logging.handlers.RotatingFileHandler(
+            paths.log_dir / "hearth.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        warnings.append(f"Hearth cannot write its log file in {paths.log_dir}: "
+                        f"{exc.strerror or exc}. It runs without a log file.")
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers.append(handler)
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True)
+    return warnings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    paths = AppPaths.from_environment().ensure()
-    _configure_logging(paths)
+    """Start the window. Every problem found on the way gets a dialog, not a traceback."""
+    logging.basicConfig(level=logging.INFO)  # stderr, until the log folder is known to work
     app = QApplication(list(argv) if argv is not None else sys.argv)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
     apply_look(app)
+    # The folder may be unreadable, and the settings are read only once the
+    # folder is ours: the first dialogs speak the system's language.
+    translators = install_translators(app, "system")
+    dialogs = StartupDialogs()
+    paths = AppPaths.from_environment()
     try:
-        loaded = SettingsStore(paths.settings_path).load()
-        install_translators(app, loaded[0].language)
-        hearth = build_app(paths, loaded_settings=loaded)
-    except StorageError as exc:
-        QMessageBox.critical(None, APP_NAME, str(exc))
+        paths.ensure()
+    except DataFolderUnwritable as exc:
+        dialogs.tell(unwritable_box(exc))
         return 1
+    instance = SingleInstance(paths.data_dir)
+    try:
+        instance.claim()
+    except DataFolderInUse as exc:
+        if activate_running(paths.data_dir, exc):
+            return 0  # the running window comes to the front instead
+        dialogs.tell(in_use_box(exc))
+        return 1
+    except OSError as exc:
+        dialogs.tell(unwritable_box(DataFolderUnwritable(paths.data_dir,
+                                                         exc.strerror or str(exc))))
+        return 1
+    try:
+        return _run(app, paths, dialogs, instance, translators)
+    finally:
+        instance.release()
+
+
+def _run(app: QApplication, paths: AppPaths, dialogs: StartupDialogs, instance: SingleInstance,
+         translators: list[QTranslator]) -> int:
+    """The part of :func:`main` that runs while this process owns the data folder."""
+    log_warnings = _configure_logging(paths)
+    loaded = SettingsStore(paths.settings_path).load()
+    if loaded[0].language != "system":
+        for translator in translators:
+            app.removeTranslator(translator)
+        install_translators(app, loaded[0].language)
+    store, notices = open_history(paths.database_path, dialogs)
+    if store is None:
+        return 1
+    try:
+        hearth = build_app(paths, loaded_settings=loaded, store=store)
+    except StorageError as exc:
+        store.close()
+        dialogs.tell(error_box(exc))
+        return 1
+    hearth.warnings[:0] = log_warnings + notices
+    instance.activation_requested.connect(lambda: bring_to_front(hearth.window))
     hearth.window.show()
     hearth.start()
     app.aboutToQuit.connect(hearth.shutdown)

@@ -2,7 +2,8 @@
 
 ``database`` holds the SQLite connection (pragmas, schema migrations, and the
 mapping of environment errors to :class:`~desktop_app.core.storage.database.StorageError`);
-``chat_store`` holds conversations and messages. Import from those modules:
+``chat_store`` holds conversations and messages; ``instance_lock`` is the lock
+that makes one process at a time the writer of a data folder. Import from those modules:
 this package re-exports nothing, because ``core.settings`` imports
 ``storage.database`` while ``storage.chat_store`` imports ``core.settings``.
 """

@@ -9,7 +9,10 @@ next start.
 
 Ids come from ``AUTOINCREMENT`` columns and are never reused: a late event for
 a deleted reply (e.g. statistics arriving after Regenerate removed it) then
-matches no row instead of overwriting the reply that replaced it.
+matches no row instead of overwriting the reply that replaced it. The order of
+a conversation is its messages' ``position`` (0, 1, 2, ... within it), not
+their ids, so "this message and everything after it" can only reach the
+messages of that conversation that come later in it.
 
 One connection, used from the GUI thread only. Environment problems raise
 :class:`~desktop_app.core.storage.database.StorageError`; ids that do not
@@ -115,6 +118,9 @@ def _stats_from_json(text: str | None) -> ReplyStats | None:
     return ReplyStats(**values)
 
 
+# The next place in a conversation; its one parameter is the conversation id.
+_NEXT_POSITION = ("(SELECT coalesce(max(position) + 1, 0) FROM messages "
+                  "WHERE conversation_id = ?)")
 _CONVERSATION_COLUMNS = "id, title, model_id, system_prompt, params, created_at, updated_at"
 _MESSAGE_COLUMNS = ("id, conversation_id, role, content, state, thinking, stats, error, "
                     "created_at")
@@ -127,13 +133,21 @@ class ChatStore:
         self._db = database
 
     @classmethod
-    def open(cls, path: Path) -> ChatStore:
-        """Open or create the history at ``path``. Raises StorageError if it can't."""
-        return cls(Database.open(Path(path)))
+    def open(cls, path: Path, *, read_only: bool = False) -> ChatStore:
+        """Open or create the history at ``path``. Raises StorageError if it can't.
+
+        ``read_only`` opens an existing history (even a newer one) without
+        writing anything; every write method then raises StorageError.
+        """
+        return cls(Database.open(Path(path), read_only=read_only))
 
     @property
     def path(self) -> Path:
         return self._db.path
+
+    @property
+    def read_only(self) -> bool:
+        return self._db.read_only
 
     def close(self) -> None:
         self._db.close()
@@ -219,9 +233,10 @@ class ChatStore:
             if title_row is None:
                 raise KeyError(conversation_id)
             cursor = conn.execute(
-                "INSERT INTO messages (conversation_id, role, content, state, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, str(role), content, str(MessageState.COMPLETE), now))
+                "INSERT INTO messages (conversation_id, position, role, content, state, "
+                f"created_at) VALUES (?, {_NEXT_POSITION}, ?, ?, ?, ?)",
+                (conversation_id, conversation_id, str(role), content,
+                 str(MessageState.COMPLETE), now))
             title = title_row["title"]
             if role == Role.USER and not title:
                 title = title_from_text(content)
@@ -232,7 +247,8 @@ class ChatStore:
     def messages(self, conversation_id: int) -> list[StoredMessage]:
         """The conversation's messages in the order they were added ([] if none)."""
         rows = self._db.query(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? "
+            "ORDER BY position",
             (conversation_id,))
         return [self._stored_message(row) for row in rows]
 
@@ -250,9 +266,10 @@ class ChatStore:
             if bumped.rowcount == 0:
                 raise KeyError(conversation_id)
             cursor = conn.execute(
-                "INSERT INTO messages (conversation_id, role, content, state, created_at) "
-                "VALUES (?, ?, '', ?, ?)",
-                (conversation_id, str(Role.ASSISTANT), str(MessageState.STREAMING), now))
+                "INSERT INTO messages (conversation_id, position, role, content, state, "
+                f"created_at) VALUES (?, {_NEXT_POSITION}, ?, '', ?, ?)",
+                (conversation_id, conversation_id, str(Role.ASSISTANT),
+                 str(MessageState.STREAMING), now))
         return self._message(_lastrowid(cursor))
 
     def checkpoint_reply(self, message_id: int, content: str, thinking: str) -> None:
@@ -282,17 +299,20 @@ class ChatStore:
                 (now, message_id))
 
     def delete_messages_from(self, message_id: int) -> int:
-        """Delete this message and every later one in its conversation; returns how many."""
+        """Delete this message and those after it in its conversation; returns how many.
+
+        "After" is the conversation's order (``position``); ids play no part.
+        """
         now = time.time()
         with self._db.transaction() as conn:
-            row = conn.execute("SELECT conversation_id FROM messages WHERE id = ?",
+            row = conn.execute("SELECT conversation_id, position FROM messages WHERE id = ?",
                                (message_id,)).fetchone()
             if row is None:
                 return 0
             conversation_id = row["conversation_id"]
             cursor = conn.execute(
-                "DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
-                (conversation_id, message_id))
+                "DELETE FROM messages WHERE conversation_id = ? AND position >= ?",
+                (conversation_id, row["position"]))
             conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
                          (now, conversation_id))
         return cursor.rowcount
@@ -300,8 +320,10 @@ class ChatStore:
     def mark_interrupted_replies(self) -> int:
         """Mark replies left STREAMING by a crash or kill as INTERRUPTED; returns how many.
 
-        Call once at startup, before any reply starts.
+        Call once at startup, before any reply starts; a read-only history is left alone.
         """
+        if self.read_only:
+            return 0
         cursor = self._db.execute("UPDATE messages SET state = ? WHERE state = ?",
                                   (str(MessageState.INTERRUPTED), str(MessageState.STREAMING)))
         return cursor.rowcount

@@ -12,14 +12,27 @@ The schema version lives in ``PRAGMA user_version``. :data:`MIGRATIONS` is an
 ordered list: entry *n* takes a database from version *n* to *n + 1*, and each
 runs in its own transaction together with the version bump, so a crash mid-way
 leaves the database at the previous version, never half-migrated.
+
+Nothing is written to a file before it is known to be Hearth's. An SQLite
+file carries a 32-bit ``application_id`` in its header; Hearth stamps
+:data:`APPLICATION_ID`. Versions before the stamp wrote none, so a file
+without it counts as Hearth's only when its tables and columns are exactly
+those of one of our schema versions (and is stamped when first opened).
+Anything else (another program's database, random bytes, a truncated or
+damaged file, a newer schema) raises a :class:`DatabaseProblem` subclass
+before any write, switching to WAL included; the UI offers what to do.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import struct
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +76,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE messages ADD COLUMN thinking TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE messages ADD COLUMN stats TEXT",
     ),
+    # 2 -> 3: a message's place in its conversation. "Everything after this
+    # message" (Regenerate) is defined by it, never by the global ids.
+    (
+        "ALTER TABLE messages ADD COLUMN position INTEGER NOT NULL DEFAULT 0",
+        """UPDATE messages SET position = (
+            SELECT count(*) FROM messages AS earlier
+            WHERE earlier.conversation_id = messages.conversation_id
+              AND earlier.id < messages.id)""",
+        "DROP INDEX messages_by_conversation",
+        "CREATE UNIQUE INDEX messages_by_position ON messages (conversation_id, position)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema this build writes; a database with a higher version is refused."""
 
+APPLICATION_ID = 0x48727468
+"""``PRAGMA application_id`` of a Hearth history ("Hrth"); see the module docstring."""
+
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+"""Files SQLite keeps beside a database; they belong to it and move with it."""
 
 # SQLite primary result codes (https://sqlite.org/rescode.html) that come from
 # the environment, with what to tell the user. ``{path}`` is the database file.
@@ -112,6 +143,31 @@ class StorageError(Exception):
         self.sqlite_code = sqlite_code
 
 
+class DatabaseProblem(StorageError):
+    """The file at the history's path is not a history this Hearth may write.
+
+    Raised before anything was written to it. The UI offers to move it aside
+    (:func:`move_aside`) or to quit.
+    """
+
+
+class ForeignDatabase(DatabaseProblem):
+    """Another program's SQLite database sits where Hearth keeps its history."""
+
+
+class DamagedDatabase(DatabaseProblem):
+    """The history is damaged (truncated, overwritten, failing SQLite's checks)."""
+
+
+class NewerDatabase(DatabaseProblem):
+    """A newer Hearth wrote the history; this one can open it read-only."""
+
+    def __init__(self, message: str, path: Path, version: int, known: int) -> None:
+        super().__init__(message, path)
+        self.version = version
+        self.known = known
+
+
 def storage_error_for(exc: sqlite3.Error, path: Path) -> StorageError | None:
     """The :class:`StorageError` ``exc`` stands for, or None if it is a programming error."""
     extended = getattr(exc, "sqlite_errorcode", None)
@@ -137,36 +193,65 @@ class Database:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.connection = connection
         self.path = path
+        self.read_only = False
+        """True when opened with ``read_only``: every write fails with SQLITE_READONLY."""
         connection.row_factory = sqlite3.Row
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
-             migrations: Sequence[Migration] = MIGRATIONS) -> Database:
-        """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+             migrations: Sequence[Migration] = MIGRATIONS, read_only: bool = False) -> Database:
+        """Open (creating if needed) the history at ``path`` and bring its schema up to date.
 
-        Raises :class:`StorageError` when the file or folder can't be used, or
-        when the database was written by a newer Hearth.
+        Raises a :class:`DatabaseProblem` subclass when the file is not a
+        history this Hearth may write (nothing was written to it then), and
+        :class:`StorageError` when the file or folder can't be used.
+        ``read_only`` opens an existing history without writing anything,
+        not even the schema upgrade; a newer history is accepted then.
         """
         path = Path(path)
+        if read_only:
+            version = inspect_database(path, migrations, allow_newer=True)
+            if version is None:
+                raise StorageError(f"There is no chat history at {path} to open.", path)
+            return cls._connect(path, busy_timeout_ms, read_only=True)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(
                 f"Hearth cannot create the folder for its chat history {path}: "
                 f"{exc.strerror or exc}.", path) from exc
+        inspect_database(path, migrations)
+        database = cls._connect(path, busy_timeout_ms, read_only=False)
         try:
-            # isolation_level=None: autocommit; transactions are explicit (see transaction()).
-            connection = sqlite3.connect(path, isolation_level=None)
+            with database.errors():
+                database._configure()
+                database._migrate(migrations)
+        except BaseException:
+            database.connection.close()
+            raise
+        return database
+
+    @classmethod
+    def _connect(cls, path: Path, busy_timeout_ms: int, *, read_only: bool) -> Database:
+        try:
+            if read_only:
+                connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                             isolation_level=None)
+            else:
+                # isolation_level=None: autocommit; transactions are explicit (see transaction()).
+                connection = sqlite3.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
             error = storage_error_for(exc, path)
             if error is None:
                 raise
             raise error from exc
         database = cls(connection, path)
+        database.read_only = read_only
         try:
             with database.errors():
-                database._configure(busy_timeout_ms)
-                database._migrate(migrations)
+                # PRAGMA values cannot be bound as parameters; these are our own ints.
+                connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+                connection.execute("PRAGMA foreign_keys = ON")
         except BaseException:
             connection.close()
             raise
@@ -225,11 +310,8 @@ class Database:
         value = self.connection.execute("PRAGMA user_version").fetchone()[0]
         return int(value)
 
-    def _configure(self, busy_timeout_ms: int) -> None:
+    def _configure(self) -> None:
         conn = self.connection
-        # PRAGMA values cannot be bound as parameters; these are our own ints.
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        conn.execute("PRAGMA foreign_keys = ON")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             # E.g. a file system without shared memory; SQLite keeps a rollback journal.
@@ -241,14 +323,192 @@ class Database:
     def _migrate(self, migrations: Sequence[Migration]) -> None:
         version = self.user_version()
         known = len(migrations)
-        if version > known:
-            raise StorageError(
-                f"The chat history {self.path} was written by a newer version of Hearth "
-                f"(schema version {version}; this Hearth knows up to {known}). This Hearth is "
-                "older than the data: update Hearth to open it.", self.path)
+        if version > known:  # inspect_database() checked; another process may have since
+            raise _newer(self.path, version, known)
+        stamped = self.connection.execute("PRAGMA application_id").fetchone()[0]
+        if stamped != APPLICATION_ID:
+            # A new file, or one from a Hearth that did not stamp (see the module docstring).
+            with self.transaction() as conn:
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         for target in range(version + 1, known + 1):
             log.info("%s: migrating schema from version %d to %d", self.path, target - 1, target)
             with self.transaction() as conn:
                 for statement in migrations[target - 1]:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {int(target)}")
+
+
+# ---- telling Hearth's history from other files ---------------------------------------
+
+
+@dataclass(frozen=True)
+class _Header:
+    """The fields of an SQLite file header (https://sqlite.org/fileformat.html) we check."""
+
+    page_size: int
+    page_count: int | None  # None when the header's count is not trustworthy
+    user_version: int
+    application_id: int
+
+
+def _read_header(path: Path) -> _Header | None:
+    """The header, None for an empty file; DamagedDatabase if it is no SQLite header."""
+    try:
+        with open(path, "rb") as stream:
+            header = stream.read(100)
+    except OSError as exc:
+        raise StorageError(f"Hearth cannot read its chat history {path}: "
+                           f"{exc.strerror or exc}.", path) from exc
+    if not header:
+        return None
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise DamagedDatabase(
+            f"The file {path} is not a Hearth chat history: it is not an SQLite database, or "
+            "it is damaged.", path)
+    (raw_page_size,) = struct.unpack_from(">H", header, 16)
+    page_size = 65536 if raw_page_size == 1 else raw_page_size
+    change_counter, page_count = struct.unpack_from(">II", header, 24)
+    (valid_for,) = struct.unpack_from(">I", header, 92)
+    user_version, application_id = struct.unpack_from(">iI", header, 60)
+    # The in-header size is only kept up to date by SQLite 3.7.0 and later, which
+    # says so by matching the two counters (fileformat.html, "in-header database size").
+    trusted = page_count > 0 and valid_for == change_counter
+    return _Header(page_size, page_count if trusted else None, user_version, application_id)
+
+
+def inspect_database(path: Path, migrations: Sequence[Migration] = MIGRATIONS, *,
+                     allow_newer: bool = False) -> int | None:
+    """Check, without writing, that ``path`` is a history this Hearth may open.
+
+    Returns the schema version found (0 for a database with no tables), or
+    None when there is no file or it is empty. Raises
+    :class:`ForeignDatabase`, :class:`DamagedDatabase` or (unless
+    ``allow_newer``) :class:`NewerDatabase`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        if path.exists():
+            raise ForeignDatabase(f"{path} is not a file, so Hearth cannot keep its chat "
+                                  "history there.", path)
+        return None
+    header = _read_header(path)
+    if header is None:
+        return None
+    if header.application_id not in (0, APPLICATION_ID):
+        raise _foreign(path)
+    if header.page_count is not None and \
+            path.stat().st_size < header.page_count * header.page_size:
+        raise _damaged(path, "the file is shorter than its header says (truncated)")
+    # immutable=1 reads the file alone, creating no -wal/-shm beside another
+    # program's file; with a -wal present the truth includes it, so read it too.
+    immutable = not Path(f"{path}-wal").exists()
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+    try:
+        with closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as conn:
+            application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            signature = _schema_signature(conn)
+            if application_id != APPLICATION_ID:
+                if application_id != 0:
+                    raise _foreign(path)
+                if not signature and version == 0:
+                    return 0  # an empty database: ours to initialise
+                if not 1 <= version <= len(migrations) or \
+                        signature != _known_signature(tuple(migrations[:version])):
+                    raise _foreign(path)
+            elif version > len(migrations):
+                if not allow_newer:
+                    raise _newer(path, version, len(migrations))
+                return version
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+            if problems != ["ok"]:
+                raise _damaged(path, "; ".join(str(p) for p in problems))
+            return version
+    except sqlite3.Error as exc:
+        error = storage_error_for(exc, path)
+        if error is None:
+            raise
+        if error.sqlite_code in (_CORRUPT, _NOTADB):
+            raise _damaged(path, str(exc)) from exc
+        raise error from exc
+
+
+Signature = tuple[tuple[Any, ...], ...]
+
+
+def _schema_signature(conn: sqlite3.Connection) -> Signature:
+    """Tables, their columns and indexes, compared by structure rather than SQL text."""
+    rows: list[tuple[Any, ...]] = []
+    objects = conn.execute(
+        "SELECT type, name, tbl_name FROM sqlite_master "
+        "WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").fetchall()
+    for kind, name, table in objects:
+        rows.append((kind, name, table))
+        if kind == "table":
+            rows.extend(("column", name, *col[1:]) for col in
+                        conn.execute("SELECT * FROM pragma_table_info(?)", (name,)))
+        elif kind == "index":
+            rows.extend(("indexed", name, *col) for col in
+                        conn.execute("SELECT * FROM pragma_index_info(?)", (name,)))
+    return tuple(rows)
+
+
+_signatures: dict[tuple[Migration, ...], Signature] = {}
+
+
+def _known_signature(migrations: tuple[Migration, ...]) -> Signature:
+    """The schema these migrations build, built once in memory."""
+    if migrations not in _signatures:
+        with closing(sqlite3.connect(":memory:", isolation_level=None)) as conn:
+            for step in migrations:
+                for statement in step:
+                    conn.execute(statement)
+            _signatures[migrations] = _schema_signature(conn)
+    return _signatures[migrations]
+
+
+def _foreign(path: Path) -> ForeignDatabase:
+    return ForeignDatabase(
+        f"The file {path} is an SQLite database, but not a Hearth chat history (another "
+        "program's, or one Hearth does not know). Hearth has not changed it.", path)
+
+
+def _damaged(path: Path, detail: str) -> DamagedDatabase:
+    return DamagedDatabase(
+        f"The chat history {path} is damaged ({detail}). Hearth has not changed it.", path)
+
+
+def _newer(path: Path, version: int, known: int) -> NewerDatabase:
+    return NewerDatabase(
+        f"The chat history {path} was written by a newer version of Hearth (schema version "
+        f"{version}; this Hearth knows up to {known}). This Hearth is older than the data: "
+        "update Hearth to open it.", path, version, known)
+
+
+def move_aside(path: Path, reason: str, *, now: float | None = None) -> Path:
+    """Rename the file at ``path`` (and SQLite's files beside it) out of Hearth's way.
+
+    The new name is next to it and says why and when, e.g.
+    ``hearth.damaged-20261130-203442.sqlite3``; returns it. Raises
+    StorageError if the rename fails.
+    """
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    for n in range(1, 1000):
+        extra = "" if n == 1 else f"-{n}"
+        target = path.with_name(f"{path.stem}.{reason}-{stamp}{extra}{path.suffix}")
+        if not any(Path(f"{target}{side}").exists() for side in ("", *_SIDE_FILES)):
+            break
+    else:
+        raise StorageError(f"Hearth found no free name to move {path} aside.", path)
+    try:
+        os.rename(path, target)
+        # A -wal left beside a new file would be replayed into it: move it along.
+        for side in _SIDE_FILES:
+            if Path(f"{path}{side}").exists():
+                os.rename(f"{path}{side}", f"{target}{side}")
+    except OSError as exc:
+        raise StorageError(f"Hearth could not move {path} aside: {exc.strerror or exc}.",
+                           path) from exc
+    log.warning("moved %s aside to %s", path, target)
+    return target

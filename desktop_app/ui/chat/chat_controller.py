@@ -5,6 +5,12 @@ committed to SQLite before a reply is requested, the reply row exists before
 its first token, the streaming text is checkpointed at least once a second,
 and every way a reply can end (finished, stopped, failed, engine crashed)
 writes its final text and state.
+
+A write can fail (a full disk, a drive unplugged) while the text is safe on
+screen. Then the text stays in memory: a failed checkpoint is simply retried
+by the next one (each writes the whole text), and a failed final write is
+kept in ``_unsaved`` and retried every :data:`SAVE_RETRY_MS`, after any
+later successful write, and once more at shutdown, until it is on disk.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from desktop_app.core.engine.api import (
     ChatMessage,
@@ -32,6 +38,7 @@ from desktop_app.ui.common.engine_worker import EngineWorker
 log = logging.getLogger(__name__)
 
 CHECKPOINT_INTERVAL = 1.0
+SAVE_RETRY_MS = 5000
 
 
 @dataclass
@@ -44,6 +51,7 @@ class _ActiveReply:
     parts: list[str] = field(default_factory=list)
     thinking: list[str] = field(default_factory=list)
     last_checkpoint: float = field(default_factory=time.monotonic)
+    save_failed: bool = False  # the last checkpoint failed; the error was shown once
 
     @property
     def content(self) -> str:
@@ -52,6 +60,17 @@ class _ActiveReply:
     @property
     def all_thinking(self) -> str:
         return self.thinking_prefix + "".join(self.thinking)
+
+
+@dataclass(frozen=True)
+class _UnsavedReply:
+    """A reply's final write that failed, kept until it succeeds."""
+
+    content: str
+    thinking: str
+    state: MessageState
+    stats: ReplyStats | None
+    error: str
 
 
 class ChatController(QObject):
@@ -74,9 +93,12 @@ class ChatController(QObject):
     def __init__(self, store: ChatStore, worker: EngineWorker, model: ChatModel,
                  *, default_system_prompt: str = "",
                  default_params: SamplingParams | None = None,
+                 read_only: bool = False,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
+        self.read_only = read_only
+        """The history can't be written (a newer Hearth's): nothing is sent or changed."""
         self._worker = worker
         self._model = model
         self.default_system_prompt = default_system_prompt
@@ -89,6 +111,11 @@ class ChatController(QObject):
         # Stopped replies awaiting the engine's statistics: request id -> the reply as stopped.
         self._stopped: dict[int, _ActiveReply] = {}
         self._request_ids = itertools.count(1)
+        # Final writes that failed, by message id; see the module docstring.
+        self._unsaved: dict[int, _UnsavedReply] = {}
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setInterval(SAVE_RETRY_MS)
+        self._retry_timer.timeout.connect(self._on_retry_timer_timeout)
         worker.chunks_received.connect(self._on_worker_chunks)
         worker.reply_finished.connect(self._on_worker_finished)
         worker.generation_failed.connect(self._on_worker_failed)
@@ -104,6 +131,32 @@ class ChatController(QObject):
         worker.engine_crashed.disconnect(self._on_worker_crashed)
         worker.context_trimmed.disconnect(self._on_worker_trimmed)
         self._stopped.clear()
+        self._retry_timer.stop()
+
+    @property
+    def unsaved_replies(self) -> int:
+        """How many replies are shown in full but not yet stored in full."""
+        return len(self._unsaved)
+
+    def save_unsaved(self) -> bool:
+        """Try the failed final writes again; True when none is left.
+
+        Called by the retry timer, after a later write succeeds, and at shutdown.
+        """
+        for message_id, reply in list(self._unsaved.items()):
+            try:
+                self._store.finish_reply(message_id, reply.content, thinking=reply.thinking,
+                                         state=reply.state, stats=reply.stats,
+                                         error=reply.error)
+            except StorageError as exc:
+                log.info("reply %d still not saved: %s", message_id, exc)
+                return False
+            del self._unsaved[message_id]
+            log.info("reply %d saved after an earlier failure", message_id)
+        if self._retry_timer.isActive():
+            self._retry_timer.stop()
+            self.error_occurred.emit(self.tr("The reply is saved now."))
+        return True
 
     # ---- state -------------------------------------------------------------
 
@@ -129,6 +182,9 @@ class ChatController(QObject):
         """Change the open chat's settings; the next reply uses them."""
         if self._conversation is None:
             self._new_chat_settings = (system_prompt, params)
+            return
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
             return
         try:
             self._conversation = self._store.update_conversation_settings(
@@ -159,10 +215,19 @@ class ChatController(QObject):
                 if item.message_id == active.message_id:
                     item.content = active.content
                     item.state = MessageState.STREAMING
+        for item in items:
+            unsaved = self._unsaved.get(item.message_id)
+            if unsaved is not None:  # shown as it ended, not as the disk has it
+                item.content, item.thinking, item.state, item.stats, item.error = (
+                    unsaved.content, unsaved.thinking, unsaved.state, unsaved.stats,
+                    unsaved.error)
         self._model.set_items(items)
         self.conversation_opened.emit(conversation_id)
 
     def delete_conversation(self, conversation_id: int) -> None:
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return
         if self._active is not None and self._active.conversation_id == conversation_id:
             self.stop()
         try:
@@ -175,6 +240,9 @@ class ChatController(QObject):
         self.conversations_changed.emit()
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return
         try:
             self._store.rename_conversation(conversation_id, title.strip())
         except StorageError as exc:
@@ -192,6 +260,9 @@ class ChatController(QObject):
         """
         text = text.strip()
         if not text:
+            return False
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
             return False
         if self._active is not None:
             self.error_occurred.emit(self.tr("Wait for the reply to finish, or press Stop."))
@@ -223,11 +294,15 @@ class ChatController(QObject):
         last = items[-1]
         if last.role != Role.ASSISTANT or last.message_id < 0:
             return
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return
         try:
             self._store.delete_messages_from(last.message_id)
         except StorageError as exc:
             self.error_occurred.emit(str(exc))
             return
+        self._unsaved.pop(last.message_id, None)
         self._model.remove_from(len(items) - 1)
         self._start_reply()
 
@@ -235,6 +310,9 @@ class ChatController(QObject):
         """Continue the last reply where it stopped (e.g. at the length limit)."""
         items = [i for i in self._model.items() if not i.notice]
         if self._active is not None or not items or items[-1].role != Role.ASSISTANT:
+            return
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
             return
         self._start_reply(continue_item=items[-1])
 
@@ -263,7 +341,12 @@ class ChatController(QObject):
                 self._store.checkpoint_reply(active.message_id, active.content,
                                              active.all_thinking)
             except StorageError as exc:
-                self.error_occurred.emit(str(exc))
+                # The next checkpoint writes the whole text again; say so once.
+                if not active.save_failed:
+                    self.error_occurred.emit(str(exc))
+                active.save_failed = True
+            else:
+                active.save_failed = False
 
     def _on_worker_finished(self, request_id: int, stats: ReplyStats) -> None:
         stopped = self._stopped.pop(request_id, None)
@@ -324,6 +407,8 @@ class ChatController(QObject):
                 self._model.append(item)
             else:
                 item = continue_item
+                # The continuation's writes carry the whole text, the unsaved part included.
+                self._unsaved.pop(item.message_id, None)
                 self._model.update_item(item.message_id, state=MessageState.STREAMING,
                                         error="", stats=None)
         except StorageError as exc:
@@ -350,11 +435,8 @@ class ChatController(QObject):
         self._active = None
         content = active.content
         thinking = active.all_thinking
-        try:
-            self._store.finish_reply(active.message_id, content, thinking=thinking, state=state,
-                                     stats=stats, error=error)
-        except StorageError as exc:
-            self.error_occurred.emit(str(exc))
+        self._store_final(active.message_id,
+                          _UnsavedReply(content, thinking, state, stats, error))
         self._model.update_item(active.message_id, content=content, state=state, stats=stats,
                                 error=error)
         self.busy_changed.emit(False)
@@ -362,12 +444,35 @@ class ChatController(QObject):
             self.reply_stats.emit(stats)
 
     def _record_stopped_stats(self, reply: _ActiveReply, stats: ReplyStats) -> None:
-        try:
-            self._store.finish_reply(reply.message_id, reply.content,
-                                     thinking=reply.all_thinking,
-                                     state=MessageState.STOPPED, stats=stats)
-        except StorageError as exc:
-            self.error_occurred.emit(str(exc))
-            return
+        self._store_final(reply.message_id, _UnsavedReply(
+            reply.content, reply.all_thinking, MessageState.STOPPED, stats, ""))
         self._model.update_item(reply.message_id, stats=stats)
         self.reply_stats.emit(stats)
+
+    def _store_final(self, message_id: int, reply: _UnsavedReply) -> None:
+        """Write a reply's final form; on failure keep it and retry (module docstring)."""
+        try:
+            self._store.finish_reply(message_id, reply.content, thinking=reply.thinking,
+                                     state=reply.state, stats=reply.stats, error=reply.error)
+        except StorageError as exc:
+            self._unsaved[message_id] = reply  # replaces an older unsaved form of it
+            if not self._retry_timer.isActive():
+                self.error_occurred.emit(self.tr(
+                    "{e} The reply is kept on screen and saved as soon as that works again."
+                ).format(e=exc))
+                self._retry_timer.start()
+            return
+        self._unsaved.pop(message_id, None)
+        if self._unsaved:
+            self.save_unsaved()  # the disk works again: don't wait for the timer
+
+    def _on_retry_timer_timeout(self) -> None:
+        self.save_unsaved()
+
+
+def read_only_message() -> str:
+    """Why sending and editing are off; shown when the user tries anyway."""
+    return QCoreApplication.translate(
+        "ChatController",
+        "This chat history is open read-only (it is from a newer Hearth): nothing can be sent "
+        "or changed.")

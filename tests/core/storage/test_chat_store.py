@@ -208,6 +208,29 @@ def test_delete_messages_from(store: ChatStore) -> None:
     assert store.message_count(conversation.id) == 1
 
 
+def test_delete_messages_from_follows_the_conversation_order_not_ids(store: ChatStore) -> None:
+    conversation = _new(store)
+    first, second, third = (store.add_message(conversation.id, Role.USER, text).id
+                            for text in ("a", "b", "c"))
+    # Reorder so the highest id comes first (as an import or a merge could leave them).
+    store._db.execute("UPDATE messages SET position = position + 10")
+    for position, message_id in enumerate((third, first, second)):
+        store._db.execute("UPDATE messages SET position = ? WHERE id = ?",
+                          (position, message_id))
+    assert [m.content for m in store.messages(conversation.id)] == ["c", "a", "b"]
+    assert store.delete_messages_from(first) == 2
+    assert [m.content for m in store.messages(conversation.id)] == ["c"]  # its id was higher
+
+
+def test_positions_number_each_conversation_from_zero(store: ChatStore) -> None:
+    one, two = _new(store), _new(store)
+    store.add_message(one.id, Role.USER, "1a")
+    store.add_message(two.id, Role.USER, "2a")
+    store.begin_reply(one.id)
+    rows = store._db.query("SELECT conversation_id, position FROM messages ORDER BY id")
+    assert [tuple(r) for r in rows] == [(one.id, 0), (two.id, 0), (one.id, 1)]
+
+
 # ---- replies ---------------------------------------------------------------------------
 
 

@@ -12,9 +12,12 @@ import pytest
 from desktop_app.core.engine.api import ReplyStats, Role, SamplingParams, StopReason
 from desktop_app.core.storage.chat_store import ChatStore, MessageState
 from desktop_app.core.storage.database import (
+    APPLICATION_ID,
     MIGRATIONS,
     SCHEMA_VERSION,
+    DamagedDatabase,
     Database,
+    NewerDatabase,
     StorageError,
 )
 
@@ -42,18 +45,19 @@ def _raw(path: Path) -> sqlite3.Connection:
 def test_new_database_is_created_with_the_current_schema(database: Database,
                                                          db_path: Path) -> None:
     assert db_path.is_file()  # parent folders were created
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3
     assert database.user_version() == SCHEMA_VERSION
     conn = database.connection
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     columns = {row["name"] for row in conn.execute("PRAGMA table_info(messages)")}
-    assert {"thinking", "stats", "conversation_id", "state"} <= columns
+    assert {"thinking", "stats", "conversation_id", "state", "position"} <= columns
     index_columns = [row["name"] for row in conn.execute(
-        "PRAGMA index_info(messages_by_conversation)")]
-    assert index_columns == ["conversation_id", "id"]
+        "PRAGMA index_info(messages_by_position)")]
+    assert index_columns == ["conversation_id", "position"]
 
 
 def test_reopening_keeps_version_and_data(db_path: Path) -> None:
@@ -73,8 +77,9 @@ def test_reopening_keeps_version_and_data(db_path: Path) -> None:
 
 def test_message_query_uses_the_conversation_index(database: Database) -> None:
     plan = " ".join(str(row[3]) for row in database.query(
-        "EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (1,)))
-    assert "messages_by_conversation" in plan
+        "EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = ? "
+        "ORDER BY position", (1,)))
+    assert "messages_by_position" in plan
     assert "TEMP B-TREE" not in plan  # no sort step: the index gives the order
 
 
@@ -118,6 +123,9 @@ def test_v1_database_migrates_with_its_data(tmp_path: Path) -> None:
             (Role.ASSISTANT, "Hello!", MessageState.STOPPED),
         ]
         assert all(m.thinking == "" and m.stats is None for m in messages)
+        # Positions were numbered in the old order; new messages go after them.
+        store.add_message(1, Role.USER, "new")
+        assert [m.content for m in store.messages(1)] == ["Hi from v1", "Hello!", "new"]
         # The new columns work on migrated rows.
         stats = ReplyStats(completion_tokens=5, stop_reason=StopReason.END, seed=1)
         store.finish_reply(messages[1].id, "Hello!", thinking="hmm",
@@ -126,7 +134,9 @@ def test_v1_database_migrates_with_its_data(tmp_path: Path) -> None:
     finally:
         store.close()
     with closing(_raw(path)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        # Stamped as Hearth's from now on.
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
 
 
 def test_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
@@ -147,8 +157,9 @@ def test_database_from_a_newer_hearth_is_refused(db_path: Path) -> None:
     Database.open(db_path).close()
     with closing(_raw(db_path)) as conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(StorageError, match="newer version of Hearth") as info:
+    with pytest.raises(NewerDatabase, match="newer version of Hearth") as info:
         ChatStore.open(db_path)
+    assert (info.value.version, info.value.known) == (SCHEMA_VERSION + 1, SCHEMA_VERSION)
     assert str(db_path) in str(info.value)
     assert "older than the data" in str(info.value)
     with closing(_raw(db_path)) as conn:  # left as it was
@@ -161,11 +172,10 @@ def test_database_from_a_newer_hearth_is_refused(db_path: Path) -> None:
 def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "hearth.sqlite3"
     path.write_bytes(b"These are my notes, not a database.\n" * 200)
-    with pytest.raises(StorageError, match="not a Hearth chat history") as info:
+    with pytest.raises(DamagedDatabase, match="not a Hearth chat history") as info:
         ChatStore.open(path)
     assert str(path) in str(info.value)
     assert info.value.path == path
-    assert info.value.sqlite_code == 26  # SQLITE_NOTADB
     assert path.read_bytes().startswith(b"These are my notes")  # not overwritten
 
 
