@@ -50,7 +50,12 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+137"/>
+        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+158"/>
+        <source>The reply is saved now.</source>
+        <translation>回复现已保存。</translation>
+    </message>
+    <message>
+        <location line="+35"/>
         <source>The chat settings were not saved: {e}</source>
         <translation>对话设置未保存：{e}</translation>
     </message>
@@ -60,7 +65,7 @@
         <translation>无法打开对话：{e}</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+61"/>
         <source>Wait for the reply to finish, or press Stop.</source>
         <translation>请等待回复完成，或点击“停止”。</translation>
     </message>
@@ -75,9 +80,19 @@
         <translation>消息未发送：{e}</translation>
     </message>
     <message>
-        <location line="+85"/>
+        <location line="+97"/>
         <source>{n} older messages no longer fit in the model&apos;s context window and are not seen by the model.</source>
         <translation>{n} 条较早的消息已超出模型的上下文窗口，模型将看不到它们。</translation>
+    </message>
+    <message>
+        <location line="+82"/>
+        <source>{e} The reply is kept on screen and saved as soon as that works again.</source>
+        <translation>{e} 回复仍显示在屏幕上，一旦可以写入就会保存。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>This chat history is open read-only (it is from a newer Hearth): nothing can be sent or changed.</source>
+        <translation>此聊天记录以只读方式打开（来自更新版本的 Hearth）：无法发送或更改任何内容。</translation>
     </message>
 </context>
 <context>
@@ -1417,6 +1432,95 @@ GPU 层数：{layers}
         <location line="+41"/>
         <source>Models › {name}</source>
         <translation>模型 › {name}</translation>
+    </message>
+</context>
+<context>
+    <name>StartupProblems</name>
+    <message>
+        <location filename="../../desktop_app/ui/common/startup_problems.py" line="+61"/>
+        <source>Hearth&apos;s chat history is damaged.</source>
+        <translation>Hearth 的聊天记录已损坏。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The file where Hearth keeps its chat history belongs to another program, or is not a chat history.</source>
+        <translation>Hearth 保存聊天记录的文件属于其他程序，或者不是聊天记录。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{detail}
+
+Hearth can rename the file (it stays in {folder}, with the date in its name) and start a new, empty history. Nothing is deleted.</source>
+        <translation>{detail}
+
+Hearth 可以重命名该文件（它仍留在 {folder} 中，文件名带有日期），然后开始新的空白聊天记录。不会删除任何内容。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Move it aside and start a new history</source>
+        <translation>将其移到一旁并开始新的聊天记录</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+21"/>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <location line="-10"/>
+        <source>This chat history was written by a newer version of Hearth.</source>
+        <translation>此聊天记录由更新版本的 Hearth 写入。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{path} uses schema version {version}; this Hearth knows up to {known}. Update Hearth to keep using it. Until then Hearth can open it read-only: you can read your conversations, but sending is off and nothing is saved.</source>
+        <translation>{path} 使用第 {version} 版数据结构；此 Hearth 最高只支持第 {known} 版。请更新 Hearth 以继续使用。在此之前，Hearth 可以只读方式打开它：你可以阅读对话，但无法发送，也不会保存任何内容。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Open read-only</source>
+        <translation>以只读方式打开</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Hearth cannot write to its data folder.</source>
+        <translation>Hearth 无法写入其数据文件夹。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Folder: {folder}
+Why: {reason}
+
+Make the folder writable (check its permissions, free some disk space, or plug in the drive it is on), or start Hearth with the environment variable {env} set to a folder you can write to.</source>
+        <translation>文件夹：{folder}
+原因：{reason}
+
+请让该文件夹可写（检查权限、释放磁盘空间，或接上它所在的驱动器），或者将环境变量 {env} 设置为一个可写的文件夹后再启动 Hearth。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Another Hearth is using the data folder {folder}.</source>
+        <translation>另一个 Hearth 正在使用数据文件夹 {folder}。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The data folder {folder} is in use by {owner} (process {pid}).</source>
+        <translation>数据文件夹 {folder} 正被 {owner}（进程 {pid}）使用。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Wait for it to finish or close it, then start Hearth again.</source>
+        <translation>请等待它完成或将其关闭，然后再次启动 Hearth。</translation>
+    </message>
+    <message>
+        <location line="+58"/>
+        <source>The old file was kept as {path}; Hearth started a new chat history.</source>
+        <translation>旧文件已保留为 {path}；Hearth 已开始新的聊天记录。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>This chat history is from a newer version of Hearth and is open read-only: you can read your conversations, but sending is off and nothing is saved. Update Hearth to keep chatting.</source>
+        <translation>此聊天记录来自更新版本的 Hearth，已以只读方式打开：你可以阅读对话，但无法发送，也不会保存任何内容。请更新 Hearth 以继续聊天。</translation>
     </message>
 </context>
 <context>
