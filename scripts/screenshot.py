@@ -1,6 +1,7 @@
 """Take the README's screenshot: the real window, the real engine, a real reply.
 
-Usage (headless): ``xvfb-run -a .venv/bin/python scripts/screenshot.py [OUT.png] [--lang zh_CN]``.
+Usage (headless): ``xvfb-run -a .venv/bin/python scripts/screenshot.py [OUT.png] [--lang zh_CN]
+[--theme dark]``.
 It uses a throwaway ``HEARTH_HOME`` so your own conversations never appear.
 """
 
@@ -22,6 +23,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="resources/screenshot.png")
     parser.add_argument("--lang", default="en")
+    parser.add_argument("--theme", default="light", choices=("light", "dark"))
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="hearth-shot-")
     os.environ["HEARTH_HOME"] = home
@@ -31,12 +33,12 @@ def main() -> int:
     from desktop_app.core.engine.api import SamplingParams
     from desktop_app.core.paths import AppPaths
     from desktop_app.ui.app import build_app, install_translators
-    from desktop_app.ui.common.look import apply_look
+    from desktop_app.ui.common.look import Look
 
     paths = AppPaths.from_environment().ensure()
     app = QApplication(sys.argv[:1])
     install_translators(app, args.lang)
-    apply_look(app)
+    Look(app, args.theme)
     hearth = build_app(paths)
     hearth.window.resize(1100, 720)
     hearth.window.show()

@@ -47,6 +47,10 @@ class SettingsError(StorageError):
 # ---- what the settings are ----------------------------------------------------
 
 
+THEMES = ("system", "light", "dark")
+"""The look: follow the desktop's colour scheme, or always light or dark."""
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """How one model is loaded. Zero means "automatic" for ``n_ctx`` and ``n_threads``."""
@@ -99,7 +103,10 @@ class Settings:
     """
 
     language: str = "system"    # "system" or a Qt locale name such as "zh_CN"
-    default_system_prompt: str = ""
+    theme: str = "system"       # one of THEMES: follow the desktop, or always light or dark
+    # Small local models answer far better with a system prompt than with none
+    # (SmolLM2 135M: "Paris" with it, French word salad without, greedy decoding).
+    default_system_prompt: str = "You are a helpful assistant."
     default_params: SamplingParams = field(default_factory=SamplingParams)
     presets: dict[str, SamplingParams] = field(default_factory=lambda: dict(BUILT_IN_PRESETS))
     model_settings: dict[str, ModelSettings] = field(default_factory=dict)
@@ -210,6 +217,12 @@ def _str(value: object) -> str:
     return value
 
 
+def _theme(value: object) -> str:
+    if value not in THEMES:
+        raise ValueError(f"expected one of {', '.join(THEMES)}, got {value!r}")
+    return str(value)
+
+
 def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"expected true or false, got {value!r}")
@@ -219,6 +232,7 @@ def _bool(value: object) -> bool:
 # How each simple field is read; presets and model_settings are read entry by entry.
 _SIMPLE_FIELDS: dict[str, Callable[[object], object]] = {
     "language": _str,
+    "theme": _theme,
     "default_system_prompt": _str,
     "default_params": sampling_params_from_json,
     "last_model_id": _optional_str,
@@ -232,6 +246,7 @@ def settings_to_json(settings: Settings) -> dict[str, Any]:
     return {
         "format": SETTINGS_FORMAT,
         "language": settings.language,
+        "theme": settings.theme,
         "default_system_prompt": settings.default_system_prompt,
         "default_params": sampling_params_to_json(settings.default_params),
         "presets": {name: sampling_params_to_json(p) for name, p in settings.presets.items()},

@@ -33,7 +33,7 @@ from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.conversation_list import ConversationListModel
 from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.engine_worker import EngineThread, EngineWorker
-from desktop_app.ui.common.look import apply_look
+from desktop_app.ui.common.look import Look
 from desktop_app.ui.common.single_instance import SingleInstance, activate_running, bring_to_front
 from desktop_app.ui.common.startup_problems import (
     StartupDialogs,
@@ -104,13 +104,14 @@ class HearthApp:
 
 def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = None,
               loaded_settings: tuple[Settings, list[str]] | None = None,
-              store: ChatStore | None = None) -> HearthApp:
+              store: ChatStore | None = None, look: Look | None = None) -> HearthApp:
     """Build the objects and the window; raises StorageError if the database can't be opened.
 
     ``loaded_settings`` is what :meth:`SettingsStore.load` returned, when the
     caller already loaded them (to pick the language before any widget exists).
     ``store`` is the history when the caller opened it (:func:`open_history`
     asks the user about a bad file); a read-only one turns sending and saving off.
+    ``look`` follows the theme setting as it changes (tests may leave it out).
     """
     settings_store = SettingsStore(paths.settings_path)
     settings, warnings = loaded_settings if loaded_settings is not None else settings_store.load()
@@ -157,6 +158,9 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
                              hardware.model_memory_budget,
                              window)
     window.models_page_requested.connect(models_page.open_page)
+    if look is not None:
+        look.set_theme(settings.theme)
+        models.settings_changed.connect(lambda new: look.set_theme(new.theme))
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
                      chat, models, window, warnings, downloads, models_page)
 
@@ -203,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
-    apply_look(app)
+    look = Look(app)
     # The folder may be unreadable, and the settings are read only once the
     # folder is ours: the first dialogs speak the system's language.
     translators = install_translators(app, "system")
@@ -227,16 +231,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                          exc.strerror or str(exc))))
         return 1
     try:
-        return _run(app, paths, dialogs, instance, translators)
+        return _run(app, look, paths, dialogs, instance, translators)
     finally:
         instance.release()
 
 
-def _run(app: QApplication, paths: AppPaths, dialogs: StartupDialogs, instance: SingleInstance,
-         translators: list[QTranslator]) -> int:
+def _run(app: QApplication, look: Look, paths: AppPaths, dialogs: StartupDialogs,
+         instance: SingleInstance, translators: list[QTranslator]) -> int:
     """The part of :func:`main` that runs while this process owns the data folder."""
     log_warnings = _configure_logging(paths)
     loaded = SettingsStore(paths.settings_path).load()
+    look.set_theme(loaded[0].theme)
     if loaded[0].language != "system":
         for translator in translators:
             app.removeTranslator(translator)
@@ -245,7 +250,7 @@ def _run(app: QApplication, paths: AppPaths, dialogs: StartupDialogs, instance: 
     if store is None:
         return 1
     try:
-        hearth = build_app(paths, loaded_settings=loaded, store=store)
+        hearth = build_app(paths, loaded_settings=loaded, store=store, look=look)
     except StorageError as exc:
         store.close()
         dialogs.tell(error_box(exc))

@@ -12,7 +12,7 @@
 <context>
     <name>CatalogModel</name>
     <message>
-        <location filename="../../desktop_app/ui/models/hub_models.py" line="+103"/>
+        <location filename="../../desktop_app/ui/models/hub_models.py" line="+98"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -1364,12 +1364,12 @@ GPU 层数：{layers}
     </message>
     <message>
         <location line="+1"/>
-        <location line="+136"/>
+        <location line="+145"/>
         <source>Generation</source>
         <translation>生成</translation>
     </message>
     <message>
-        <location line="-135"/>
+        <location line="-144"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -1379,7 +1379,22 @@ GPU 层数：{layers}
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+11"/>
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Instructions every new conversation starts with, e.g. “You are a concise assistant.”</source>
         <translation>每个新对话开始时使用的指令，例如“你是一个简洁的助手。”</translation>
     </message>
@@ -1397,6 +1412,11 @@ GPU 层数：{layers}
         <location line="+1"/>
         <source>A new language applies when Hearth restarts.</source>
         <translation>新语言将在 Hearth 重启后生效。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Appearance:</source>
+        <translation>外观：</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1429,7 +1449,7 @@ GPU 层数：{layers}
         <translation>模型：</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>Models › {name}</source>
         <translation>模型 › {name}</translation>
     </message>

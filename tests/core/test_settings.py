@@ -66,8 +66,8 @@ def _write(path: Path, data: Any) -> None:
 
 def test_defaults() -> None:
     settings = Settings()
-    assert settings.language == "system"
-    assert settings.default_system_prompt == ""
+    assert (settings.language, settings.theme) == ("system", "system")
+    assert settings.default_system_prompt == "You are a helpful assistant."
     assert settings.default_params == SamplingParams()
     assert settings.presets == BUILT_IN_PRESETS
     assert settings.presets is not BUILT_IN_PRESETS  # editing one never changes the built-ins
@@ -308,3 +308,17 @@ def test_model_settings_validate(bad: ModelSettings) -> None:
     with pytest.raises(ParameterError):
         bad.validate()
     assert ModelSettings(n_gpu_layers=AUTO, kv_cache_type="q4_0").validate()
+
+
+def test_an_unknown_theme_falls_back_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    store = SettingsStore(path)
+    settings = Settings(theme="dark")
+    store.save(settings)
+    assert store.load()[0].theme == "dark"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["theme"] = "<img src=x>"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded, warnings = store.load()
+    assert loaded.theme == "system"
+    assert any("theme" in w for w in warnings)

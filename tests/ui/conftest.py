@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QTranslator
@@ -36,8 +37,8 @@ def make_app(qtbot: QtBot, app_paths: AppPaths) -> Iterator[AppFactory]:
     """Build and start Hearth windows on this test's HEARTH_HOME; shut them all down after."""
     built: list[HearthApp] = []
 
-    def factory(engine_factory: Callable[[], Engine] = FakeEngine) -> HearthApp:
-        hearth = build_app(app_paths, engine_factory=engine_factory)
+    def factory(engine_factory: Callable[[], Engine] = FakeEngine, **options: Any) -> HearthApp:
+        hearth = build_app(app_paths, engine_factory=engine_factory, **options)
         qtbot.addWidget(hearth.window)
         hearth.window.show()
         hearth.start()

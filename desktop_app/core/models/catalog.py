@@ -10,13 +10,15 @@ lists the real size and checksum at download time.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop_app.core.memory_estimate import Fit
 from desktop_app.core.models.download import UnsafeFileNameError, check_filename
 from desktop_app.core.models.hub import NotFoundError, check_repo_id
-from desktop_app.core.models.quant import quant_of
+from desktop_app.core.models.quant import RemoteFile, RemoteModel, model_fit, quant_of
 from desktop_app.core.paths import resources_dir
 
 CATALOG_NAME = "recommended_models.json"
@@ -41,10 +43,17 @@ class CatalogEntry:
     parameters: str
     license: str
     description: str
+    languages: tuple[str, ...] = ("en",)
+    """Languages it chats well in (ISO 639-1), to suggest Chinese-capable models first in zh."""
 
     @property
     def quant(self) -> str | None:
         return quant_of(self.file)
+
+    @property
+    def remote(self) -> RemoteModel:
+        """As a remote model, so it gets a fit badge before the Hub is asked."""
+        return RemoteModel(self.file, (RemoteFile(self.file, self.size_bytes),), self.quant)
 
     @property
     def publisher(self) -> str:
@@ -98,4 +107,23 @@ def _entry(item: Any, index: int, path: Path) -> CatalogEntry:
         raise CatalogError(f"{where}: {exc}") from None
     if not values["file"].lower().endswith(".gguf"):
         raise CatalogError(f"{where}: {values['file']!r} is not a .gguf file.")
-    return CatalogEntry(**values)
+    languages = item.get("languages", ["en"])
+    if not (isinstance(languages, list) and languages
+            and all(isinstance(code, str) and code for code in languages)):
+        raise CatalogError(f"{where} needs 'languages' as a list of language codes, "
+                           f"got {languages!r}.")
+    return CatalogEntry(**values, languages=tuple(languages))
+
+
+def suggestions(entries: Sequence[CatalogEntry], available_bytes: int, language: str,
+                limit: int = 3) -> list[CatalogEntry]:
+    """The recommended models to offer first on this machine, best first.
+
+    Only models that fit comfortably; among them those that speak the user's
+    language (``language`` is a locale name such as "zh_CN") come first, then
+    the larger (better) ones.
+    """
+    wanted = language.split("_", 1)[0].lower()
+    fitting = [e for e in entries if model_fit(e.remote, available_bytes) is Fit.FITS]
+    fitting.sort(key=lambda e: (wanted not in e.languages, -e.size_bytes))
+    return fitting[:limit]

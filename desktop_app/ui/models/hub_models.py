@@ -20,7 +20,7 @@ from desktop_app.core.formatting import format_size
 from desktop_app.core.memory_estimate import Fit
 from desktop_app.core.models.catalog import CatalogEntry
 from desktop_app.core.models.hub import RepoDetails, RepoSummary
-from desktop_app.core.models.quant import RemoteFile, RemoteModel, model_fit, recommend
+from desktop_app.core.models.quant import RemoteModel, model_fit, recommend
 from desktop_app.ui.common.table_model import SnapshotTableModel
 
 FIT_COLORS = {Fit.FITS: QColor("#2e7d32"), Fit.TIGHT: QColor("#b26a00"),
@@ -34,11 +34,6 @@ class HubRole(IntEnum):
     """The row's :class:`Fit`, or None when unknown."""
     RECOMMENDED = Qt.ItemDataRole.UserRole + 2
     """True for the best-fitting file of a repository."""
-
-
-def catalog_remote(entry: CatalogEntry) -> RemoteModel:
-    """A catalog entry as a remote model, so it gets a fit badge before the Hub is asked."""
-    return RemoteModel(entry.file, (RemoteFile(entry.file, entry.size_bytes),), entry.quant)
 
 
 def fit_text(fit: Fit | None) -> str:
@@ -91,7 +86,7 @@ class CatalogModel(SnapshotTableModel):
 
     def set_available_memory(self, available_bytes: int) -> None:
         """Rate every entry against what a model may use here (measured off the GUI thread)."""
-        self._fits = [model_fit(catalog_remote(e), available_bytes) for e in self._rows]
+        self._fits = [model_fit(e.remote, available_bytes) for e in self._rows]
         self._all_changed()
 
     def _all_changed(self) -> None:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.settings import ModelSettings, Settings
+from desktop_app.core.settings import THEMES, ModelSettings, Settings
 from desktop_app.ui.settings.model_settings_form import ModelSettingsForm
 from desktop_app.ui.settings.sampling_form import SamplingForm
 
@@ -103,6 +103,13 @@ class SettingsDialog(QDialog):
             self.language_combo.addItem(language, language)
         self.language_combo.setCurrentIndex(self.language_combo.findData(language))
 
+        self.theme_combo = QComboBox()
+        self.theme_combo.setObjectName("themeCombo")
+        for code, name in ((THEMES[0], self.tr("Follow the system")), (THEMES[1], self.tr("Light")),
+                           (THEMES[2], self.tr("Dark"))):
+            self.theme_combo.addItem(name, code)
+        self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(self._settings.theme)))
+
         self.system_prompt_edit = QPlainTextEdit(self._settings.default_system_prompt)
         self.system_prompt_edit.setObjectName("defaultSystemPrompt")
         self.system_prompt_edit.setTabChangesFocus(True)
@@ -119,6 +126,7 @@ class SettingsDialog(QDialog):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(self.tr("Language:"), self.language_combo)
         form.addRow("", _hint(self.tr("A new language applies when Hearth restarts.")))
+        form.addRow(self.tr("Appearance:"), self.theme_combo)
         form.addRow(self.tr("Default system prompt:"), self.system_prompt_edit)
         form.addRow(self.tr("Offline mode:"), self.offline_check)
         form.addRow("", _hint(self.tr(
@@ -180,6 +188,7 @@ class SettingsDialog(QDialog):
         """
         result = copy.deepcopy(self._settings)
         result.language = str(self.language_combo.currentData())
+        result.theme = str(self.theme_combo.currentData())
         result.default_system_prompt = self.system_prompt_edit.toPlainText()
         result.offline = self.offline_check.isChecked()
         result.default_params = self.sampling_form.params()
