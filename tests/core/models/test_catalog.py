@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from desktop_app.core.models.catalog import CatalogError, catalog_path, load_catalog
+from desktop_app.core.memory_estimate import Fit
+from desktop_app.core.models.catalog import CatalogError, catalog_path, load_catalog, suggestions
+from desktop_app.core.models.quant import model_fit
 
 
 def test_shipped_catalog_covers_the_issue_list_small_to_large() -> None:
@@ -66,3 +68,26 @@ def test_valid_custom_catalog(tmp_path: Path) -> None:
     (entry,) = load_catalog(write(tmp_path, {"version": 1, "models": [GOOD]}))
     assert entry.repo == "o/r-GGUF"
     assert entry.quant == "Q4_K_M"
+
+
+GIB = 1024**3
+
+
+def test_suggestions_fit_this_machine_and_speak_the_users_language() -> None:
+    entries = load_catalog()
+    english = suggestions(entries, 8 * GIB, "en_US")
+    chinese = suggestions(entries, 8 * GIB, "zh_CN")
+    assert english
+    assert all(model_fit(e.remote, 8 * GIB) is Fit.FITS for e in english + chinese)
+    assert all("zh" in e.languages for e in chinese)  # e.g. Qwen3 and Gemma 3 first
+    assert chinese[0].name.startswith(("Qwen3", "Gemma 3", "Phi-4"))
+    assert suggestions(entries, 200 * 1024**2, "en") == []  # nothing fits in 200 MB
+
+
+def test_languages_must_be_a_list_of_codes(tmp_path: Path) -> None:
+    data = json.loads(catalog_path().read_text(encoding="utf-8"))
+    data["models"][0]["languages"] = "zh"
+    bad = tmp_path / "c.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CatalogError, match="languages"):
+        load_catalog(bad)
