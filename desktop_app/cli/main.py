@@ -53,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     if args.self_test:
         return _self_test(args.self_test_model)
+    if args.self_test_model is not None:
+        print("hearth: --self-test-model only goes with --self-test", file=sys.stderr)
+        return 2
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)

@@ -85,3 +85,8 @@ def test_frozen_cli_runs_the_window_executable_beside_it(
     gui.unlink()
     assert main(["--self-test"]) == 1
     assert capfd.readouterr().err == f"hearth: self-test failed: {gui} is missing\n"
+
+
+def test_self_test_model_alone_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--self-test-model", "m.gguf"]) == 2
+    assert capsys.readouterr().err == "hearth: --self-test-model only goes with --self-test\n"
