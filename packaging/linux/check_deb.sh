@@ -9,7 +9,12 @@
 # `hearth --self-test` and `hearth-gui --self-test` with no display (each starts
 # the window offscreen on a temporary data folder, assembles and loads the
 # bundled demo model, streams a reply through the engine child process and reads
-# the saved conversation back; see desktop_app/ui/self_test.py), then
+# the saved conversation back; see desktop_app/ui/self_test.py), and, when
+# xvfb-run is installed, `hearth-gui --self-test` once more on Qt's X11 (xcb)
+# platform plugin in a virtual X server, which proves the Depends bring every
+# library that plugin loads; and `hearth --self-test --self-test-model` with a
+# file that is no model, which must fail with exit code 1 and a one-line reason.
+# Then
 # `apt-get remove hearth`, always, even when a step failed. The libraries apt
 # pulled in stay installed.
 #
@@ -79,11 +84,35 @@ for exe in hearth hearth-gui; do
     failed=1
   fi
 done
+if command -v xvfb-run >/dev/null; then
+  say "hearth-gui --self-test on X11 (xvfb-run)"
+  started="$(now)"
+  if env -u WAYLAND_DISPLAY QT_QPA_PLATFORM=xcb xvfb-run -a /usr/bin/hearth-gui --self-test; then
+    results+=("hearth-gui --self-test on X11: passed in $(since "$started") s")
+  else
+    results+=("hearth-gui --self-test on X11: FAILED after $(since "$started") s")
+    failed=1
+  fi
+else
+  results+=("hearth-gui --self-test on X11: skipped (no xvfb-run; apt-get install xvfb)")
+fi
+# A failure must reach the caller too: exit code 1 and the reason in one line.
+broken="$(mktemp --suffix=.gguf)"
+echo "not a model" > "$broken"
+code=0
+reason="$(run /usr/bin/hearth --self-test --self-test-model "$broken" 2>&1 >/dev/null)" || code=$?
+if [ "$code" = 1 ] && [ "$(printf '%s\n' "$reason" | wc -l)" = 1 ]; then
+  results+=("hearth --self-test with a broken model: failed as it should: $reason")
+else
+  results+=("hearth --self-test with a broken model: FAILED (exit code $code: $reason)")
+  failed=1
+fi
+rm -f "$broken"
 
 trap - EXIT
 remove
 say "report for $(basename "$DEB") (${version:-no version})"
-say "  package: $((deb_bytes / 1000000)) MB ($deb_bytes bytes)"
+say "  package: $((deb_bytes / 1048576)) MiB ($deb_bytes bytes)"
 say "  installed: $((installed_kib / 1024)) MiB (Installed-Size $installed_kib KiB;" \
     "/opt/hearth $((on_disk_kib / 1024)) MiB on disk); apt-get install took $install_seconds s"
 for line in "${results[@]}"; do say "  $line"; done

@@ -60,6 +60,13 @@ def test_check_deb_self_tests_both_installed_executables_without_a_display() -> 
     assert "env -u DISPLAY -u WAYLAND_DISPLAY" in code
 
 
+def test_check_deb_also_tries_x11_and_a_failing_self_test() -> None:
+    code = _code(CHECK_DEB)
+    assert "QT_QPA_PLATFORM=xcb xvfb-run -a /usr/bin/hearth-gui --self-test" in code
+    assert 'hearth --self-test --self-test-model "$broken"' in code
+    assert '[ "$code" = 1 ]' in code
+
+
 def test_check_deb_always_removes_the_package_it_installed() -> None:
     code = _code(CHECK_DEB)
     assert "apt-get remove -y" in code
