@@ -64,7 +64,6 @@ MAX_TOKENS = 12
 """Enough to see text stream in several batches; the demo is a base model that
 seldom ends its turn, so an uncapped reply would run to the context limit."""
 DEFAULT_TIMEOUT = 120.0
-ENGINE_PROCESS_NAME = "hearth-engine"
 
 
 class SelfTestError(Exception):
@@ -221,9 +220,11 @@ class _SelfTest:
         self._hearth = None
         hearth.window.close()
         hearth.shutdown()
-        left = [p for p in multiprocessing.active_children() if p.name == ENGINE_PROCESS_NAME]
+        # The engine is this process's only multiprocessing child.
+        left = multiprocessing.active_children()
         if left:
-            raise SelfTestError(f"the engine process {left[0].pid} is still running after exit")
+            raise SelfTestError(f"the process {left[0].name} ({left[0].pid}) is still running "
+                                "after exit")
         self._ok("window closed and engine stopped", started)
 
     def _read_back(self, conversation_id: int, reply: str) -> None:
