@@ -9,4 +9,8 @@ from desktop_app.ui.app import main
 # imports this module again (as __mp_main__) and must not open a second window.
 if __name__ == "__main__":
     multiprocessing.freeze_support()  # for frozen installers (PyInstaller)
+    if "--self-test" in sys.argv[1:]:  # offscreen, on a temporary data folder
+        from desktop_app.ui.self_test import main as self_test
+
+        sys.exit(self_test(sys.argv[1:]))
     sys.exit(main())

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Builds hearth_<version>_<arch>.deb from the PyInstaller bundle.
 #
-#   bash packaging/build_bundle.sh                 # first: makes dist/hearth/
-#   bash packaging/linux/build_deb.sh [OUT_DIR]    # then: the .deb (default OUT_DIR: dist/)
+#   bash packaging/linux/build_deb.sh [OUT_DIR]    # the .deb (default OUT_DIR: dist/)
+#
+# From a clean checkout this one command does everything: when dist/hearth/ is
+# missing it runs packaging/build_bundle.sh first (HEARTH_BUILD_BUNDLE=1 rebuilds
+# it anyway, e.g. after changing the code; =0 never builds it). Then
+# `sudo bash packaging/linux/check_deb.sh` installs the .deb, runs its self-test
+# and removes it again.
 #
 # Layout: the bundle in /opt/hearth, /usr/bin/hearth and /usr/bin/hearth-gui as
 # symlinks into it (the PyInstaller bootloader resolves its real path, so it
@@ -11,7 +16,8 @@
 # CJK fonts (see packaging/README.md). No maintainer scripts: dpkg's triggers
 # refresh the icon cache and the desktop database.
 #
-# Environment: HEARTH_DIST (where the bundle is; default dist/ in the checkout).
+# Environment: HEARTH_DIST (where the bundle is; default dist/ in the checkout),
+# HEARTH_BUILD_BUNDLE (see above), and build_bundle.sh's own variables.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,8 +28,17 @@ OUT="${1:-$DIST}"
 
 say() { printf '\033[1mbuild_deb:\033[0m %s\n' "$*" >&2; }
 
-[ -x "$BUNDLE/hearth" ] && [ -x "$BUNDLE/hearth-gui" ] ||
-  { say "no bundle at $BUNDLE: run packaging/build_bundle.sh first"; exit 1; }
+have_bundle() { [ -x "$BUNDLE/hearth" ] && [ -x "$BUNDLE/hearth-gui" ]; }
+case "${HEARTH_BUILD_BUNDLE:-auto}" in
+  1) build=1 ;;
+  0) build=0 ;;
+  *) if have_bundle; then build=0; else build=1; fi ;;
+esac
+if [ "$build" = 1 ]; then
+  say "building the bundle first: packaging/build_bundle.sh"
+  HEARTH_DIST="$DIST" bash "$ROOT/packaging/build_bundle.sh"
+fi
+have_bundle || { say "no bundle at $BUNDLE: run packaging/build_bundle.sh first"; exit 1; }
 
 # The version comes from pyproject.toml, the one place it is written.
 VERSION="$(awk -F'"' '/^version *=/ {print $2; exit}' "$ROOT/pyproject.toml")"
