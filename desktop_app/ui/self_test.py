@@ -56,7 +56,7 @@ from desktop_app.core.storage.chat_store import ChatStore, MessageState
 from desktop_app.core.storage.database import StorageError
 from desktop_app.ui.app import HearthApp, build_app
 from desktop_app.ui.chat.chat_model import ChatModel
-from desktop_app.ui.common.look import apply_look
+from desktop_app.ui.common.look import Look
 from desktop_app.ui.models.model_controller import ModelState
 
 PROMPT = "The capital of France is"
@@ -300,7 +300,7 @@ def run_self_test(model: Path | None = None, *, timeout: float = DEFAULT_TIMEOUT
     qInstallMessageHandler(_quiet_offscreen)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "hearth"])
     if isinstance(app, QApplication):  # not a QCoreApplication made by someone else
-        apply_look(app)
+        Look(app)
     home = Path(tempfile.mkdtemp(prefix="hearth-self-test-"))
     previous_home = os.environ.get(HOME_ENV)
     # Also in the environment, for anything that reads it (the engine child inherits it).
