@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 
+from desktop_app.ui.common.untrusted_text import plain_tooltip
 from desktop_app.ui.models.download_list_model import AnyIndex
 
 
@@ -47,7 +48,11 @@ class SnapshotTableModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        return self.cell(self._rows[index.row()], index.row(), index.column(), role)
+        value = self.cell(self._rows[index.row()], index.row(), index.column(), role)
+        if role == Qt.ItemDataRole.ToolTipRole and isinstance(value, str):
+            # Tooltips quote Hub and GGUF data, and Qt shows HTML-looking ones as HTML.
+            return plain_tooltip(value)
+        return value
 
     def replace_rows(self, rows: Iterable[Any]) -> None:
         self.beginResetModel()

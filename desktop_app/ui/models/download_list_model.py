@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.formatting import format_duration
 from desktop_app.core.models.download_queue import DownloadJob, JobState
+from desktop_app.ui.common.untrusted_text import plain_tooltip
 from desktop_app.ui.models.download_manager import JobKey, job_key
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -129,8 +130,8 @@ class DownloadListModel(QAbstractTableModel):
             return self.status_text(job)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.STATUS and job.error:
-                return job.error
-            return f"{job.repo_id}/{job.filename}"
+                return plain_tooltip(job.error)
+            return plain_tooltip(f"{job.repo_id}/{job.filename}")
         return None
 
     def status_text(self, job: DownloadJob) -> str:
