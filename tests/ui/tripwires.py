@@ -36,11 +36,13 @@ while not os.path.exists(done) and os.getppid() == parent:
     try:
         fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
     except OSError as exc:
-        if exc.errno != errno.ENXIO:  # ENXIO: no reader, the only expected answer
+        # ENXIO: no reader, the expected answer; ENOENT: removed after a read.
+        if exc.errno not in (errno.ENXIO, errno.ENOENT):
             raise
     else:
         opened += 1
         os.close(fd)
+        os.unlink(fifo)  # caught once is enough: later reads fail at once, nothing hangs
     if asked and not reported:
         print(opened, flush=True)
         reported = True
@@ -53,9 +55,9 @@ class FifoTripwire:
 
     The watcher is a separate process, not a thread: a GUI thread blocked in
     ``open()`` inside Qt holds Python's GIL, so a watcher thread would never
-    run to see (and release) it. It keeps releasing readers after reporting,
-    until the test process exits, so a broken build that reads the FIFO again
-    while a failed test's widgets are torn down fails instead of hanging.
+    run to see (and release) it. After the first read it removes the FIFO, so
+    a broken build that reads it again and again (every repaint) fails fast
+    instead of hanging; it keeps watching until the test process exits.
     """
 
     def __init__(self, path: Path) -> None:

@@ -25,7 +25,7 @@ from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
 from desktop_app.ui.chat.chat_view import ChatView, MessageDelegate
 from tests.data import hostile_strings as hostile
 from tests.ui.conftest import AppFactory
-from tests.ui.tripwires import Tripwires
+from tests.ui.tripwires import ResourceRecorder, Tripwires
 
 
 @pytest.fixture
@@ -76,14 +76,17 @@ def test_images_in_messages_are_never_loaded(qtbot: QtBot, wires: Tripwires, rol
         assert f"file://{wires.fifo.path}" in names
         assert str(wires.fifo.path) in names
         assert "x.png" in names
-        assert "file:///dev/zero" in names
+        assert "file:///etc/passwd" in names
         assert f"http://127.0.0.1:{wires.port.port}/x.png" in names
         # HTML in a reply is shown as its characters.
-        doc = _delegate(view)._document(items[5], 600, view.font())
+        html = next(item for item in items if hostile.HTML_IMAGE in item.content)
+        doc = _delegate(view)._document(html, 600, view.font())
         assert "<img" in doc.toPlainText()
 
 
-def test_dev_zero_image_rendered_fifty_times_keeps_memory_flat(qtbot: QtBot) -> None:
+def test_dev_zero_image_rendered_fifty_times_keeps_memory_flat(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    resources = ResourceRecorder(monkeypatch)
     view, model = _view(qtbot, [])
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     for i in range(50):
@@ -93,6 +96,8 @@ def test_dev_zero_image_rendered_fifty_times_keeps_memory_flat(qtbot: QtBot) -> 
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     # Reading /dev/zero as an image grew the process by gigabytes in seconds.
     assert grown_mib < 200
+    assert resources.names() == {"file:///dev/zero"}
+    assert resources.all_denied()
 
 
 class _UrlRecorder(QObject):
