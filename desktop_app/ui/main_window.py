@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QTextOption
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -37,7 +37,7 @@ from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.chat_view import ChatView, format_stats, is_shortened
-from desktop_app.ui.chat.composer import Composer
+from desktop_app.ui.chat.composer import LONG_LINE_CHARS, Composer
 from desktop_app.ui.chat.conversation_list import CONVERSATION_ID_ROLE, ConversationListModel
 from desktop_app.ui.chat.conversation_settings_dialog import ConversationSettingsDialog
 from desktop_app.ui.common.untrusted_text import as_rich_text, make_plain, plain_tooltip
@@ -337,7 +337,11 @@ class MainWindow(QMainWindow):
         """Untrusted text in full, read-only, as plain text (a long message the chat shortens)."""
         dialog = QDialog(self)
         dialog.setWindowTitle(title)
-        text = QPlainTextEdit(content)
+        text = QPlainTextEdit()
+        if max(map(len, content.split("\n"))) > LONG_LINE_CHARS:
+            # Word-boundary wrap is quadratic on one long unbroken line (seconds at 300k).
+            text.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
+        text.setPlainText(content)
         text.setReadOnly(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(dialog.reject)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
@@ -78,3 +79,18 @@ def test_a_shortened_message_is_shown_whole_as_plain_text(
     assert edit is not None
     assert edit.toPlainText() == text
     assert edit.isReadOnly()
+
+
+def test_a_message_of_one_long_line_wraps_anywhere_in_the_dialog(
+        qtbot: QtBot, make_app: AppFactory) -> None:
+    hearth = make_app()
+    dialog = hearth.window.text_dialog("Message", '{"k":1,' * 50_000 + "}")
+    qtbot.addWidget(dialog)
+    edit = dialog.findChild(QPlainTextEdit)
+    assert edit is not None
+    assert edit.wordWrapMode() == QTextOption.WrapMode.WrapAnywhere
+    normal = hearth.window.text_dialog("Reasoning", "Two plus two.\nIs four.")
+    qtbot.addWidget(normal)
+    normal_edit = normal.findChild(QPlainTextEdit)
+    assert normal_edit is not None
+    assert normal_edit.wordWrapMode() != QTextOption.WrapMode.WrapAnywhere

@@ -166,6 +166,7 @@ class MessageDelegate(QStyledItemDelegate):
         self._heights: dict[int, tuple[int, int, int]] = {}
         # Rows whose cached height is an estimate, corrected when first painted.
         self._estimated: set[int] = set()
+        self._words: dict[int, tuple[int, int]] = {}  # message id -> (revision, reasoning words)
         self.exact_measurements = 0  # rows laid out exactly (tests and benchmarks read it)
 
     # ---- layout ------------------------------------------------------------
@@ -231,10 +232,18 @@ class MessageDelegate(QStyledItemDelegate):
         """One muted line standing for a reasoning model's hidden thinking (shown collapsed)."""
         if item.notice or item.role != Role.ASSISTANT or not item.thinking.strip():
             return ""
-        words = len(item.thinking.split())
+        words = self._word_count(item)
         if item.state == MessageState.STREAMING and not item.content:
             return self.tr("Thinking… ({n} words)").format(n=words)
         return self.tr("▸ Reasoning, {n} words (right-click › Show reasoning)").format(n=words)
+
+    def _word_count(self, item: ChatItem) -> int:
+        """Words of the reasoning, counted once per revision (it is asked for at every paint)."""
+        cached = self._words.get(item.message_id)
+        if cached is None or cached[0] != item.revision:
+            cached = (item.revision, len(item.thinking.split()))
+            self._words[item.message_id] = cached
+        return cached[1]
 
     def _thinking_height(self, item: ChatItem, font: QFont) -> int:
         if not self._thinking_label(item):
