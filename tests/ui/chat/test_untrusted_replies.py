@@ -77,6 +77,8 @@ def test_images_in_messages_are_never_loaded(qtbot: QtBot, wires: Tripwires, rol
         assert str(wires.fifo.path) in names
         assert "x.png" in names
         assert "file:///etc/passwd" in names
+        assert "//server/share/x.png" in names
+        assert any(name.startswith("qrc:") for name in names)
         assert f"http://127.0.0.1:{wires.port.port}/x.png" in names
         # HTML in a reply is shown as its characters.
         html = next(item for item in items if hostile.HTML_IMAGE in item.content)
