@@ -207,7 +207,7 @@ class MessageDelegate(QStyledItemDelegate):
         return doc
 
     def _set_shortened(self, doc: QTextDocument, item: ChatItem) -> None:
-        """The start of a long message as plain text, then a muted line saying what is left out."""
+        """The start of a long message as plain text, then an italic line on what is left out."""
         doc.setPlainText(shown_text(item) + "…")
         cursor = QTextCursor(doc)
         cursor.movePosition(QTextCursor.MoveOperation.End)
