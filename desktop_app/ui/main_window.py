@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QTextOption
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -36,21 +36,25 @@ from desktop_app.core.settings import Settings
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
-from desktop_app.ui.chat.chat_view import ChatView, format_stats
-from desktop_app.ui.chat.composer import Composer
+from desktop_app.ui.chat.chat_view import ChatView, format_stats, is_shortened
+from desktop_app.ui.chat.composer import LONG_LINE_CHARS, Composer
 from desktop_app.ui.chat.conversation_list import CONVERSATION_ID_ROLE, ConversationListModel
 from desktop_app.ui.chat.conversation_settings_dialog import ConversationSettingsDialog
+from desktop_app.ui.common.untrusted_text import as_rich_text, make_plain, plain_tooltip
 from desktop_app.ui.models.model_controller import ModelController, ModelState
 from desktop_app.ui.settings.settings_dialog import SettingsDialog
 
 
 class Banner(QWidget):
-    """A dismissable one-line message above the input box (errors, notices)."""
+    """A dismissable one-line message above the input box (errors, notices).
+
+    Plain text: messages quote engine errors, model names and file paths.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        self.label = QLabel(self)
+        self.label = make_plain(QLabel(self))
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self)
@@ -110,7 +114,7 @@ class MainWindow(QMainWindow):
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setMinimumWidth(280)
-        self.model_status = QLabel()
+        self.model_status = make_plain(QLabel())  # says model names and load errors
         self.model_status.setObjectName("modelStatus")
         # A long status (a load error) is cut at the window's edge instead of widening
         # the window past the screen; errors are also shown in full in the banner.
@@ -293,8 +297,8 @@ class MainWindow(QMainWindow):
         elif chosen is delete:
             answer = QMessageBox.question(
                 self, self.tr("Delete conversation"),
-                self.tr("Delete “{title}” and all its messages? This cannot be undone.").format(
-                    title=index.data()))
+                as_rich_text(self.tr("Delete “{title}” and all its messages? This cannot be "
+                                     "undone.").format(title=index.data())))
             if answer == QMessageBox.StandardButton.Yes:
                 self.chat.delete_conversation(conversation_id)
 
@@ -305,6 +309,7 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         copy_action = menu.addAction(self.tr("Copy text"))
         reasoning = menu.addAction(self.tr("Show reasoning…")) if item.thinking.strip() else None
+        whole = menu.addAction(self.tr("Show the whole message…")) if is_shortened(item) else None
         is_last = row == model.rowCount() - 1
         regenerate = cont = None
         if item.role == Role.ASSISTANT and not item.notice and is_last and not self.chat.busy:
@@ -317,6 +322,8 @@ class MainWindow(QMainWindow):
             QGuiApplication.clipboard().setText(item.content)
         elif chosen is not None and chosen is reasoning:
             self.reasoning_dialog(item.thinking).exec()
+        elif chosen is not None and chosen is whole:
+            self.text_dialog(self.tr("Message"), item.content).exec()
         elif chosen is not None and chosen is regenerate:
             self.chat.regenerate()
         elif chosen is not None and chosen is cont:
@@ -324,9 +331,17 @@ class MainWindow(QMainWindow):
 
     def reasoning_dialog(self, thinking: str) -> QDialog:
         """A reasoning model's thinking for one reply, read-only and selectable."""
+        return self.text_dialog(self.tr("Reasoning"), thinking)
+
+    def text_dialog(self, title: str, content: str) -> QDialog:
+        """Untrusted text in full, read-only, as plain text (a long message the chat shortens)."""
         dialog = QDialog(self)
-        dialog.setWindowTitle(self.tr("Reasoning"))
-        text = QPlainTextEdit(thinking)
+        dialog.setWindowTitle(title)
+        text = QPlainTextEdit()
+        if max(map(len, content.split("\n"))) > LONG_LINE_CHARS:
+            # Word-boundary wrap is quadratic on one long unbroken line (seconds at 300k).
+            text.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
+        text.setPlainText(content)
         text.setReadOnly(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(dialog.reject)
@@ -381,7 +396,7 @@ class MainWindow(QMainWindow):
                                                     s=loaded.load_seconds)
         if loaded.notice:
             tip += "\n" + loaded.notice
-        self.model_status.setToolTip(tip)
+        self.model_status.setToolTip(plain_tooltip(tip))
 
     # ---- window state ----------------------------------------------------------
 

@@ -4,7 +4,7 @@
 <context>
     <name>Banner</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+59"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+63"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
@@ -98,7 +98,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+428"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+487"/>
         <source>Type a message below to start.
 Everything stays on this computer.</source>
         <translation>在下方输入消息即可开始。
@@ -108,13 +108,13 @@ Everything stays on this computer.</source>
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/composer.py" line="+72"/>
+        <location filename="../../desktop_app/ui/chat/composer.py" line="+123"/>
         <source>Message Hearth… (Enter to send, Shift+Enter for a new line)</source>
         <translation>给 Hearth 发消息…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+21"/>
+        <location line="+32"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
@@ -133,11 +133,21 @@ Everything stays on this computer.</source>
         <source>Send (Enter)</source>
         <translation>发送（Enter）</translation>
     </message>
+    <message>
+        <location line="+18"/>
+        <source>Not pasted: that would make the message {n} characters long, and Hearth sends at most {limit} (more than any model can read at once). The clipboard still holds it.</source>
+        <translation>未粘贴：这会使消息长达 {n} 个字符，而 Hearth 最多发送 {limit} 个字符（超过任何模型一次能读取的长度）。剪贴板中仍保留该内容。</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>This message is {n} characters long; Hearth sends at most {limit} (more than any model can read at once). Shorten it or send it in parts: your text stays in the box.</source>
+        <translation>此消息长达 {n} 个字符；Hearth 最多发送 {limit} 个字符（超过任何模型一次能读取的长度）。请缩短或分段发送：你的文字仍保留在输入框中。</translation>
+    </message>
 </context>
 <context>
     <name>ConversationListModel</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/conversation_list.py" line="+34"/>
+        <location filename="../../desktop_app/ui/chat/conversation_list.py" line="+35"/>
         <source>New chat</source>
         <translation>新建对话</translation>
     </message>
@@ -160,7 +170,7 @@ Everything stays on this computer.</source>
         <translation>未加载模型</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>How the conversation is turned into the text the model reads. It comes from the model and cannot be changed here.</source>
         <translation>对话转换为模型输入文本的方式。它由模型决定，无法在此更改。</translation>
     </message>
@@ -198,7 +208,7 @@ Everything stays on this computer.</source>
 <context>
     <name>DownloadListModel</name>
     <message>
-        <location filename="../../desktop_app/ui/models/download_list_model.py" line="+106"/>
+        <location filename="../../desktop_app/ui/models/download_list_model.py" line="+107"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -651,6 +661,11 @@ Everything stays on this computer.</source>
         <translation>显示思考过程…</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Show the whole message…</source>
+        <translation>显示完整消息…</translation>
+    </message>
+    <message>
         <location line="+4"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
@@ -661,12 +676,17 @@ Everything stays on this computer.</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+7"/>
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Reasoning</source>
         <translation>思考过程</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
         <source>No model yet</source>
         <translation>尚无模型</translation>
     </message>
@@ -685,7 +705,12 @@ GPU 层数：{layers}
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_view.py" line="-236"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="-269"/>
+        <source>Long message: {shown} of {total} characters shown. Right-click › Show the whole message.</source>
+        <translation>长消息：已显示 {total} 个字符中的 {shown} 个。右键 › 显示完整消息。</translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>Thinking… ({n} words)</source>
         <translation>思考中…（{n} 词）</translation>
     </message>
@@ -938,29 +963,29 @@ GPU 层数：{layers}
 <context>
     <name>RecommendedTab</name>
     <message>
-        <location filename="../../desktop_app/ui/models/recommended_tab.py" line="+34"/>
+        <location filename="../../desktop_app/ui/models/recommended_tab.py" line="+35"/>
         <source>Good chat models to start with, from small and fast to large and capable. “Fit” compares each with this computer&apos;s free memory.</source>
         <translation>适合入门的聊天模型，从小而快到大而强。“适配”一栏将每个模型与本机的空闲内存进行比较。</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <location line="+25"/>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location line="-8"/>
+        <location line="-10"/>
         <source>Choose a model to see what it is good for.</source>
         <translation>选择一个模型，查看它擅长什么。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>&lt;b&gt;{name}&lt;/b&gt; · {params} parameters · {size} · licence {licence}&lt;br&gt;{text}</source>
         <translation>&lt;b&gt;{name}&lt;/b&gt; · {params} 参数 · {size} · 许可证 {licence}&lt;br&gt;{text}</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
@@ -973,7 +998,7 @@ GPU 层数：{layers}
 <context>
     <name>ReplyStats</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_view.py" line="-86"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="-103"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
@@ -1280,7 +1305,7 @@ GPU 层数：{layers}
         <translation>搜索</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+21"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
@@ -1353,7 +1378,7 @@ GPU 层数：{layers}
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop_app/ui/settings/settings_dialog.py" line="+60"/>
+        <location filename="../../desktop_app/ui/settings/settings_dialog.py" line="+61"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -1541,6 +1566,64 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <location line="+12"/>
         <source>This chat history is from a newer version of Hearth and is open read-only: you can read your conversations, but sending is off and nothing is saved. Update Hearth to keep chatting.</source>
         <translation>此聊天记录来自更新版本的 Hearth，已以只读方式打开：你可以阅读对话，但无法发送，也不会保存任何内容。请更新 Hearth 以继续聊天。</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomePanel</name>
+    <message>
+        <location filename="../../desktop_app/ui/chat/welcome.py" line="+63"/>
+        <source>Welcome to Hearth</source>
+        <translation>欢迎使用 Hearth</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Chat with AI models that run on this computer. No account, no cloud: nothing you write leaves it.</source>
+        <translation>与在这台电脑上运行的 AI 模型聊天。无需账号，不用云端：你写的任何内容都不会离开这台电脑。</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>For better answers, download a model that fits this computer:</source>
+        <translation>想要更好的回答，请下载一个适合这台电脑的模型：</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>See all models…</source>
+        <translation>查看所有模型…</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>What is the capital of France?</source>
+        <translation>法国的首都是哪里？</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Write a Python function that reverses a string.</source>
+        <translation>写一个反转字符串的 Python 函数。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give me three tips for a good night&apos;s sleep.</source>
+        <translation>给我三个睡个好觉的建议。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Choose a model to start chatting.</source>
+        <translation>选择一个模型开始聊天。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{name} is ready to try: a tiny starter model that only speaks English and knows little. Try one of these:</source>
+        <translation>{name} 已可试用：这是一个很小的入门模型，只会英语，知识有限。试试这些：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{name} is ready. Ask anything, or try one of these:</source>
+        <translation>{name} 已就绪。随便问，或者试试这些：</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Download</source>
+        <translation>下载</translation>
     </message>
 </context>
 <context>

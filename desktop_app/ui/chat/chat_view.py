@@ -5,6 +5,14 @@ Only visible rows are painted. Each row's height is measured once per
 ``QTextDocument``) is cached for recently painted rows, so a long conversation
 scrolls smoothly. A streamed batch changes one row, and the view (a flat
 QTreeView, see :class:`ChatView`) re-measures that row alone.
+
+Every message is untrusted text: Markdown is rendered by
+:class:`~desktop_app.ui.common.untrusted_text.SafeTextDocument`, which loads
+no image or file a reply names. A message longer than
+:data:`LONG_MESSAGE_CHARS` (a pasted log, an import) is shown shortened, as
+plain text: laying out and painting a 2 MB message froze the window for
+seconds when the chat opened and for about a second per streamed batch.
+The whole text stays stored and is one right-click away.
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ from typing import Any
 from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
     QRect,
+    QRectF,
     QSize,
     Qt,
     QTimer,
@@ -33,6 +43,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QResizeEvent,
+    QTextCharFormat,
     QTextCursor,
     QTextDocument,
     QTextFormat,
@@ -49,6 +60,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.api import ReplyStats, Role, StopReason
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel, ChatRole
+from desktop_app.ui.common.untrusted_text import SafeTextDocument
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -57,6 +69,22 @@ MARGIN_Y = 8
 BUBBLE_PAD = 10
 USER_MAX_SHARE = 0.78
 FOOTER_GAP = 4
+LONG_MESSAGE_CHARS = 20_000
+"""Longer messages show their first this many characters, as plain text.
+
+About 5,000 tokens: longer than nearly every real reply, and short enough
+that re-laying out a reply streaming past it stays near 10 ms a batch.
+"""
+
+
+def is_shortened(item: ChatItem) -> bool:
+    """Whether the chat shows only the start of this message (see :data:`LONG_MESSAGE_CHARS`)."""
+    return len(item.content) > LONG_MESSAGE_CHARS
+
+
+def shown_text(item: ChatItem) -> str:
+    """The part of a message the chat lays out: all of it, or its start if it is long."""
+    return item.content[:LONG_MESSAGE_CHARS] if is_shortened(item) else item.content
 
 
 def keep_line_breaks(markdown: str) -> str:
@@ -138,6 +166,7 @@ class MessageDelegate(QStyledItemDelegate):
         self._heights: dict[int, tuple[int, int, int]] = {}
         # Rows whose cached height is an estimate, corrected when first painted.
         self._estimated: set[int] = set()
+        self._words: dict[int, tuple[int, int]] = {}  # message id -> (revision, reasoning words)
         self.exact_measurements = 0  # rows laid out exactly (tests and benchmarks read it)
 
     # ---- layout ------------------------------------------------------------
@@ -154,15 +183,17 @@ class MessageDelegate(QStyledItemDelegate):
         if doc is not None:
             self._documents.move_to_end(key)
             return doc
-        doc = QTextDocument()
+        doc = SafeTextDocument()
         doc.setDefaultFont(font)
         doc.setDocumentMargin(0)
         text = item.content
-        if item.role == Role.ASSISTANT and not item.notice:
+        if is_shortened(item):
+            self._set_shortened(doc, item)
+        elif item.role == Role.ASSISTANT and not item.notice:
             if not text and item.state == MessageState.STREAMING:
                 doc.setPlainText("…")
             else:
-                doc.setMarkdown(keep_line_breaks(text))
+                doc.set_markdown(keep_line_breaks(text))
                 shade_code_blocks(doc)
         else:
             doc.setPlainText(text)
@@ -174,6 +205,20 @@ class MessageDelegate(QStyledItemDelegate):
         while len(self._documents) > self.MAX_DOCUMENTS:
             self._documents.popitem(last=False)
         return doc
+
+    def _set_shortened(self, doc: QTextDocument, item: ChatItem) -> None:
+        """The start of a long message as plain text, then an italic line on what is left out."""
+        doc.setPlainText(shown_text(item) + "…")
+        cursor = QTextCursor(doc)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertBlock()
+        note = QTextCharFormat()
+        note.setFontItalic(True)
+        cursor.insertText(self.tr(
+            "Long message: {shown} of {total} characters shown. "
+            "Right-click › Show the whole message.").format(
+            shown=QLocale().toString(LONG_MESSAGE_CHARS),
+            total=QLocale().toString(len(item.content))), note)
 
     def _footer(self, item: ChatItem) -> str:
         if item.notice or item.role != Role.ASSISTANT:
@@ -187,10 +232,18 @@ class MessageDelegate(QStyledItemDelegate):
         """One muted line standing for a reasoning model's hidden thinking (shown collapsed)."""
         if item.notice or item.role != Role.ASSISTANT or not item.thinking.strip():
             return ""
-        words = len(item.thinking.split())
+        words = self._word_count(item)
         if item.state == MessageState.STREAMING and not item.content:
             return self.tr("Thinking… ({n} words)").format(n=words)
         return self.tr("▸ Reasoning, {n} words (right-click › Show reasoning)").format(n=words)
+
+    def _word_count(self, item: ChatItem) -> int:
+        """Words of the reasoning, counted once per revision (it is asked for at every paint)."""
+        cached = self._words.get(item.message_id)
+        if cached is None or cached[0] != item.revision:
+            cached = (item.revision, len(item.thinking.split()))
+            self._words[item.message_id] = cached
+        return cached[1]
 
     def _thinking_height(self, item: ChatItem, font: QFont) -> int:
         if not self._thinking_label(item):
@@ -214,7 +267,7 @@ class MessageDelegate(QStyledItemDelegate):
             height += 2 * BUBBLE_PAD
         if self._footer(item):
             footer_font = self._footer_font(font)
-            footer_doc = QTextDocument()
+            footer_doc = SafeTextDocument()
             footer_doc.setDefaultFont(footer_font)
             footer_doc.setDocumentMargin(0)
             footer_doc.setPlainText(self._footer(item))
@@ -236,7 +289,7 @@ class MessageDelegate(QStyledItemDelegate):
         width = max(1, self._text_width(item, view_width))
         char = max(1, metrics.averageCharWidth())
         lines = 0
-        for line in item.content.split("\n"):
+        for line in shown_text(item).split("\n"):
             # CJK characters are about twice as wide as the average Latin one.
             units = len(line) + sum(1 for c in line if ord(c) >= 0x2E80)
             lines += max(1, -(-units * char // width))
@@ -282,6 +335,9 @@ class MessageDelegate(QStyledItemDelegate):
         palette: QPalette = option.palette
         width = self._text_width(item, rect.width())
         doc = self._document(item, width, option.font)
+        view = self.parent()
+        visible = (view.viewport().rect().intersected(rect)
+                   if isinstance(view, QAbstractItemView) else rect)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text_color = palette.color(QPalette.ColorRole.Text)
@@ -291,7 +347,7 @@ class MessageDelegate(QStyledItemDelegate):
         if item.notice:
             origin = QPoint(rect.left() + (rect.width() - int(doc.idealWidth())) // 2,
                             rect.top() + MARGIN_Y)
-            self._draw_doc(painter, doc, origin, muted)
+            self._draw_doc(painter, doc, origin, muted, visible)
         elif item.role == Role.USER:
             doc_w = int(doc.textWidth())
             bubble = QRect(rect.right() - MARGIN_X - doc_w - 2 * BUBBLE_PAD, rect.top() + MARGIN_Y,
@@ -302,7 +358,7 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setBrush(bubble_color)
             painter.drawRoundedRect(bubble, 12, 12)
             self._draw_doc(painter, doc, bubble.topLeft() + QPoint(BUBBLE_PAD, BUBBLE_PAD),
-                           text_color)
+                           text_color, visible)
         else:
             origin = QPoint(rect.left() + MARGIN_X, rect.top() + MARGIN_Y)
             thinking = self._thinking_label(item)
@@ -313,7 +369,7 @@ class MessageDelegate(QStyledItemDelegate):
                 painter.drawText(QRect(origin.x(), origin.y(), width, line_height),
                                  Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, thinking)
                 origin += QPoint(0, line_height)
-            self._draw_doc(painter, doc, origin, text_color)
+            self._draw_doc(painter, doc, origin, text_color, visible)
             footer = self._footer(item)
             if footer:
                 painter.setFont(self._footer_font(option.font))
@@ -330,10 +386,13 @@ class MessageDelegate(QStyledItemDelegate):
         painter.restore()
 
     @staticmethod
-    def _draw_doc(painter: QPainter, doc: QTextDocument, origin: QPoint, color: QColor) -> None:
+    def _draw_doc(painter: QPainter, doc: QTextDocument, origin: QPoint, color: QColor,
+                  visible: QRect) -> None:
         painter.save()
         painter.translate(origin)
         context = QAbstractTextDocumentLayout.PaintContext()
+        # Only the blocks on screen: a tall message is otherwise drawn whole on every repaint.
+        context.clip = QRectF(visible.translated(-origin))
         context.palette.setColor(QPalette.ColorRole.Text, color)
         doc.documentLayout().draw(painter, context)
         painter.restore()

@@ -1,10 +1,35 @@
-"""The message input: Enter sends, Shift+Enter adds a line, Esc or Stop ends a reply."""
+"""The message input: Enter sends, Shift+Enter adds a line, Esc or Stop ends a reply.
+
+A message longer than :data:`MAX_MESSAGE_CHARS` is refused here, before
+anything heavy happens, with a sentence under the box; the text stays in the
+box (nothing the user wrote is lost, nothing is cut silently). A paste that
+would pass the limit is refused the same way, since laying out megabytes in
+the box alone stalls the window; the clipboard still holds it.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QSizePolicy, QWidget
+from PySide6.QtCore import QLocale, QMimeData, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QTextOption
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+MAX_MESSAGE_CHARS = 400_000
+"""The longest message Hearth sends, in characters.
+
+A 128k-token context window holds roughly 500,000 characters of English, and
+the system prompt, the history and the reply need room too, so no model
+Hearth runs can read a longer message; at 2 MB the window froze for 2.5 s.
+"""
+
+LONG_LINE_CHARS = 5_000  # a pasted line this long (minified JSON, a log) wraps anywhere
 
 
 class _InputEdit(QPlainTextEdit):
@@ -13,10 +38,12 @@ class _InputEdit(QPlainTextEdit):
     Signals:
         submitted(): Enter without Shift.
         escape_pressed(): Esc.
+        paste_refused(int): a paste or drop was not inserted; the length it would have made.
     """
 
     submitted = Signal()
     escape_pressed = Signal()
+    paste_refused = Signal(int)
 
     MAX_LINES = 8
 
@@ -39,6 +66,29 @@ class _InputEdit(QPlainTextEdit):
             return
         super().keyPressEvent(e)
 
+    def char_count(self) -> int:
+        """Characters in the box, without copying the text out (cheap at any size)."""
+        return self.document().characterCount() - 1
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if source.hasText():
+            text = source.text()
+            selected = len(self.textCursor().selectedText())
+            total = self.char_count() - selected + len(text)
+            if total > MAX_MESSAGE_CHARS:
+                self.paste_refused.emit(total)
+                return
+            if max(map(len, text.split("\n"))) > LONG_LINE_CHARS:
+                # Qt's default wrap looks for a word boundary first, which takes
+                # quadratic time on one long unbroken line (0.66 s for 100,000
+                # characters, 0.05 s wrapping anywhere). Kept until the box is cleared.
+                self.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
+        super().insertFromMimeData(source)
+
+    def clear(self) -> None:
+        super().clear()
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+
     def _fit_height(self) -> None:
         line = self.fontMetrics().lineSpacing()
         needed = max(1, int(self.document().size().height()))
@@ -57,7 +107,8 @@ class Composer(QWidget):
     """Input box plus a Send button that turns into Stop while a reply streams.
 
     Signals:
-        send_requested(str): the user wants to send this text.
+        send_requested(str): the user wants to send this text (never longer than
+            :data:`MAX_MESSAGE_CHARS`).
         stop_requested(): the user wants the reply to stop.
     """
 
@@ -73,12 +124,22 @@ class Composer(QWidget):
         self.button = QPushButton(self.tr("Send"), self)
         self.button.setObjectName("sendButton")
         self.button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        layout = QHBoxLayout(self)
+        self.notice = QLabel(self)
+        self.notice.setObjectName("composerNotice")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        row = QHBoxLayout()
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignBottom)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 6, 12, 12)
-        layout.addWidget(self.edit, 1)
-        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignBottom)
+        layout.addWidget(self.notice)
+        layout.addLayout(row)
         self._busy = False
         self.edit.submitted.connect(self._on_edit_submitted)
+        self.edit.paste_refused.connect(self._on_edit_paste_refused)
+        self.edit.document().contentsChanged.connect(self._on_edit_changed)
         self.edit.escape_pressed.connect(self._on_edit_escape)
         self.button.clicked.connect(self._on_button_clicked)
 
@@ -87,6 +148,7 @@ class Composer(QWidget):
 
     def clear(self) -> None:
         self.edit.clear()
+        self.notice.hide()
 
     def set_busy(self, busy: bool) -> None:
         """While busy the button stops the reply; the user can keep typing the next message."""
@@ -108,7 +170,31 @@ class Composer(QWidget):
         else:
             self._request_send()
 
+    def _on_edit_paste_refused(self, total: int) -> None:
+        self._show_notice(self.tr(
+            "Not pasted: that would make the message {n} characters long, and Hearth sends at "
+            "most {limit} (more than any model can read at once). The clipboard still holds "
+            "it.").format(n=QLocale().toString(total),
+                          limit=QLocale().toString(MAX_MESSAGE_CHARS)))
+
+    def _on_edit_changed(self) -> None:
+        if self.notice.isVisible() and self.edit.char_count() <= MAX_MESSAGE_CHARS:
+            self.notice.hide()
+
+    def _show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.show()
+
     def _request_send(self) -> None:
+        count = self.edit.char_count()
+        if count > MAX_MESSAGE_CHARS:
+            # Checked before the text is even copied out of the box.
+            self._show_notice(self.tr(
+                "This message is {n} characters long; Hearth sends at most {limit} (more than "
+                "any model can read at once). Shorten it or send it in parts: your text stays "
+                "in the box.").format(n=QLocale().toString(count),
+                                      limit=QLocale().toString(MAX_MESSAGE_CHARS)))
+            return
         text = self.text()
         if text.strip():
             self.send_requested.emit(text)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from desktop_app.core.storage.chat_store import ChatStore, Conversation
 from desktop_app.core.storage.database import StorageError
+from desktop_app.ui.common.untrusted_text import plain_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -33,7 +34,7 @@ class ConversationListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return conversation.title or self.tr("New chat")
         if role == Qt.ItemDataRole.ToolTipRole:
-            return conversation.title
+            return plain_tooltip(conversation.title)
         if role == CONVERSATION_ID_ROLE:
             return conversation.id
         return None

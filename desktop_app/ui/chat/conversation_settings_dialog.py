@@ -54,6 +54,7 @@ class ConversationSettingsDialog(QDialog):
         self._default_params = default_params
 
         self.prompt_format_label = QLabel(prompt_format or self.tr("No model loaded"))
+        self.prompt_format_label.setTextFormat(Qt.TextFormat.PlainText)  # from the model file
         self.prompt_format_label.setObjectName("promptFormat")
         self.prompt_format_label.setWordWrap(True)
         self.prompt_format_label.setTextInteractionFlags(

@@ -26,6 +26,11 @@ from PySide6.QtWidgets import (
 from desktop_app.core.formatting import format_size
 from desktop_app.core.models.catalog import CatalogEntry
 
+STARTER_PROMPTS = ("What is the capital of France?",
+                   "Write a Python function that reverses a string.",
+                   "Give me three tips for a good night's sleep.")
+"""Not translated on purpose: the starter model answers only English well."""
+
 READING_WIDTH = 640
 """The welcome's column width in pixels: a comfortable line length."""
 
@@ -63,12 +68,13 @@ class WelcomePanel(QWidget):
         self.prompt_buttons: list[QPushButton] = []
         prompts = QVBoxLayout()
         prompts.setSpacing(6)
-        for text in self.example_prompts():
-            button = QPushButton(text)
+        for _ in range(3):
+            button = QPushButton()
             button.setObjectName("examplePrompt")
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            button.clicked.connect(lambda _checked=False, t=text: self.prompt_chosen.emit(t))
+            button.clicked.connect(
+                lambda _checked=False, b=button: self.prompt_chosen.emit(b.text()))
             prompts.addWidget(button)
             self.prompt_buttons.append(button)
 
@@ -106,8 +112,10 @@ class WelcomePanel(QWidget):
         self.set_model(None, starter=False)
         self.set_suggestions(())
 
-    def example_prompts(self) -> tuple[str, ...]:
-        """Prompts the starter model answers well (it is English-only)."""
+    def example_prompts(self, *, starter: bool) -> tuple[str, ...]:
+        """Prompts to try: in English for the starter model (it only speaks English)."""
+        if starter:
+            return STARTER_PROMPTS
         return (self.tr("What is the capital of France?"),
                 self.tr("Write a Python function that reverses a string."),
                 self.tr("Give me three tips for a good night's sleep."))
@@ -124,7 +132,9 @@ class WelcomePanel(QWidget):
             text = self.tr("{name} is ready. Ask anything, or try one of these:").format(
                 name=name)
         self.model_line.setText(text)
-        for button in self.prompt_buttons:
+        for button, prompt in zip(self.prompt_buttons, self.example_prompts(starter=starter),
+                                  strict=True):
+            button.setText(prompt)
             button.setEnabled(name is not None)
 
     def set_suggestions(self, entries: Sequence[CatalogEntry]) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from desktop_app.ui.common.untrusted_text import plain_tooltip
+
 AnyIndex = QModelIndex | QPersistentModelIndex
 """What Qt passes as an index to model overrides."""
 
@@ -48,7 +50,11 @@ class SnapshotTableModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        return self.cell(self._rows[index.row()], index.row(), index.column(), role)
+        value = self.cell(self._rows[index.row()], index.row(), index.column(), role)
+        if role == Qt.ItemDataRole.ToolTipRole and isinstance(value, str):
+            # Tooltips quote Hub and GGUF data, and Qt shows HTML-looking ones as HTML.
+            return plain_tooltip(value)
+        return value
 
     def replace_rows(self, rows: Iterable[Any]) -> None:
         self.beginResetModel()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.formatting import format_duration, format_size
 from desktop_app.core.models.download_queue import DownloadJob, JobState
 from desktop_app.ui.common.table_model import AnyIndex
+from desktop_app.ui.common.untrusted_text import plain_tooltip
 from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.models.download_manager import JobKey, job_key
 
@@ -122,8 +123,8 @@ class DownloadListModel(QAbstractTableModel):
             return self.status_text(job)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.STATUS and job.error:
-                return translated(job.error)
-            return f"{job.repo_id}/{job.filename}"
+                return plain_tooltip(translated(job.error))
+            return plain_tooltip(f"{job.repo_id}/{job.filename}")
         return None
 
     def status_text(self, job: DownloadJob) -> str:

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.formatting import format_size
 from desktop_app.core.models.gguf import GGUFError
 from desktop_app.core.models.library import ImportMode, LocalModel
+from desktop_app.ui.common.untrusted_text import as_rich_text, plain_label
 from desktop_app.ui.models.library_model import ExternalFile, ExternalModelsModel, LibraryModel
 from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
 
@@ -58,7 +58,7 @@ class LibraryTab(QWidget):
         self.external = ExternalModelsModel(self)
         self.external_view = table_view(self.external, stretch=2)
         self.external_view.setObjectName("externalView")
-        self.external_status = QLabel()
+        self.external_status = plain_label()  # quotes errors, which may quote paths
         self.use_in_place_button = QPushButton(self.tr("Use in place"))
         self.rescan_button = QPushButton(self.tr("Look again"))
         found = QGroupBox(self.tr("Found elsewhere (Hugging Face cache, LM Studio)"))
@@ -120,8 +120,8 @@ class LibraryTab(QWidget):
         else:
             question = self.tr("Delete {name}? This removes {size} from\n{path}")
         answer = QMessageBox.question(
-            self, self.tr("Delete model"), question.format(
-                name=model.display_name, size=format_size(model.size_bytes), path=model.path))
+            self, self.tr("Delete model"), as_rich_text(question.format(
+                name=model.display_name, size=format_size(model.size_bytes), path=model.path)))
         if answer == QMessageBox.StandardButton.Yes:
             self.delete_model(model.id)
 

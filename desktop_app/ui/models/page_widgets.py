@@ -11,6 +11,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 
+from desktop_app.ui.common.untrusted_text import plain_label
+
 
 def table_view(model: Any, stretch: int = 0) -> QTableView:
     """A read-only, row-selecting table: the look every list on this page shares."""
@@ -31,8 +33,11 @@ def table_view(model: Any, stretch: int = 0) -> QTableView:
 
 
 def message_label() -> QLabel:
-    """A wrapping, selectable label for a tab's status and error sentences."""
-    label = QLabel()
+    """A wrapping, selectable label for a tab's status and error sentences.
+
+    Plain text: the sentences quote repo ids, model names, paths and errors.
+    """
+    label = plain_label()
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setObjectName("pageMessage")

@@ -8,6 +8,7 @@ offers "Use" instead of "Download".
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -35,6 +36,7 @@ class RecommendedTab(QWidget):
                                "capable. “Fit” compares each with this computer's free memory."))
         intro.setWordWrap(True)
         self.description = QLabel()
+        self.description.setTextFormat(Qt.TextFormat.RichText)
         self.description.setWordWrap(True)
         self.download_button = QPushButton(self.tr("Download"))
         self.download_button.setObjectName("catalogDownload")
@@ -63,10 +65,12 @@ class RecommendedTab(QWidget):
             self.description.setText(self.tr("Choose a model to see what it is good for."))
             self.download_button.setText(self.tr("Download"))
             return
+        # Rich text for the bold name; every value escaped, whatever the catalog says.
         self.description.setText(self.tr("<b>{name}</b> · {params} parameters · {size} · licence "
                                          "{licence}<br>{text}").format(
-            name=entry.name, params=entry.parameters, size=format_size(entry.size_bytes),
-            licence=entry.license, text=entry.description))
+            name=escape(entry.name), params=escape(entry.parameters),
+            size=format_size(entry.size_bytes), licence=escape(entry.license),
+            text=escape(entry.description)))
         self.download_button.setText(self.tr("Use") if self.model.is_downloaded(entry)
                                      else self.tr("Download"))
 

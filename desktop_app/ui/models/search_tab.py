@@ -15,7 +15,6 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.formatting import format_size
 from desktop_app.core.models.gguf import format_parameter_count
 from desktop_app.core.models.hub import GatedError, HubError, OfflineError, RepoDetails, SearchSort
+from desktop_app.ui.common.untrusted_text import plain_label
 from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.models.hub_models import RepoFilesModel, SearchResultsModel
 from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
@@ -61,9 +61,13 @@ class SearchTab(QWidget):
         self.results_view.setObjectName("searchResults")
         self.results_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
-        self.repo_title = QLabel()
+        # Repo ids and licences come from the Hub: plain text, bold by font not markup.
+        self.repo_title = plain_label()
+        title_font = self.repo_title.font()
+        title_font.setBold(True)
+        self.repo_title.setFont(title_font)
         self.repo_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.facts = QLabel()
+        self.facts = plain_label()
         self.facts.setWordWrap(True)
         self.repo_status = message_label()
         self.repo_status.setObjectName("repoStatus")
@@ -160,7 +164,7 @@ class SearchTab(QWidget):
     def open_repo(self, repo_id: str) -> None:
         """List a repository's files with fit badges (network and memory query off-thread)."""
         self._show_repo(None)
-        self.repo_title.setText(f"<b>{repo_id}</b>")
+        self.repo_title.setText(repo_id)
         if self.page.hub.offline:
             self.repo_status.setText(translated(OfflineError()))
             return
@@ -191,7 +195,7 @@ class SearchTab(QWidget):
             self.repo_status.clear()
             self.update_buttons()
             return
-        self.repo_title.setText(f"<b>{details.repo_id}</b>")
+        self.repo_title.setText(details.repo_id)
         facts = []
         if details.parameters:
             facts.append(self.tr("{n} parameters").format(

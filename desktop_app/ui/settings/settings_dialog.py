@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.settings import THEMES, ModelSettings, Settings
+from desktop_app.ui.common.untrusted_text import plain_label
 from desktop_app.ui.settings.model_settings_form import ModelSettingsForm
 from desktop_app.ui.settings.sampling_form import SamplingForm
 
@@ -66,7 +67,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._build_generation_tab(), self.tr("Generation"))
         self.tabs.addTab(self._build_models_tab(current_model_id), self.tr("Models"))
 
-        self.problem_label = QLabel()
+        self.problem_label = plain_label()  # it names models (GGUF data)
         self.problem_label.setObjectName("settingsProblem")
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("color: #c0392b;")
