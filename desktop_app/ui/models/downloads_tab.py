@@ -7,27 +7,27 @@ selected job.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop_app.core.models.download_queue import DownloadJob, JobState
-from desktop_app.core.models.hub import OfflineError
+from desktop_app.core.models.hub import HubClient, OfflineError
 from desktop_app.core.models.library import LocalModel
 from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.models.download_list_model import DownloadListModel, ProgressDelegate
+from desktop_app.ui.models.download_manager import DownloadManager
+from desktop_app.ui.models.model_controller import ModelController
 from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
-
-if TYPE_CHECKING:
-    from desktop_app.ui.models.models_page import ModelsPage
 
 
 class DownloadsTab(QWidget):
     """The download queue: progress, speed, ETA, pause/resume/cancel, and errors."""
 
-    def __init__(self, page: ModelsPage) -> None:
+    def __init__(self, downloads: DownloadManager, hub: HubClient,
+                 controller: ModelController) -> None:
         super().__init__()
-        self.page = page
+        self._downloads = downloads
+        self._hub = hub
+        self._controller = controller
         self.model = DownloadListModel(self)
         self.view = table_view(self.model, stretch=2)  # the status text needs the room
         self.view.setObjectName("downloadList")
@@ -91,26 +91,26 @@ class DownloadsTab(QWidget):
     def _on_pause_clicked(self) -> None:
         job = self.current()
         if job is not None:
-            self.page.downloads.pause(job.job_id)
+            self._downloads.pause(job.job_id)
 
     def _on_resume_clicked(self) -> None:
         job = self.current()
         if job is None:
             return
-        if self.page.hub.offline:
+        if self._hub.offline:
             self.error.setText(translated(OfflineError()))
             return
-        self.page.downloads.resume(job.job_id)
+        self._downloads.resume(job.job_id)
 
     def _on_cancel_clicked(self) -> None:
         job = self.current()
         if job is not None:
-            self.page.downloads.cancel(job.job_id)
+            self._downloads.cancel(job.job_id)
 
     def _on_use_clicked(self) -> None:
         job = self.current()
         if job is not None and isinstance(job.result, LocalModel):
-            self.page.controller.select(job.result.id)
+            self._controller.select(job.result.id)
 
     def _on_clear_clicked(self) -> None:
         self.model.remove_finished()

@@ -8,7 +8,6 @@ download folders in the background the first time the tab is shown.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -23,13 +22,12 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.formatting import format_size
 from desktop_app.core.models.gguf import GGUFError
-from desktop_app.core.models.library import ImportMode, LocalModel
+from desktop_app.core.models.library import ImportMode, LocalModel, ModelLibrary
+from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.untrusted_text import as_rich_text, plain_label
 from desktop_app.ui.models.library_model import ExternalFile, ExternalModelsModel, LibraryModel
+from desktop_app.ui.models.model_controller import ModelController
 from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
-
-if TYPE_CHECKING:
-    from desktop_app.ui.models.models_page import ModelsPage
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +35,12 @@ log = logging.getLogger(__name__)
 class LibraryTab(QWidget):
     """The models on this computer, imports, deletion, and models other apps downloaded."""
 
-    def __init__(self, page: ModelsPage) -> None:
+    def __init__(self, controller: ModelController, library: ModelLibrary,
+                 jobs: BackgroundJobs) -> None:
         super().__init__()
-        self.page = page
+        self._controller = controller
+        self._library = library
+        self._jobs = jobs
         self._scanned = False
         self.model = LibraryModel(self)
         self.view = table_view(self.model, stretch=3)
@@ -97,7 +98,7 @@ class LibraryTab(QWidget):
     def update_buttons(self, *_args: object) -> None:
         model = self.current()
         self.use_button.setEnabled(model is not None
-                                   and not self.page.controller.is_loaded(model.id))
+                                   and not self._controller.is_loaded(model.id))
         self.delete_button.setEnabled(model is not None)
         self.use_in_place_button.setEnabled(selected_row(self.external_view) is not None)
 
@@ -105,14 +106,14 @@ class LibraryTab(QWidget):
 
     def _on_use_clicked(self, *_args: object) -> None:
         model = self.current()
-        if model is not None and not self.page.controller.is_loaded(model.id):
-            self.page.controller.select(model.id)
+        if model is not None and not self._controller.is_loaded(model.id):
+            self._controller.select(model.id)
 
     def _on_delete_clicked(self) -> None:
         model = self.current()
         if model is None:
             return
-        if self.page.controller.is_loaded(model.id):
+        if self._controller.is_loaded(model.id):
             self.message.setText(self.refusal(model))
             return
         if model.in_place:
@@ -132,18 +133,18 @@ class LibraryTab(QWidget):
 
     def delete_model(self, model_id: str) -> bool:
         """Remove a model (after confirmation); refused for the one in use."""
-        model = self.page.library.get(model_id)
-        if self.page.controller.is_loaded(model_id):
+        model = self._library.get(model_id)
+        if self._controller.is_loaded(model_id):
             self.message.setText(self.refusal(model))
             return False
         try:
-            self.page.library.remove(model_id)
+            self._library.remove(model_id)
         except OSError as exc:
             self.message.setText(self.tr("{name} could not be deleted: {error}").format(
                 name=model.display_name, error=exc.strerror or exc))
             return False
         self.message.setText(self.tr("Deleted {name}.").format(name=model.display_name))
-        self.page.controller.refresh()
+        self._controller.refresh()
         return True
 
     def _on_import_clicked(self) -> None:
@@ -168,14 +169,14 @@ class LibraryTab(QWidget):
         """Validate and add a file in the background; errors appear under the list."""
         self.message.setText(self.tr("Checking {path}…").format(path=path))
         self.import_button.setEnabled(False)
-        library = self.page.library
-        self.page.jobs.run(lambda: library.import_file(path, mode), self._on_import_done,
+        library = self._library
+        self._jobs.run(lambda: library.import_file(path, mode), self._on_import_done,
                            lambda exc: self._on_import_failed(path, exc))
 
     def _on_import_done(self, model: LocalModel) -> None:
         self.import_button.setEnabled(True)
         self.message.setText(self.tr("Added {name}.").format(name=model.display_name))
-        self.page.controller.refresh()
+        self._controller.refresh()
         # A model found elsewhere and now used in place is no longer "elsewhere".
         remaining = [self.external.file(r) for r in range(self.external.rowCount())
                      if self.external.file(r).path != model.path]
@@ -202,8 +203,8 @@ class LibraryTab(QWidget):
     def scan_external(self) -> None:
         self._scanned = True
         self.external_status.setText(self.tr("Looking for models other apps downloaded…"))
-        library = self.page.library
-        self.page.jobs.run(lambda: [ExternalFile.of(p) for p in library.find_external()],
+        library = self._library
+        self._jobs.run(lambda: [ExternalFile.of(p) for p in library.find_external()],
                            self._on_scan_done, self._on_scan_failed)
 
     def _on_scan_done(self, files: list[ExternalFile]) -> None:

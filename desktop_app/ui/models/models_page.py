@@ -49,15 +49,14 @@ class ModelsPage(QDialog):
         self.setObjectName("modelsPage")
         self.resize(980, 640)
         self.controller = controller
-        self.library = library
         self.downloads = downloads
         self.hub = hub
         self.jobs = jobs
-        self.available_memory = available_memory
-        self.recommended = RecommendedTab(self, catalog)
-        self.search = SearchTab(self)
-        self.downloads_tab = DownloadsTab(self)
-        self.local = LibraryTab(self)
+        # Each tab gets only the services it uses; this window just assembles them.
+        self.recommended = RecommendedTab(catalog, controller, self.start_download)
+        self.search = SearchTab(hub, jobs, available_memory, self.start_download)
+        self.downloads_tab = DownloadsTab(downloads, hub, controller)
+        self.local = LibraryTab(controller, library, jobs)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.recommended, self.tr("Recommended"))
         self.tabs.addTab(self.search, self.tr("Search Hugging Face"))
@@ -76,7 +75,7 @@ class ModelsPage(QDialog):
             self.downloads_tab.model.update_job(job)
         self._on_library_changed()
         self._update_downloads_title()
-        self.jobs.run(self.available_memory, self._on_memory_measured, self._on_memory_failed)
+        self.jobs.run(available_memory, self._on_memory_measured, self._on_memory_failed)
 
     # ---- API used by the window and tests ------------------------------------
 

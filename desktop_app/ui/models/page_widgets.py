@@ -6,6 +6,7 @@ the dialog that builds the tabs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -49,3 +50,6 @@ def selected_row(view: QTableView) -> int | None:
     rows = view.selectionModel().selectedRows()
     return rows[0].row() if rows else None
 
+
+StartDownload = Callable[[str, str, str | None], str]
+"""Queue a download of (repo, file, revision); returns the sentence to show the user."""

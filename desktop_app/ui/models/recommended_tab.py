@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -17,18 +16,23 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from desktop_app.core.formatting import format_size
 from desktop_app.core.models.catalog import CatalogEntry
 from desktop_app.ui.models.hub_models import CatalogModel
-from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
-
-if TYPE_CHECKING:
-    from desktop_app.ui.models.models_page import ModelsPage
+from desktop_app.ui.models.model_controller import ModelController
+from desktop_app.ui.models.page_widgets import (
+    StartDownload,
+    message_label,
+    selected_row,
+    table_view,
+)
 
 
 class RecommendedTab(QWidget):
     """The curated catalog: a short list of known-good chat models, small to large."""
 
-    def __init__(self, page: ModelsPage, catalog: Sequence[CatalogEntry]) -> None:
+    def __init__(self, catalog: Sequence[CatalogEntry], controller: ModelController,
+                 start_download: StartDownload) -> None:
         super().__init__()
-        self.page = page
+        self._controller = controller
+        self._start_download = start_download
         self.model = CatalogModel(catalog, self)
         self.view = table_view(self.model)
         self.view.setObjectName("catalogView")
@@ -79,7 +83,7 @@ class RecommendedTab(QWidget):
         if entry is None:
             return
         if self.model.is_downloaded(entry):
-            self.page.controller.select(f"{entry.repo}/{entry.file}")
+            self._controller.select(f"{entry.repo}/{entry.file}")
             self.message.setText(self.tr("Loading {name}…").format(name=entry.name))
             return
-        self.message.setText(self.page.start_download(entry.repo, entry.file))
+        self.message.setText(self._start_download(entry.repo, entry.file, None))

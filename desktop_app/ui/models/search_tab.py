@@ -8,7 +8,8 @@ instead of overwriting a newer one.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtGui import QShowEvent
@@ -24,14 +25,24 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.formatting import format_size
 from desktop_app.core.models.gguf import format_parameter_count
-from desktop_app.core.models.hub import GatedError, HubError, OfflineError, RepoDetails, SearchSort
+from desktop_app.core.models.hub import (
+    GatedError,
+    HubClient,
+    HubError,
+    OfflineError,
+    RepoDetails,
+    SearchSort,
+)
+from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.untrusted_text import plain_label
 from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.models.hub_models import RepoFilesModel, SearchResultsModel
-from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
-
-if TYPE_CHECKING:
-    from desktop_app.ui.models.models_page import ModelsPage
+from desktop_app.ui.models.page_widgets import (
+    StartDownload,
+    message_label,
+    selected_row,
+    table_view,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +50,13 @@ log = logging.getLogger(__name__)
 class SearchTab(QWidget):
     """Search the Hub for GGUF repositories and list a repository's files with fit badges."""
 
-    def __init__(self, page: ModelsPage) -> None:
+    def __init__(self, hub: HubClient, jobs: BackgroundJobs, available_memory: Callable[[], int],
+                 start_download: StartDownload) -> None:
         super().__init__()
-        self.page = page
+        self._hub = hub
+        self._jobs = jobs
+        self.available_memory = available_memory
+        self._start_download = start_download
         self._search_serial = 0
         self._details_serial = 0
         self.query_edit = QLineEdit()
@@ -114,14 +129,14 @@ class SearchTab(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         # Say so before the user types a query that could never be sent.
-        if self.page.hub.offline:
+        if self._hub.offline:
             self.status.setText(translated(OfflineError()))
 
     # ---- searching -----------------------------------------------------------
 
     def run_search(self, *_args: object) -> None:
         """Search with the query box and sort choice, off the GUI thread."""
-        if self.page.hub.offline:
+        if self._hub.offline:
             self.status.setText(translated(OfflineError()))
             return
         query = self.query_edit.text().strip()
@@ -130,8 +145,8 @@ class SearchTab(QWidget):
         serial = self._search_serial
         self.status.setText(self.tr("Searching…"))
         self.search_button.setEnabled(False)
-        hub = self.page.hub
-        self.page.jobs.run(lambda: hub.search(query, sort=sort),
+        hub = self._hub
+        self._jobs.run(lambda: hub.search(query, sort=sort),
                            lambda found: self._on_search_done(serial, query, found),
                            lambda exc: self._on_search_failed(serial, exc))
 
@@ -165,14 +180,14 @@ class SearchTab(QWidget):
         """List a repository's files with fit badges (network and memory query off-thread)."""
         self._show_repo(None)
         self.repo_title.setText(repo_id)
-        if self.page.hub.offline:
+        if self._hub.offline:
             self.repo_status.setText(translated(OfflineError()))
             return
         self._details_serial += 1
         serial = self._details_serial
         self.repo_status.setText(self.tr("Loading the file list…"))
-        hub, measure = self.page.hub, self.page.available_memory
-        self.page.jobs.run(lambda: (hub.repo_details(repo_id), measure()),
+        hub, measure = self._hub, self.available_memory
+        self._jobs.run(lambda: (hub.repo_details(repo_id), measure()),
                            lambda result: self._on_details_done(serial, *result),
                            lambda exc: self._on_details_failed(serial, exc))
 
@@ -237,7 +252,7 @@ class SearchTab(QWidget):
             return
         remote = self.files.item(row)
         self.download_message.setText(
-            self.page.start_download(details.repo_id, remote.path, details.commit))
+            self._start_download(details.repo_id, remote.path, details.commit))
 
     def _error_text(self, exc: BaseException) -> str:
         if isinstance(exc, HubError):

@@ -151,7 +151,7 @@ def test_choosing_a_repo_lists_files_by_quant_with_fit_and_recommended(
     models = group_models(RemoteFile(name, len(data)) for name, data in files.items())
     q8 = next(m for m in models if m.quant == "Q8_0")
     needed = estimate(ModelShape(file_size=q8.size or 0, context_length=40960), 4096).total_bytes
-    page.available_memory = lambda: int(needed / 0.75) - 1
+    page.search.available_memory = lambda: int(needed / 0.75) - 1
     choose_repo(qtbot, page, "M-GGUF", "tester/M-GGUF")
 
     search = page.search
@@ -176,7 +176,7 @@ def test_choosing_a_repo_lists_files_by_quant_with_fit_and_recommended(
     qtmodeltester.check(search.files)
 
     # On a machine with almost no free memory nothing fits and nothing is recommended.
-    page.available_memory = lambda: 1
+    page.search.available_memory = lambda: 1
     search.open_repo("tester/M-GGUF")
     wait_text(qtbot, search.repo_status.text, "None of these files fits")
     assert {search.files.index(r, 0).data(HubRole.FIT) for r in range(rows)} == {Fit.WONT_FIT}
