@@ -8,6 +8,7 @@ go to stderr, so ``hearth chat ... > reply.txt`` captures just the reply.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from typing import TextIO
@@ -52,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--seed", type=int, default=None,
                         help="fix the seed for a reproducible reply")
     parser.add_argument("--ctx", type=int, default=None, help="context length (default: auto)")
+    parser.add_argument("--builtin-format", action="store_true",
+                        help="use Hearth's built-in prompt format for the model's architecture "
+                             "instead of the chat template in the file")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object with the reply and its statistics at the end")
     parser.set_defaults(func=run)
@@ -96,10 +100,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         print(f"hearth: {exc}", file=err)
         return 1
     ms = settings.model_settings.get(model.id, ModelSettings())
-    options = LoadOptions(model_path=str(model.path),
-                          n_ctx=ms.n_ctx if args.ctx is None else args.ctx,
-                          n_threads=ms.n_threads, n_gpu_layers=ms.n_gpu_layers, n_batch=ms.n_batch,
-                          flash_attn=ms.flash_attn, kv_cache_type=ms.kv_cache_type)
+    options = ms.load_options(str(model.path))
+    if args.ctx is not None:
+        options = dataclasses.replace(options, n_ctx=args.ctx)
+    if args.builtin_format:
+        options = dataclasses.replace(options, builtin_prompt_format=True)
     system = settings.default_system_prompt if args.system is None else args.system
     request = GenerateRequest(request_id=1, conversation_id=0,
                               messages=(ChatMessage(Role.USER, args.prompt),),

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.engine.api import LoadFailed, LoadOptions, ModelLoaded
+from desktop_app.core.engine.api import LoadFailed, ModelLoaded
 from desktop_app.core.models.demo_model import ensure_demo_model
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.settings import ModelSettings, Settings
@@ -112,10 +112,7 @@ class ModelController(QObject):
         self._save()
         self.selection_changed.emit(model.id)
         ms = self._settings.model_settings.get(model.id, ModelSettings())
-        self._worker.load(LoadOptions(
-            model_path=str(model.path), n_ctx=ms.n_ctx, n_threads=ms.n_threads,
-            n_gpu_layers=ms.n_gpu_layers, n_batch=ms.n_batch, flash_attn=ms.flash_attn,
-            kv_cache_type=ms.kv_cache_type))
+        self._worker.load(ms.load_options(str(model.path)))
         self._set_state(ModelState.LOADING,
                         self.tr("Loading {name}…").format(name=model.display_name))
 
