@@ -3,6 +3,11 @@
 It drives the same :class:`LocalEngine` the GUI uses, so what works here works
 in the window. Text goes to stdout as it arrives; model status and statistics
 go to stderr, so ``hearth chat ... > reply.txt`` captures just the reply.
+
+Every way the engine can fail (a load or template error, a crash, the
+watchdog restarting a hung engine) ends the command with one line
+``hearth: <message>`` and exit code 1; details such as the engine's last
+output go to the log file, never to the terminal.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import sys
 from typing import TextIO
 
@@ -33,6 +39,9 @@ from desktop_app.core.models.demo_model import DemoModelError, ensure_demo_model
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import ModelSettings, SettingsStore
+
+CLI_SHUTDOWN_GRACE = 2.0
+"""Seconds the engine gets to exit cleanly before it is killed (after Ctrl-C it may be busy)."""
 
 
 class ChatCommandError(Exception):
@@ -84,6 +93,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     out = sys.stdout if out is None else out  # looked up per call, so tests can capture them
     err = sys.stderr if err is None else err
     paths = AppPaths.from_environment().ensure()
+    # Without a handler, Python prints warnings and errors (such as a crashed engine's
+    # last output) to stderr, between the reply and the one-line error. A no-op when
+    # logging is already set up (the GUI, pytest).
+    logging.basicConfig(filename=paths.log_dir / "hearth.log", level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings, _warnings = SettingsStore(paths.settings_path).load()
     library = ModelLibrary(paths.models_dir)
     try:
@@ -114,7 +128,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     try:
         return _stream(engine, options, request, args.json, out, err)
     finally:
-        engine.shutdown()
+        engine.shutdown(grace=CLI_SHUTDOWN_GRACE)
 
 
 def _stream(engine: LocalEngine, options: LoadOptions, request: GenerateRequest, as_json: bool,

@@ -398,11 +398,12 @@ class LocalEngine:
             if not self._wake_w.closed:
                 self._wake_w.send_bytes(b"")
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """End the child: ask it to exit, kill it if it has not within ``grace`` seconds."""
         process = self._process
         if process is not None and self._conn is not None:
             self._outbox.put(Shutdown())
-            process.join(SHUTDOWN_GRACE)
+            process.join(grace)
             if process.is_alive():
                 log.warning("engine process did not exit; killing it")
         self._close_child(kill=True)

@@ -192,7 +192,7 @@ class ChatFormatter:
             self._turns = _BY_ARCHITECTURE.get(architecture.lower(), _CHATML)
             known = architecture.lower() in _BY_ARCHITECTURE
             if template:
-                why = "chosen in the model's settings instead of its template"
+                why = "chosen instead of the model's chat template"
             else:
                 why = "the model has no chat template"
             self.description = (

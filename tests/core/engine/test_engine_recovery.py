@@ -91,7 +91,7 @@ def test_hostile_template_fails_fast_and_the_builtin_format_works(
     # The engine survived, and the same file answers with the built-in format.
     assert engine.pid == pid
     loaded = _load(engine, path, n_ctx=512, builtin_prompt_format=True)
-    assert loaded.chat_format.startswith("Gemma (built-in; chosen in the model's settings")
+    assert loaded.chat_format.startswith("Gemma (built-in; chosen instead of the model's")
     engine.generate(request(2, "Hi"))
     end = collect(engine, finished(2))[-1]
     assert isinstance(end, ReplyFinished)

@@ -157,7 +157,7 @@ def test_builtin_format_can_be_chosen_over_the_models_template() -> None:
                               use_builtin=True)
     assert not formatter.uses_model_template
     assert formatter.description == (
-        "Gemma (built-in; chosen in the model's settings instead of its template)")
+        "Gemma (built-in; chosen instead of the model's chat template)")
     assert formatter.render(_history("Hi")).text.startswith("<bos><start_of_turn>user\nHi")
 
 
