@@ -153,8 +153,8 @@ class Runner:
                 self._out.send(GenerationFailed(rid, message))
 
     def _load(self, options: LoadOptions) -> None:
-        self._unload()
         self._out.set_phase(Phase.LOADING)
+        self._unload()
         try:
             model = load_model(options)
         except LoadError as exc:
@@ -174,6 +174,8 @@ class Runner:
             close()
 
     def _generate(self, request: GenerateRequest) -> None:
+        # Restoring a saved KV cache comes before the prompt is rendered: llama.cpp's work.
+        self._out.set_phase(Phase.GENERATING)
         if self._session is None:
             self._out.send(GenerationFailed(request.request_id,
                                             "No model is loaded. Choose a model first."))

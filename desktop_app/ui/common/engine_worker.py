@@ -60,9 +60,9 @@ class EngineWorker(QObject):
         context_trimmed(int, int): request id, number of older messages left out.
         reply_finished(int, ReplyStats): request id and its statistics.
         generation_failed(int, str): request id and a readable message.
+        engine_restarting(): the engine stopped answering and was replaced by a new process,
+            which is already loading the last model again; ``engine_crashed`` follows.
         engine_crashed(str, object): message, and the request id that was running or None.
-        engine_restarting(): after ``engine_crashed``, when a new engine process is already
-            loading the last model again (it stopped answering and was restarted).
     """
 
     model_loaded = Signal(object)
@@ -183,9 +183,9 @@ class EngineWorker(QObject):
                     # which keeps it and marks the reply interrupted.
                     self._flush_request(rid)
                     self._cancelled.discard(rid)
-                self.engine_crashed.emit(message, rid)
                 if event.restarting:
                     self.engine_restarting.emit()
+                self.engine_crashed.emit(message, rid)
             case ContextTrimmed(request_id=rid, dropped_messages=dropped):
                 self.context_trimmed.emit(rid, dropped)
             case ModelLoaded():

@@ -68,6 +68,7 @@ class ModelController(QObject):
         self.state = ModelState.NONE
         self.selected: LocalModel | None = None
         self.loaded: ModelLoaded | None = None
+        self._restarting = False  # engine_restarting came; the engine_crashed that follows is known
         worker.model_loaded.connect(self._on_worker_model_loaded)
         worker.load_failed.connect(self._on_worker_load_failed)
         worker.engine_crashed.connect(self._on_worker_engine_crashed)
@@ -154,7 +155,8 @@ class ModelController(QObject):
 
     def _on_worker_engine_crashed(self, message: str, _request_id: int | None) -> None:
         selected = self.selected
-        if selected is None:
+        if selected is None or self._restarting:
+            self._restarting = False  # the status already says the model is loading again
             return
         self.loaded = None
         if self.state == ModelState.LOADING:
@@ -169,6 +171,8 @@ class ModelController(QObject):
         selected = self.selected
         if selected is None:
             return
+        self._restarting = True
+        self.loaded = None
         self._set_state(ModelState.LOADING, self.tr(
             "The engine was restarted · loading {name} again…").format(
                 name=selected.display_name))
