@@ -212,7 +212,8 @@ class Engine(Protocol):
     All methods but :meth:`wakeup` are called from one thread. Calls do not
     block on inference: results arrive through :meth:`poll_events`. After an
     :class:`EngineCrashed` event the engine restarts itself on the next
-    ``load`` or ``generate`` (reloading the last model first).
+    ``load`` or ``generate`` (reloading the last model first), or at once when
+    the event says ``restarting`` (it was killed for not answering).
     """
 
     def load(self, options: LoadOptions) -> None: ...
