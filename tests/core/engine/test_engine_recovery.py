@@ -20,12 +20,15 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.engine.api import (
+    ChatMessage,
     EngineCrashed,
+    GenerateRequest,
     GenerationFailed,
     LoadFailed,
     LoadOptions,
     ModelLoaded,
     ReplyFinished,
+    Role,
     TokenChunk,
 )
 from desktop_app.core.engine.process import CANCEL_GRACE, LocalEngine
@@ -96,6 +99,24 @@ def test_hostile_template_fails_fast_and_the_builtin_format_works(
     end = collect(engine, finished(2))[-1]
     assert isinstance(end, ReplyFinished)
     assert end.stats.completion_tokens > 0
+    assert engine.pid == pid
+
+
+def test_a_bug_in_a_command_fails_that_command_not_the_engine(
+        engine: LocalEngine, demo_model_path: Path) -> None:
+    """An uncaught exception used to end the engine with exit code 1 on every message."""
+    _load(engine, demo_model_path, n_ctx=512)
+    pid = engine.pid
+    broken = GenerateRequest(request_id=1, conversation_id=1, messages=(
+        ChatMessage(Role.USER, "Hi"), ChatMessage(Role.ASSISTANT, None),  # type: ignore[arg-type]
+        ChatMessage(Role.USER, "Hi")))
+    engine.generate(broken)
+    failed = collect(engine, lambda e: isinstance(e, GenerationFailed | ReplyFinished
+                                                  | EngineCrashed))[-1]
+    assert isinstance(failed, GenerationFailed), failed
+    assert failed.message.startswith("The engine hit an unexpected error: TypeError")
+    engine.generate(request(2, "Hi"))
+    assert isinstance(collect(engine, finished(2))[-1], ReplyFinished)
     assert engine.pid == pid
 
 
