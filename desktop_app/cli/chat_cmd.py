@@ -9,12 +9,19 @@ window is open. The one write it may need, preparing the bundled demo model
 in the library, happens under the data folder's lock; when the window holds
 it, the window has prepared the demo already, or the user is asked to pick a
 model with ``--model``.
+
+Every way the engine can fail (a load or template error, a crash, the
+watchdog restarting a hung engine) ends the command with one line
+``hearth: <message>`` and exit code 1; details such as the engine's last
+output go to the log file, never to the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import logging
 import sys
 from typing import TextIO
 
@@ -41,6 +48,9 @@ from desktop_app.core.settings import ModelSettings, SettingsStore
 from desktop_app.core.storage.database import StorageError
 from desktop_app.core.storage.instance_lock import DataFolderInUse, DataFolderLock
 
+CLI_SHUTDOWN_GRACE = 2.0
+"""Seconds the engine gets to exit cleanly before it is killed (after Ctrl-C it may be busy)."""
+
 
 class ChatCommandError(Exception):
     """A problem the user can fix; printed without a traceback."""
@@ -60,6 +70,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--seed", type=int, default=None,
                         help="fix the seed for a reproducible reply")
     parser.add_argument("--ctx", type=int, default=None, help="context length (default: auto)")
+    parser.add_argument("--builtin-format", action="store_true",
+                        help="use Hearth's built-in prompt format for the model's architecture "
+                             "instead of the chat template in the file")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object with the reply and its statistics at the end")
     parser.set_defaults(func=run)
@@ -102,6 +115,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     except StorageError as exc:
         print(f"hearth: {exc}", file=err)
         return 1
+    # Without a handler, Python prints warnings and errors (such as a crashed engine's
+    # last output) to stderr, between the reply and the one-line error. A no-op when
+    # logging is already set up (the GUI, pytest).
+    logging.basicConfig(filename=paths.log_dir / "hearth.log", level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings, _warnings = SettingsStore(paths.settings_path).load()
     library = ModelLibrary(paths.models_dir)
     try:
@@ -119,10 +137,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         print(f"hearth: {exc}", file=err)
         return 1
     ms = settings.model_settings.get(model.id, ModelSettings())
-    options = LoadOptions(model_path=str(model.path),
-                          n_ctx=ms.n_ctx if args.ctx is None else args.ctx,
-                          n_threads=ms.n_threads, n_gpu_layers=ms.n_gpu_layers, n_batch=ms.n_batch,
-                          flash_attn=ms.flash_attn, kv_cache_type=ms.kv_cache_type)
+    options = ms.load_options(str(model.path))
+    if args.ctx is not None:
+        options = dataclasses.replace(options, n_ctx=args.ctx)
+    if args.builtin_format:
+        options = dataclasses.replace(options, builtin_prompt_format=True)
     system = settings.default_system_prompt if args.system is None else args.system
     request = GenerateRequest(request_id=1, conversation_id=0,
                               messages=(ChatMessage(Role.USER, args.prompt),),
@@ -132,7 +151,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     try:
         return _stream(engine, options, request, args.json, out, err)
     finally:
-        engine.shutdown()
+        engine.shutdown(grace=CLI_SHUTDOWN_GRACE)
 
 
 def _stream(engine: LocalEngine, options: LoadOptions, request: GenerateRequest, as_json: bool,

@@ -29,7 +29,15 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 
-from desktop_app.core.engine.api import AUTO, ParameterError, SamplingParams
+from desktop_app.core.engine.api import (
+    AUTO,
+    DEFAULT_WATCHDOG_SECONDS,
+    MAX_WATCHDOG_SECONDS,
+    MIN_WATCHDOG_SECONDS,
+    LoadOptions,
+    ParameterError,
+    SamplingParams,
+)
 from desktop_app.core.storage.database import StorageError
 
 log = logging.getLogger(__name__)
@@ -61,6 +69,22 @@ class ModelSettings:
     n_batch: int = 512
     flash_attn: bool = False
     kv_cache_type: str = "f16"
+    # True: the built-in prompt format for the architecture instead of the file's template
+    # (for a model whose template fails).
+    builtin_prompt_format: bool = False
+    # Seconds the engine may stay silent while it loads or replies before it is restarted.
+    watchdog_seconds: int = DEFAULT_WATCHDOG_SECONDS
+
+    def load_options(self, model_path: str) -> LoadOptions:
+        """What the engine is told when it loads ``model_path`` with these settings.
+
+        The one place settings become load options (the window and ``hearth chat``).
+        """
+        return LoadOptions(
+            model_path=model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+            n_gpu_layers=self.n_gpu_layers, n_batch=self.n_batch, flash_attn=self.flash_attn,
+            kv_cache_type=self.kv_cache_type, builtin_prompt_format=self.builtin_prompt_format,
+            watchdog_seconds=self.watchdog_seconds)
 
     def validate(self) -> ModelSettings:
         """Return self, or raise :class:`ParameterError` naming the bad setting.
@@ -81,6 +105,10 @@ class ModelSettings:
         if self.kv_cache_type not in KV_CACHE_TYPES:
             raise ParameterError(f"KV cache type must be one of {', '.join(KV_CACHE_TYPES)}, "
                                  f"got {self.kv_cache_type!r}.")
+        if not MIN_WATCHDOG_SECONDS <= self.watchdog_seconds <= MAX_WATCHDOG_SECONDS:
+            raise ParameterError(
+                f"The engine watchdog must be from {MIN_WATCHDOG_SECONDS} to "
+                f"{MAX_WATCHDOG_SECONDS} seconds, got {self.watchdog_seconds}.")
         return self
 
 
@@ -166,7 +194,7 @@ def model_settings_from_json(data: object) -> ModelSettings:
         if f.name not in mapping:
             continue
         value = mapping[f.name]
-        if f.name == "flash_attn":
+        if f.name in ("flash_attn", "builtin_prompt_format"):
             values[f.name] = _expect(value, lambda v: isinstance(v, bool), f.name, "true or false")
         elif f.name == "kv_cache_type":
             values[f.name] = _expect(value, lambda v: isinstance(v, str), f.name, "a string")

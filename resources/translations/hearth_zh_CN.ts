@@ -80,7 +80,7 @@
         <translation>消息未发送：{e}</translation>
     </message>
     <message>
-        <location line="+97"/>
+        <location line="+99"/>
         <source>{n} older messages no longer fit in the model&apos;s context window and are not seen by the model.</source>
         <translation>{n} 条较早的消息已超出模型的上下文窗口，模型将看不到它们。</translation>
     </message>
@@ -408,7 +408,7 @@ Everything stays on this computer.</source>
 <context>
     <name>LibraryTab</name>
     <message>
-        <location filename="../../desktop_app/ui/models/library_tab.py" line="+47"/>
+        <location filename="../../desktop_app/ui/models/library_tab.py" line="+48"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
@@ -723,7 +723,7 @@ GPU 层数：{layers}
 <context>
     <name>ModelController</name>
     <message>
-        <location filename="../../desktop_app/ui/models/model_controller.py" line="+99"/>
+        <location filename="../../desktop_app/ui/models/model_controller.py" line="+107"/>
         <source>Preparing the demo model…</source>
         <translation>正在准备演示模型…</translation>
     </message>
@@ -733,7 +733,7 @@ GPU 层数：{layers}
         <translation>该模型已不在模型库中。</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+10"/>
         <source>Loading {name}…</source>
         <translation>正在加载 {name}…</translation>
     </message>
@@ -747,11 +747,21 @@ GPU 层数：{layers}
         <source>Ready · {backend} · {ctx} tokens of context</source>
         <translation>就绪 · {backend} · 上下文 {ctx} token</translation>
     </message>
+    <message>
+        <location line="+21"/>
+        <source>The engine stopped · {name} is loaded again with your next message</source>
+        <translation>引擎已停止 · 发送下一条消息时会重新加载 {name}</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The engine was restarted · loading {name} again…</source>
+        <translation>引擎已重启 · 正在重新加载 {name}…</translation>
+    </message>
 </context>
 <context>
     <name>ModelSettingsForm</name>
     <message>
-        <location filename="../../desktop_app/ui/settings/model_settings_form.py" line="+76"/>
+        <location filename="../../desktop_app/ui/settings/model_settings_form.py" line="+85"/>
         <location line="+17"/>
         <source>Auto</source>
         <translation>自动</translation>
@@ -832,6 +842,31 @@ GPU 层数：{layers}
         <translation>模型存储对话记忆的方式。压缩类型能容纳更长的上下文，但会损失一些质量。</translation>
     </message>
     <message>
+        <location line="+4"/>
+        <source>Model&apos;s template</source>
+        <translation>模型自带的模板</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Built-in for the architecture</source>
+        <translation>按架构内置的格式</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>How the conversation is written out for the model. The model&apos;s own chat template is usually right; choose the built-in format if the template fails.</source>
+        <translation>对话以何种格式写给模型。通常模型自带的聊天模板是正确的；如果模板出错，请选择内置格式。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>If the engine gives no sign of life for this long while it loads the model or writes a reply, Hearth restarts it. The text shown so far is kept.</source>
+        <translation>如果引擎在加载模型或生成回复时这么长时间没有任何响应，Hearth 会重启它。已显示的文字会保留。</translation>
+    </message>
+    <message>
         <location line="+9"/>
         <source>Changes apply the next time the model is loaded.</source>
         <translation>更改将在下次加载模型时生效。</translation>
@@ -862,31 +897,47 @@ GPU 层数：{layers}
         <translation>KV 缓存类型：</translation>
     </message>
     <message>
-        <location line="+19"/>
-        <location line="+66"/>
+        <location line="+1"/>
+        <source>Prompt format:</source>
+        <translation>提示格式：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Restart a silent engine after:</source>
+        <translation>引擎无响应多久后重启：</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <location line="+73"/>
         <source>Context length</source>
         <translation>上下文长度</translation>
     </message>
     <message>
-        <location line="-65"/>
-        <location line="+66"/>
+        <location line="-72"/>
+        <location line="+73"/>
         <source>GPU layers</source>
         <translation>GPU 层数</translation>
     </message>
     <message>
-        <location line="-65"/>
-        <location line="+66"/>
+        <location line="-72"/>
+        <location line="+73"/>
         <source>CPU threads</source>
         <translation>CPU 线程数</translation>
     </message>
     <message>
-        <location line="-65"/>
-        <location line="+66"/>
+        <location line="-72"/>
+        <location line="+73"/>
         <source>Batch size</source>
         <translation>批处理大小</translation>
     </message>
     <message>
-        <location line="-64"/>
+        <location line="-72"/>
+        <location line="+73"/>
+        <source>Engine watchdog</source>
+        <translation>引擎看门狗</translation>
+    </message>
+    <message>
+        <location line="-71"/>
         <source>{name} must be a number from {low} to {high}.</source>
         <translation>{name}必须是 {low} 到 {high} 之间的数字。</translation>
     </message>
@@ -906,12 +957,12 @@ GPU 层数：{layers}
         <translation>{type} KV 缓存需要 Flash Attention。请开启 Flash Attention 或选择 f16。</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+47"/>
         <source>{name} must be from {low} to {high}, got {value}.</source>
         <translation>{name}必须在 {low} 到 {high} 之间，当前为 {value}。</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>KV cache type must be one of {types}, got {value!r}.</source>
         <translation>KV 缓存类型必须是 {types} 之一，当前为 {value!r}。</translation>
     </message>
@@ -924,7 +975,7 @@ GPU 层数：{layers}
         <translation>模型</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+13"/>
         <source>Recommended</source>
         <translation>推荐</translation>
     </message>
@@ -963,7 +1014,7 @@ GPU 层数：{layers}
 <context>
     <name>RecommendedTab</name>
     <message>
-        <location filename="../../desktop_app/ui/models/recommended_tab.py" line="+35"/>
+        <location filename="../../desktop_app/ui/models/recommended_tab.py" line="+39"/>
         <source>Good chat models to start with, from small and fast to large and capable. “Fit” compares each with this computer&apos;s free memory.</source>
         <translation>适合入门的聊天模型，从小而快到大而强。“适配”一栏将每个模型与本机的空闲内存进行比较。</translation>
     </message>
@@ -1280,7 +1331,7 @@ GPU 层数：{layers}
 <context>
     <name>SearchTab</name>
     <message>
-        <location filename="../../desktop_app/ui/models/search_tab.py" line="+49"/>
+        <location filename="../../desktop_app/ui/models/search_tab.py" line="+64"/>
         <source>Search GGUF models, e.g. “qwen3 4b”</source>
         <translation>搜索 GGUF 模型，例如“qwen3 4b”</translation>
     </message>

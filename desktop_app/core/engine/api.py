@@ -45,6 +45,17 @@ class StopReason(StrEnum):
 AUTO = -1
 """``n_gpu_layers`` value meaning: all layers on the GPU if it fits, else CPU."""
 
+DEFAULT_WATCHDOG_SECONDS = 60
+"""How long a busy engine may stay silent before it is restarted.
+
+The engine sends a heartbeat every second while it loads a model or works on
+a reply (see ``runner``), so silence this long means the process is stopped
+or stuck, not slow. Generous, because a heavily swapping machine can delay a
+heartbeat by many seconds.
+"""
+MIN_WATCHDOG_SECONDS = 5
+MAX_WATCHDOG_SECONDS = 3600
+
 
 @dataclass(frozen=True)
 class SamplingParams:
@@ -95,6 +106,8 @@ class LoadOptions:
     n_batch: int = 512
     flash_attn: bool = False
     kv_cache_type: str = "f16"  # f16, q8_0, q4_0 where the build supports them
+    builtin_prompt_format: bool = False  # ignore the file's chat template
+    watchdog_seconds: float = DEFAULT_WATCHDOG_SECONDS  # read by the parent, not the engine
 
 
 @dataclass(frozen=True)
@@ -175,10 +188,16 @@ class GenerationFailed:
 
 @dataclass(frozen=True)
 class EngineCrashed:
-    """The engine process died. ``request_id`` is the reply that was running, if any."""
+    """The engine process died or was restarted because it stopped answering.
+
+    ``request_id`` is the reply that was running, if any. ``restarting``: a new
+    engine process is already loading the last model again (a
+    :class:`ModelLoaded` follows); otherwise it is loaded with the next message.
+    """
 
     message: str
     request_id: int | None = None
+    restarting: bool = False
 
 
 EngineEvent = (
@@ -193,7 +212,8 @@ class Engine(Protocol):
     All methods but :meth:`wakeup` are called from one thread. Calls do not
     block on inference: results arrive through :meth:`poll_events`. After an
     :class:`EngineCrashed` event the engine restarts itself on the next
-    ``load`` or ``generate`` (reloading the last model first).
+    ``load`` or ``generate`` (reloading the last model first), or at once when
+    the event says ``restarting`` (it was killed for not answering).
     """
 
     def load(self, options: LoadOptions) -> None: ...

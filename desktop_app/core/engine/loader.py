@@ -191,7 +191,8 @@ def load_model(options: LoadOptions) -> LoadedModel:
     eos = llama._model.token_get_text(eos_id) if eos_id >= 0 else ""
     try:
         formatter = ChatFormatter(model_name=name, template=info.chat_template,
-                                  architecture=info.architecture, bos_token=bos, eos_token=eos)
+                                  architecture=info.architecture, bos_token=bos, eos_token=eos,
+                                  use_builtin=options.builtin_prompt_format)
     except ValueError as exc:  # PromptError
         llama.close()
         raise LoadError(str(exc)) from exc

@@ -2,15 +2,20 @@
 
 A GGUF file usually carries its own Jinja chat template
 (``tokenizer.chat_template``). It is untrusted input: it is rendered in
-Jinja2's ``ImmutableSandboxedEnvironment`` (the same choice as
-llama-cpp-python's ``Jinja2ChatFormatter``; Jinja2 >= 3.1.6 fixed two sandbox
-escapes), and any failure, including a template calling ``raise_exception``,
-becomes a :class:`PromptError` that names the model instead of a crash.
+:class:`~desktop_app.core.engine.template_sandbox.BoundedSandbox`, Jinja2's
+immutable sandbox (the same choice as llama-cpp-python's
+``Jinja2ChatFormatter``; Jinja2 >= 3.1.6 fixed two sandbox escapes) with a
+budget of time and output size on top. *Any* failure, whether the template
+calls ``raise_exception``, overflows ``range``, recurses forever, runs out of
+its budget or hits a bug in Jinja, becomes a :class:`PromptError` saying the
+template failed and that the built-in format can be chosen instead: a broken
+template must cost one reply, never the engine process.
 
-When the file has no template, llama-cpp-python falls back to the llama-2
-format, which gives empty replies from most models. Hearth instead picks a
-built-in format by architecture (gemma, llama-3, chatml for qwen and others,
-mistral, phi-3) and says which one it uses.
+When the file has no template (or the user chose the built-in format in the
+model's settings), Hearth picks a built-in format by architecture (gemma,
+llama-3, chatml for qwen and others, mistral, phi-3) and says which one it
+uses. llama-cpp-python would fall back to the llama-2 format, which gives
+empty replies from most models.
 """
 
 from __future__ import annotations
@@ -22,13 +27,33 @@ from typing import NoReturn
 
 import jinja2
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from desktop_app.core.engine.api import ChatMessage, Role
+from desktop_app.core.engine.template_sandbox import BoundedSandbox, TemplateBudgetError
+
+RENDER_SECONDS = 3.0
+"""Time one render of a model's template may take. Real templates take milliseconds."""
+
+RENDER_MIN_CHARS = 1_000_000
+"""Output any render may make; a render may also make 8 characters per character of input."""
+
+BUILTIN_HINT = ("To use {name} anyway, choose the built-in prompt format in the model's "
+                "settings (Prompt format).")
 
 
 class PromptError(ValueError):
     """The conversation could not be turned into a prompt; the message is shown as is."""
+
+
+class TemplateFailed(PromptError):
+    """The model's chat template failed. ``retry_without_system``: it raised an error
+    itself (as Gemma's does for a system message), so a render with the system prompt
+    merged into the first turn may succeed; a template that ran out of its budget or
+    crashed would only fail again, slowly."""
+
+    def __init__(self, message: str, *, retry_without_system: bool = False) -> None:
+        super().__init__(message)
+        self.retry_without_system = retry_without_system
 
 
 @dataclass(frozen=True)
@@ -112,19 +137,6 @@ _BY_ARCHITECTURE: dict[str, _Turns] = {
 }
 
 
-class _StrictSandbox(ImmutableSandboxedEnvironment):
-    """A sandbox that aborts on the first unsafe attribute access.
-
-    Jinja's sandbox normally answers ``''.__class__`` with an undefined value
-    that prints as nothing, so a payload renders as an empty string. A chat
-    template has no honest reason to try, so Hearth refuses the template.
-    """
-
-    def unsafe_undefined(self, obj: object, attribute: str) -> jinja2.Undefined:
-        raise SecurityError(f"access to attribute {attribute!r} of a "
-                            f"{type(obj).__name__} object is unsafe")
-
-
 def merge_system_into_first_user(messages: Sequence[ChatMessage],
                                  system_prompt: str) -> list[ChatMessage]:
     """The history with the system prompt prefixed to the first user turn.
@@ -146,37 +158,46 @@ class ChatFormatter:
     """Renders conversations for one model; built once per load.
 
     ``template`` is the model's Jinja chat template or None; ``architecture``
-    picks the built-in fallback. ``bos_token``/``eos_token`` are the texts of
-    the model's special tokens, which templates print themselves.
+    picks the built-in fallback, which ``use_builtin`` (the model's "Prompt
+    format: built-in" setting) chooses even when there is a template.
+    ``bos_token``/``eos_token`` are the texts of the model's special tokens,
+    which templates print themselves. ``render_seconds`` is the time budget of
+    one render of the template.
     """
 
     def __init__(self, *, model_name: str, template: str | None, architecture: str,
-                 bos_token: str = "", eos_token: str = "") -> None:
+                 bos_token: str = "", eos_token: str = "", use_builtin: bool = False,
+                 render_seconds: float = RENDER_SECONDS) -> None:
         self.model_name = model_name
         self._bos = bos_token
         self._eos = eos_token
+        self._render_seconds = render_seconds
+        self._env: BoundedSandbox | None = None
         self._template: jinja2.Template | None = None
         self._turns: _Turns | None = None
-        if template:
-            env = _StrictSandbox(trim_blocks=True, lstrip_blocks=True,
-                                                undefined=jinja2.Undefined)
+        if template and not use_builtin:
+            self._env = env = BoundedSandbox(trim_blocks=True, lstrip_blocks=True,
+                                             undefined=jinja2.Undefined)
             env.globals["raise_exception"] = _raise_exception
             env.globals["strftime_now"] = _strftime_now
             try:
                 self._template = env.from_string(template)
-            except jinja2.TemplateError as exc:
+            except Exception as exc:  # TemplateSyntaxError, or RecursionError on deep nesting
                 raise PromptError(
-                    f"The chat template inside {model_name} is not valid Jinja ({exc}). "
-                    "The model cannot be used until the file is fixed.") from exc
+                    f"This model's chat template failed: it is not valid Jinja ({exc}). "
+                    + BUILTIN_HINT.format(name=model_name)) from exc
             self.description = "Template from the model"
             self.stops: tuple[str, ...] = tuple(s for s in (eos_token,) if s)
         else:
             self._turns = _BY_ARCHITECTURE.get(architecture.lower(), _CHATML)
             known = architecture.lower() in _BY_ARCHITECTURE
+            if template:
+                why = "chosen instead of the model's chat template"
+            else:
+                why = "the model has no chat template"
             self.description = (
-                f"{self._turns.name} (built-in; the model has no chat template)" if known else
-                f"{self._turns.name} (built-in guess for architecture '{architecture}'; "
-                "the model has no chat template)")
+                f"{self._turns.name} (built-in; {why})" if known else
+                f"{self._turns.name} (built-in guess for architecture '{architecture}'; {why})")
             self.stops = self._turns.stops
 
     @property
@@ -223,7 +244,9 @@ class ChatFormatter:
             try:
                 return self._call_template([{"role": "system", "content": system_prompt},
                                             *as_dicts])
-            except PromptError:
+            except TemplateFailed as exc:
+                if not exc.retry_without_system:
+                    raise
                 # Some templates (Gemma, Mistral) reject a system role: merge it instead.
                 merged = merge_system_into_first_user(history, system_prompt)
                 as_dicts = [{"role": str(m.role), "content": m.content} for m in merged]
@@ -231,17 +254,32 @@ class ChatFormatter:
 
     def _call_template(self, messages: list[dict[str, str]]) -> str:
         assert self._template is not None
+        assert self._env is not None
+        given = sum(len(m["content"]) for m in messages) + len(self._bos) + len(self._eos)
         try:
-            return self._template.render(messages=messages, add_generation_prompt=True,
-                                         bos_token=self._bos, eos_token=self._eos)
+            return self._env.render(
+                self._template, seconds=self._render_seconds,
+                max_chars=RENDER_MIN_CHARS + 8 * given, messages=messages,
+                add_generation_prompt=True, bos_token=self._bos, eos_token=self._eos)
         except SecurityError as exc:
-            raise PromptError(
-                f"The chat template inside {self.model_name} tried to do something unsafe and "
-                "was stopped. Hearth will not run this template.") from exc
-        except (jinja2.TemplateError, TypeError, ValueError, AttributeError,
-                KeyError, IndexError) as exc:
-            raise PromptError(
-                f"The chat template inside {self.model_name} failed: {exc}") from exc
+            raise TemplateFailed(self._failure(
+                f"it tried to do something unsafe and was stopped ({exc})")) from exc
+        except TemplateBudgetError as exc:
+            raise TemplateFailed(self._failure(str(exc))) from exc
+        except RecursionError as exc:
+            raise TemplateFailed(self._failure("it called itself too deeply")) from exc
+        except MemoryError as exc:
+            raise TemplateFailed(self._failure("it ran out of memory")) from exc
+        except jinja2.TemplateError as exc:
+            # raise_exception() from the template itself, or an undefined value used.
+            raise TemplateFailed(self._failure(str(exc) or type(exc).__name__),
+                                 retry_without_system=True) from exc
+        except Exception as exc:  # OverflowError, TypeError, ...: any bug in the template
+            raise TemplateFailed(self._failure(f"{type(exc).__name__}: {exc}")) from exc
+
+    def _failure(self, reason: str) -> str:
+        return (f"This model's chat template failed: {reason.rstrip('.')}. "
+                + BUILTIN_HINT.format(name=self.model_name))
 
 
 def _raise_exception(message: str) -> NoReturn:

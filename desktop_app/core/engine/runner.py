@@ -7,16 +7,37 @@ process sentinel and reports it.
 While a reply streams, the loop checks the pipe after every token, so a
 cancel takes effect within one token. Other commands arriving meanwhile are
 kept in order and run after the reply.
+
+Two more duties keep a stuck engine from going unnoticed or outliving Hearth:
+
+* **Heartbeats.** The parent restarts an engine that stays silent too long
+  while busy (``process``). A heartbeat thread says "alive" every second
+  while llama.cpp works (loading, prefill, decoding), which legitimately
+  takes minutes on a big model; those calls release the GIL, so the thread
+  runs. It does *not* beat while the model's chat template renders: that is
+  untrusted Python, bounded by its own budget, and only the end of each
+  render counts as a sign of life. So silence means the process is stopped
+  (SIGSTOP, a debugger) or stuck, never merely slow.
+* **Dying with the parent.** On Linux the kernel kills this process when
+  the parent dies (``PR_SET_PDEATHSIG``); everywhere, a thread watching the
+  parent's sentinel ends it too, even in the middle of a render or a reply.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
+import multiprocessing
 import os
+import signal
+import sys
+import threading
 from collections import deque
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 
 from desktop_app.core.engine.api import (
+    EngineEvent,
     GenerateRequest,
     GenerationFailed,
     LoadFailed,
@@ -24,10 +45,47 @@ from desktop_app.core.engine.api import (
     ParameterError,
 )
 from desktop_app.core.engine.loader import LoadError, load_model
-from desktop_app.core.engine.protocol import Cancel, Command, Shutdown, Unload
+from desktop_app.core.engine.protocol import Cancel, Command, Heartbeat, Phase, Shutdown, Unload
 from desktop_app.core.engine.session import GenerationError, Session
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL = 1.0
+_BEATING = frozenset({Phase.LOADING, Phase.GENERATING})
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+class _Outbox:
+    """The pipe's sending end, shared by the main thread and the heartbeat thread.
+
+    A ``Connection`` is not safe for two threads sending at once (messages
+    could interleave), hence the lock. ``phase`` is what the main thread is
+    doing; setting it sends a heartbeat at once, so the parent knows.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+        self.phase = Phase.IDLE
+
+    def send(self, message: EngineEvent | Heartbeat) -> None:
+        with self._lock:
+            self._conn.send(message)
+
+    def set_phase(self, phase: Phase) -> None:
+        self.phase = phase
+        self.send(Heartbeat(phase))
+
+
+def _beat(outbox: _Outbox, stop: threading.Event) -> None:
+    """The heartbeat thread: a beat a second while llama.cpp works (see the module docstring)."""
+    while not stop.wait(HEARTBEAT_INTERVAL):
+        phase = outbox.phase
+        if phase in _BEATING:
+            try:
+                outbox.send(Heartbeat(phase))
+            except (OSError, ValueError):
+                return  # the pipe is gone: the parent is, too
 
 
 class Runner:
@@ -35,46 +93,76 @@ class Runner:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._out = _Outbox(conn)
         self._inbox: deque[Command] = deque()
         self._session: Session | None = None
         self._llama_closer: object | None = None
         self._shutdown = False
 
     def loop(self) -> None:
-        while not self._shutdown:
-            if self._inbox:
-                command = self._inbox.popleft()
-            else:
-                try:
-                    command = self._conn.recv()
-                except (EOFError, OSError):
-                    return  # the parent is gone
-            self._dispatch(command)
-        self._unload()
+        stop_beating = threading.Event()
+        beater = threading.Thread(target=_beat, args=(self._out, stop_beating),
+                                  name="hearth-engine-heartbeat", daemon=True)
+        beater.start()
+        try:
+            while not self._shutdown:
+                if self._inbox:
+                    command = self._inbox.popleft()
+                else:
+                    try:
+                        command = self._conn.recv()
+                    except (EOFError, OSError):
+                        return  # the parent is gone
+                self._dispatch(command)
+            self._unload()
+        finally:
+            stop_beating.set()
 
     def _dispatch(self, command: Command) -> None:
+        """Run one command. A bug anywhere below costs that command, not the process:
+        an uncaught exception used to end the engine with exit code 1 on every message."""
+        try:
+            match command:
+                case LoadOptions():
+                    self._load(command)
+                case GenerateRequest():
+                    self._generate(command)
+                case Unload():
+                    self._unload()
+                case Shutdown():
+                    self._shutdown = True
+                case Cancel():
+                    pass  # the reply it names has already ended
+        except (BrokenPipeError, ConnectionError, EOFError):
+            raise  # the pipe itself failed: the parent is gone, nobody to report to
+        except Exception as exc:
+            self._report_bug(command, exc)
+        finally:
+            with contextlib.suppress(OSError):
+                self._out.set_phase(Phase.IDLE)
+
+    def _report_bug(self, command: Command, exc: Exception) -> None:
+        log.exception("engine command %s failed", type(command).__name__)
+        message = f"The engine hit an unexpected error: {type(exc).__name__}: {exc}"
         match command:
-            case LoadOptions():
-                self._load(command)
-            case GenerateRequest():
-                self._generate(command)
-            case Unload():
-                self._unload()
-            case Shutdown():
-                self._shutdown = True
-            case Cancel():
-                pass  # the reply it names has already ended
+            case LoadOptions(model_path=path):
+                with contextlib.suppress(Exception):
+                    self._unload()
+                self._out.send(LoadFailed(path, message))
+            case GenerateRequest(request_id=rid):
+                self._out.send(GenerationFailed(rid, message))
 
     def _load(self, options: LoadOptions) -> None:
+        self._out.set_phase(Phase.LOADING)
         self._unload()
         try:
             model = load_model(options)
         except LoadError as exc:
-            self._conn.send(LoadFailed(options.model_path, str(exc)))
+            self._out.send(LoadFailed(options.model_path, str(exc)))
             return
         self._session = Session(model)
         self._llama_closer = model.llama
-        self._conn.send(model.event)
+        self._out.send(model.event)
 
     def _unload(self) -> None:
         if self._session is not None:
@@ -86,9 +174,11 @@ class Runner:
             close()
 
     def _generate(self, request: GenerateRequest) -> None:
+        # Restoring a saved KV cache comes before the prompt is rendered: llama.cpp's work.
+        self._out.set_phase(Phase.GENERATING)
         if self._session is None:
-            self._conn.send(GenerationFailed(request.request_id,
-                                             "No model is loaded. Choose a model first."))
+            self._out.send(GenerationFailed(request.request_id,
+                                            "No model is loaded. Choose a model first."))
             return
 
         def cancelled() -> bool:
@@ -105,9 +195,9 @@ class Runner:
             return stop
 
         try:
-            self._session.generate(request, self._conn.send, cancelled)
+            self._session.generate(request, self._out.send, cancelled, self._out.set_phase)
         except (GenerationError, ParameterError) as exc:
-            self._conn.send(GenerationFailed(request.request_id, str(exc)))
+            self._out.send(GenerationFailed(request.request_id, str(exc)))
 
 
 def _redirect_stderr(path: str) -> None:
@@ -122,9 +212,46 @@ def _redirect_stderr(path: str) -> None:
     os.close(fd)
 
 
+def _die_with_parent() -> None:
+    """End this process as soon as its parent dies, whatever it is doing.
+
+    After ``hearth chat`` was killed, its engine went on rendering a hostile
+    template at 90% CPU as an orphan. The pipe's EOF is only noticed between
+    commands, so two guards that need no cooperation from the main thread:
+
+    * Linux: ``PR_SET_PDEATHSIG`` makes the kernel send SIGKILL when the
+      parent *thread* that started us exits (the engine worker thread, which
+      lives as long as the engine). If the parent died before the call took
+      effect, ``getppid`` has already changed: exit now.
+    * Everywhere: a thread waits on the parent's sentinel (a pipe or process
+      handle that becomes ready when the parent is gone) and calls
+      ``os._exit``, which skips cleanup that could block on a stuck main thread.
+    """
+    parent = multiprocessing.parent_process()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+                log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+        except (OSError, AttributeError) as exc:
+            log.warning("prctl(PR_SET_PDEATHSIG) is not available: %s", exc)
+        if parent is not None and parent.pid is not None and os.getppid() != parent.pid:
+            os._exit(1)
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        wait([sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hearth-engine-parent-watch", daemon=True).start()
+
+
 def serve(conn: Connection, log_level: int = logging.WARNING,
           stderr_path: str | None = None) -> None:
     """The child process's entry point (a module-level function so ``spawn`` can pickle it)."""
+    _die_with_parent()
     if stderr_path is not None:
         _redirect_stderr(stderr_path)
     logging.basicConfig(level=log_level, format="engine %(levelname)s %(name)s: %(message)s")

@@ -35,6 +35,7 @@ from desktop_app.core.engine.api import (
 )
 from desktop_app.core.engine.loader import LoadedModel
 from desktop_app.core.engine.prompt import PromptError, RenderedPrompt
+from desktop_app.core.engine.protocol import Phase
 from desktop_app.core.engine.thinking import ThinkingSplitter, strip_thinking
 
 log = logging.getLogger(__name__)
@@ -154,13 +155,17 @@ class Session:
         return list(self._llama.tokenize(prompt.text.encode("utf-8"),
                                          add_bos=not prompt.starts_with_bos, special=True))
 
-    def build_prompt(self, request: GenerateRequest) -> tuple[RenderedPrompt, list[int], int]:
+    def build_prompt(self, request: GenerateRequest,
+                     phase: Callable[[Phase], None] = lambda _phase: None,
+                     ) -> tuple[RenderedPrompt, list[int], int]:
         """The prompt that fits the context: (rendered, tokens, messages dropped).
 
         Drops the oldest turns (never the system prompt or the latest message)
         until the prompt leaves room for a reply. Dropping more never makes a
         prompt longer, so the fewest drops that fit are found by bisection: a
         few renders even for a conversation far longer than the context.
+        ``phase`` is told before each render, which is the engine's sign of life
+        while a template runs (see ``runner``).
         """
         n_ctx: int = self._llama.n_ctx()
         room = min(max(MIN_REPLY_ROOM, request.params.max_tokens), n_ctx // 4)
@@ -170,6 +175,7 @@ class Session:
 
         def attempt(i: int) -> tuple[RenderedPrompt, list[int]]:
             if i not in attempts:
+                phase(Phase.RENDERING)
                 rendered = self._render(request, messages[cuts[i]:])
                 attempts[i] = rendered, self._tokenize(rendered, self._transcript)
             return attempts[i]
@@ -232,15 +238,20 @@ class Session:
     # ---- generation -------------------------------------------------------------
 
     def generate(self, request: GenerateRequest, emit: Callable[[EngineEvent], None],
-                 cancelled: Callable[[], bool]) -> None:
-        """Stream one reply through ``emit``; ``cancelled`` is polled after every token."""
+                 cancelled: Callable[[], bool],
+                 phase: Callable[[Phase], None] = lambda _phase: None) -> None:
+        """Stream one reply through ``emit``; ``cancelled`` is polled after every token.
+
+        ``phase`` is told what the work is (rendering the prompt, then generating).
+        """
         received = time.monotonic()
         params = request.params.validate()
         self._switch_to(request.conversation_id)
         try:
-            rendered, tokens, dropped = self.build_prompt(request)
+            rendered, tokens, dropped = self.build_prompt(request, phase)
         except PromptError as exc:
             raise GenerationError(str(exc)) from exc
+        phase(Phase.GENERATING)
         if dropped:
             emit(ContextTrimmed(request.request_id, dropped))
         cached = longest_common_prefix(list(self._llama._input_ids), tokens)

@@ -367,6 +367,8 @@ class ChatController(QObject):
         self.error_occurred.emit(message)
 
     def _on_worker_crashed(self, message: str, request_id: int | None) -> None:
+        if request_id is not None:
+            self._stopped.pop(request_id, None)  # killed after Stop: no statistics will come
         active = self._active
         if active is not None and (request_id is None or request_id == active.request_id):
             self._finish(MessageState.INTERRUPTED, stats=None, error=message)

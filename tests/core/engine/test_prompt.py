@@ -81,12 +81,88 @@ def test_template_that_rejects_system_gets_it_merged() -> None:
 def test_template_raising_gives_a_clear_error_naming_the_model() -> None:
     template = "{{ raise_exception('Conversation roles must alternate') }}"
     formatter = ChatFormatter(model_name="Odd-7B", template=template, architecture="llama")
-    with pytest.raises(PromptError, match=r"Odd-7B.*alternate"):
+    with pytest.raises(PromptError, match=r"chat template failed: .*alternate.*Odd-7B.*built-in"):
         formatter.render(_history("Hi"))
 
 
+# Templates that used to hang the engine, kill it, or eat gigabytes. Each must fail with
+# the clear message well within the budget (3 s), never run on.
+HOSTILE_TEMPLATES = {
+    "nested huge loops": (
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "still running after 3 seconds"),
+    "nested loops over a list, no calls inside": (
+        "{% set x = range(100000)|list %}{% for a in x %}{% for b in x %}{% endfor %}"
+        "{% endfor %}", "still running after 3 seconds"),
+    "range over the sandbox limit": (
+        "{% for i in range(10**7) %}x{% endfor %}", "OverflowError"),
+    "TypeError": ("{{ messages[0].content + 1 }}", "TypeError"),
+    "a gigabyte string": ("{{ 'x' * 10**9 }}", "repeated a value"),
+    "gigabytes from a loop": (
+        "{% for i in range(100000) %}{% for j in range(100000) %}{{ 'x' * 1000 }}"
+        "{% endfor %}{% endfor %}", "characters of prompt"),
+    "doubling a string": (
+        "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}{{ ns.s }}", "elements"),
+    "huge padding": ("{{ 'x'.center(10**9) }}{{ 'x'|indent(10**9) }}", "passed the number"),
+    "huge printf width": ("{{ '%01000000000d' % 1 }}", "huge or variable width"),
+    "huge format width": ("{{ '{:>1000000000}'.format('x') }}", "huge width"),
+    "a number too large": ("{{ 10 ** (10 ** 10) }}", "too large"),
+    "endless recursion": ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+                          "called itself too deeply"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_TEMPLATES))
+def test_hostile_template_stops_by_itself_with_a_clear_message(name: str) -> None:
+    import time
+
+    template, reason = HOSTILE_TEMPLATES[name]
+    formatter = ChatFormatter(model_name="Hostile", template=template, architecture="gemma3")
+    started = time.monotonic()
+    with pytest.raises(PromptError) as caught:
+        formatter.render(_history("Hi"), "Sys")
+    elapsed = time.monotonic() - started
+    message = str(caught.value)
+    assert message.startswith("This model's chat template failed: "), message
+    assert reason in message
+    assert "built-in prompt format" in message
+    # A render stops at its 3 s budget; a second render with the system prompt merged
+    # is not attempted for a template that failed by itself (generous bound: 2 cores).
+    assert elapsed < 15, elapsed
+
+
+def test_a_template_raising_rejects_the_system_role_then_renders_merged() -> None:
+    """Only an error the template raised itself earns a second render without the system role."""
+    template = ("{% if messages[0].role == 'system' %}{{ raise_exception('no system') }}"
+                "{% endif %}{% for m in messages %}{{ m.content }}{% endfor %}")
+    formatter = ChatFormatter(model_name="m", template=template, architecture="llama")
+    assert formatter.render(_history("Hi"), "Sys").text == "Sys\n\nHi"
+
+
+def test_legitimate_templates_are_not_limited_by_the_budget() -> None:
+    """Long conversations, big numbers as values and a long message still render."""
+    template = ("{% for m in messages %}{{ loop.index }} {{ m.role }}: {{ m.content }}\n"
+                "{% endfor %}{{ 1700000000|string }}{{ (10 ** 9)|string }}")
+    formatter = ChatFormatter(model_name="m", template=template, architecture="llama")
+    turns = [f"message {i} " * 20 for i in range(2000)] + ["x" * 3_000_000]
+    text = formatter.render(_history(*turns)).text
+    assert text.endswith("17000000001000000000")
+    assert "x" * 3_000_000 in text
+
+
+def test_builtin_format_can_be_chosen_over_the_models_template() -> None:
+    hostile = HOSTILE_TEMPLATES["nested huge loops"][0]
+    formatter = ChatFormatter(model_name="m", template=hostile, architecture="gemma3",
+                              use_builtin=True)
+    assert not formatter.uses_model_template
+    assert formatter.description == (
+        "Gemma (built-in; chosen instead of the model's chat template)")
+    assert formatter.render(_history("Hi")).text.startswith("<bos><start_of_turn>user\nHi")
+
+
 def test_invalid_jinja_is_rejected_at_load() -> None:
-    with pytest.raises(PromptError, match="not valid Jinja"):
+    with pytest.raises(PromptError, match=r"chat template failed: it is not valid Jinja.*built-in"):
         ChatFormatter(model_name="Broken", template="{% for %}", architecture="llama")
 
 
