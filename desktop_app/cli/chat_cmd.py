@@ -5,9 +5,9 @@ in the window. Text goes to stdout as it arrives; model status and statistics
 go to stderr, so ``hearth chat ... > reply.txt`` captures just the reply.
 
 It writes no chat history and no settings, so it runs while the Hearth
-window is open. The one write it may need, preparing the bundled demo model
+window is open. The one write it may need, preparing the bundled starter model
 in the library, happens under the data folder's lock; when the window holds
-it, the window has prepared the demo already, or the user is asked to pick a
+it, the window has prepared the starter already, or the user is asked to pick a
 model with ``--model``.
 
 Every way the engine can fail (a load or template error, a crash, the
@@ -41,8 +41,8 @@ from desktop_app.core.engine.api import (
     TokenChunk,
 )
 from desktop_app.core.engine.process import LocalEngine
-from desktop_app.core.models.demo_model import DemoModelError, ensure_demo_model
 from desktop_app.core.models.library import LocalModel, ModelLibrary
+from desktop_app.core.models.starter_model import StarterModelError, ensure_starter_model
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import ModelSettings, SettingsStore
 from desktop_app.core.storage.database import StorageError
@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("prompt", help="the message to send")
     parser.add_argument("--model", metavar="ID",
                         help="model id from 'hearth models list' (default: the last used model, "
-                             "else the bundled demo model)")
+                             "else the bundled starter model)")
     parser.add_argument("--system", default=None, help="system prompt (default: from settings)")
     parser.add_argument("--temperature", type=float, default=None)
     parser.add_argument("--max-tokens", type=int, default=None)
@@ -93,14 +93,14 @@ def _resolve_model(library: ModelLibrary, model_id: str | None, last: str | None
             pass
     try:
         with lock:
-            return ensure_demo_model(library)
+            return ensure_starter_model(library)
     except DataFolderInUse as exc:
         ready = next((m for m in library.models() if m.is_demo), None)
         if ready is not None:
             return ready
         raise ChatCommandError(
             f"{exc} Or choose a model with --model (see 'hearth models list').") from exc
-    except DemoModelError as exc:
+    except StarterModelError as exc:
         raise ChatCommandError(
             f"{exc} Choose a model with --model (see 'hearth models list').") from exc
     except OSError as exc:

@@ -129,8 +129,9 @@ class MainWindow(QMainWindow):
         top.addWidget(self.models_button)
         top.addWidget(self.model_status, 1)
         self.demo_note = QLabel(self.tr(
-            "Demo model: a tiny base model that shows Hearth works end to end. It is not a good "
-            "assistant; download a chat model for real conversations."))
+            "Starter model: SmolLM2 135M, a tiny model to try Hearth with. It only speaks English "
+            "and knows little; open Models (Ctrl+M) for a real assistant, including ones that "
+            "speak Chinese."))
         self.demo_note.setObjectName("demoNote")
         self.demo_note.setWordWrap(True)
         self.demo_note.hide()

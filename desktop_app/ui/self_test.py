@@ -1,12 +1,12 @@
 """``hearth --self-test``: an installation proves, end to end, that it can chat.
 
 What an installer check needs to know is whether *this* installation works:
-that it carries Qt, its resources, the demo model's packages and llama.cpp's
+that it carries Qt, its resources, the starter model and llama.cpp's
 libraries, that the engine's child process starts (the "spawn" trap of frozen
 executables: the child re-runs the entry point), and that a conversation
 survives a restart. So the test takes no shortcut. It builds the window with
 :func:`~desktop_app.ui.app.build_app`, lets the model controller assemble and
-load the demo model as on a first start, types a message into the composer
+load the starter model as on a first start, types a message into the composer
 and presses Enter, waits for the engine process to stream the reply, closes
 everything as at exit and reopens the database to read the conversation back.
 
@@ -59,10 +59,9 @@ from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.common.look import Look
 from desktop_app.ui.models.model_controller import ModelState
 
-PROMPT = "The capital of France is"
+PROMPT = "What is the capital of France?"
 MAX_TOKENS = 12
-"""Enough to see text stream in several batches; the demo is a base model that
-seldom ends its turn, so an uncapped reply would run to the context limit."""
+"""Enough to see text stream in several batches, short enough to stay quick."""
 DEFAULT_TIMEOUT = 120.0
 
 
@@ -123,7 +122,7 @@ class _SelfTest:
         self._ok("resources found", started, str(resources))
 
     def _use_model_file(self, model: Path) -> None:
-        """Make ``model`` (used where it is) the model the window loads, instead of the demo."""
+        """Make ``model`` (used where it is) the model the window loads, not the starter."""
         started = time.monotonic()
         try:
             local = ModelLibrary(self._paths.models_dir).import_file(model, mode="in_place")
@@ -155,10 +154,10 @@ class _SelfTest:
         models = hearth.models
         started = time.monotonic()
         if models.state == ModelState.PREPARING:
-            self._wait(lambda: models.state != ModelState.PREPARING, "the demo model to be "
+            self._wait(lambda: models.state != ModelState.PREPARING, "the starter model to be "
                        "prepared", models.state_changed)
             self._fail_if_model_failed(hearth)
-            self._ok("demo model assembled", started)
+            self._ok("starter model prepared", started)
             started = time.monotonic()
         self._wait(lambda: models.state in (ModelState.READY, ModelState.FAILED),
                    "the model to load", models.state_changed)
@@ -289,7 +288,7 @@ def run_self_test(model: Path | None = None, *, timeout: float = DEFAULT_TIMEOUT
                   out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the self-test in this process and return its exit code (0 passed, 1 failed).
 
-    ``model`` is a GGUF file to test instead of the bundled demo model.
+    ``model`` is a GGUF file to test instead of the bundled starter model.
     """
     out = out or sys.stdout
     err = err or sys.stderr
@@ -334,11 +333,11 @@ def run_self_test(model: Path | None = None, *, timeout: float = DEFAULT_TIMEOUT
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hearth-gui --self-test",
-        description="Check that this installation can chat: a reply from the demo model "
+        description="Check that this installation can chat: a reply from the starter model "
                     "through the real window, offscreen, on a temporary data folder.")
     parser.add_argument("--self-test", action="store_true", required=True)
     parser.add_argument("--self-test-model", metavar="GGUF", type=Path,
-                        help="test this model file instead of the bundled demo model")
+                        help="test this model file instead of the bundled starter model")
     parser.add_argument("--self-test-timeout", metavar="SECONDS", type=float,
                         default=DEFAULT_TIMEOUT, help="give up after this long (default 120)")
     return parser

@@ -567,11 +567,11 @@ Everything stays on this computer.</source>
     </message>
     <message>
         <location line="+5"/>
-        <source>Demo model: a tiny base model that shows Hearth works end to end. It is not a good assistant; download a chat model for real conversations.</source>
-        <translation>演示模型：一个很小的基础模型，只用来展示 Hearth 能完整运行，并不是好用的助手。要真正对话，请下载聊天模型。</translation>
+        <source>Starter model: SmolLM2 135M, a tiny model to try Hearth with. It only speaks English and knows little; open Models (Ctrl+M) for a real assistant, including ones that speak Chinese.</source>
+        <translation>入门模型：SmolLM2 135M，一个用来试用 Hearth 的小模型。它只会英语，知识有限；打开“模型”（Ctrl+M）获取真正的助手，包括会说中文的模型。</translation>
     </message>
     <message>
-        <location line="+61"/>
+        <location line="+62"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -723,12 +723,7 @@ GPU 层数：{layers}
 <context>
     <name>ModelController</name>
     <message>
-        <location filename="../../desktop_app/ui/models/model_controller.py" line="+107"/>
-        <source>Preparing the demo model…</source>
-        <translation>正在准备演示模型…</translation>
-    </message>
-    <message>
-        <location line="+8"/>
+        <location filename="../../desktop_app/ui/models/model_controller.py" line="+116"/>
         <source>That model is no longer in the library.</source>
         <translation>该模型已不在模型库中。</translation>
     </message>
@@ -738,9 +733,14 @@ GPU 层数：{layers}
         <translation>正在加载 {name}…</translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>The demo model could not be prepared: {e}</source>
-        <translation>无法准备演示模型：{e}</translation>
+        <location line="-18"/>
+        <source>Preparing the starter model…</source>
+        <translation>正在准备入门模型…</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>The starter model could not be prepared: {e}</source>
+        <translation>无法准备入门模型：{e}</translation>
     </message>
     <message>
         <location line="+7"/>

