@@ -159,7 +159,7 @@ def test_pin_and_folder(store: ChatStore) -> None:
 
 
 def test_a_parent_from_another_conversation_is_refused(store: ChatStore) -> None:
-    first, ids = _chat(store, "q1")
+    _, ids = _chat(store, "q1")
     second, _ = _chat(store, "other")
     with pytest.raises(KeyError):
         store.add_message(second.id, Role.USER, "x", parent_id=ids[0])
