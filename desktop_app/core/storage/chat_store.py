@@ -563,6 +563,28 @@ class ChatStore:
                 "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
                 (now, message_id))
 
+    def streaming_conversation(self) -> int | None:
+        """The conversation of the newest reply still marked STREAMING, if any.
+
+        Found at startup, before :meth:`mark_interrupted_replies`: Hearth was
+        killed while it streamed, so that is the conversation to reopen.
+        """
+        rows = self._db.query("SELECT conversation_id FROM messages WHERE state = ? "
+                              "ORDER BY id DESC LIMIT 1", (str(MessageState.STREAMING),))
+        return int(rows[0][0]) if rows else None
+
+    def sibling_positions(self, conversation_id: int) -> dict[int, tuple[int, int]]:
+        """For every message of the conversation: (its index among its siblings, how many).
+
+        One query for the whole tree, so a view can show "‹ 2/3 ›" on every row.
+        """
+        groups: dict[int | None, list[int]] = {}
+        for row in self._db.query("SELECT id, parent_id FROM messages "
+                                  "WHERE conversation_id = ? ORDER BY id", (conversation_id,)):
+            groups.setdefault(row["parent_id"], []).append(row["id"])
+        return {message_id: (index, len(ids)) for ids in groups.values()
+                for index, message_id in enumerate(ids)}
+
     def mark_interrupted_replies(self) -> int:
         """Mark replies left STREAMING by a crash or kill as INTERRUPTED; returns how many.
 
