@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
@@ -47,8 +48,11 @@ from desktop_app.core.storage.chat_store import (
     Snapshot,
 )
 from desktop_app.core.storage.database import StorageError
+from desktop_app.core.storage.export import ExportFormat, export, write_text_atomically
+from desktop_app.core.storage.importers import ImportProblem, import_file
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
 from desktop_app.ui.common.engine_worker import EngineWorker
+from desktop_app.ui.common.user_text import translated
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +194,11 @@ class ChatController(QObject):
     # ---- state -------------------------------------------------------------
 
     @property
+    def store(self) -> ChatStore:
+        """The history, for readers (search, export); writes go through the controller."""
+        return self._store
+
+    @property
     def conversation(self) -> Conversation | None:
         return self._conversation
 
@@ -311,6 +320,42 @@ class ChatController(QObject):
             self.error_occurred.emit(str(exc))
             return
         self.conversations_changed.emit()
+
+    def folders(self) -> list[str]:
+        """Folder names in use, for "Move to folder"."""
+        try:
+            return self._store.folders()
+        except StorageError:
+            return []
+
+    def export_history(self, conversation_ids: list[int], path: Path,
+                       fmt: ExportFormat) -> bool:
+        """Write the conversations to ``path`` as Markdown or JSON; False (said) on failure."""
+        try:
+            text = export(self._store, conversation_ids, fmt)
+            write_text_atomically(path, text)
+        except (KeyError, StorageError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.error_occurred.emit(self.tr("The export to {path} failed: {e}").format(
+                path=path, e=reason))
+            return False
+        return True
+
+    def import_history(self, path: Path) -> list[int]:
+        """Import a Hearth or ChatGPT export; the new conversations' ids ([] and said if not)."""
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return []
+        try:
+            ids = import_file(self._store, path)
+        except ImportProblem as exc:
+            self.error_occurred.emit(translated(exc.text))
+            return []
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
+            return []
+        self.conversations_changed.emit()
+        return ids
 
     # ---- branches -------------------------------------------------------------
 
