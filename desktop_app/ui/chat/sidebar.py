@@ -9,8 +9,8 @@ list does the same. So no single keystroke loses a conversation.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -98,15 +98,9 @@ class Sidebar(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.undo_bar)
 
-        delete = QAction(self.tr("Delete"), self.view)
-        delete.setShortcut(QKeySequence.StandardKey.Delete)
-        delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        delete.triggered.connect(self.delete_selected)
-        undo = QAction(self.tr("Undo"), self.view)
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        undo.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        undo.triggered.connect(self.undo_bar.undo)
-        self.view.addActions([delete, undo])
+        # Keys are read by an event filter rather than QAction shortcuts: the
+        # list's own key handling (type-ahead search) would otherwise see them first.
+        self.view.installEventFilter(self)
 
         self.new_chat_button.clicked.connect(chat.new_conversation)
         self.search_edit.textChanged.connect(conversations.set_filter)
@@ -115,6 +109,19 @@ class Sidebar(QWidget):
         conversations.rename_requested.connect(chat.rename_conversation)
         chat.conversations_changed.connect(self._on_chat_conversations_changed)
         chat.conversation_opened.connect(self.select_conversation)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.KeyPress \
+                and self.view.state() != QAbstractItemView.State.EditingState:
+            assert isinstance(event, QKeyEvent)
+            if event.matches(QKeySequence.StandardKey.Delete) or (
+                    event.key() == Qt.Key.Key_Backspace and not event.modifiers()):
+                self.delete_selected()
+                return True
+            if event.matches(QKeySequence.StandardKey.Undo):
+                self.undo_bar.undo()
+                return True
+        return super().eventFilter(watched, event)
 
     # ---- selection -------------------------------------------------------------
 
