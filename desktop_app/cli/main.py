@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from desktop_app.cli import chat_cmd, models_cmd
+from desktop_app.cli import chat_cmd, history_cmd, models_cmd
 
 
 def _version() -> str:
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat_cmd.register(subparsers)
     models_cmd.register(subparsers)
+    history_cmd.register(subparsers)
     return parser
 
 
