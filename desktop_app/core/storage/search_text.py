@@ -25,6 +25,8 @@ nothing the user types is FTS5 syntax.
 The rewrite runs in SQLite itself, through the function
 :data:`SQL_FUNCTION` that :func:`register` adds to every connection Hearth
 opens; the schema's triggers call it, so no write path can forget the index.
+(Another program may still read the history; writing messages needs the
+function, so a tool like the ``sqlite3`` shell can't add one by hand.)
 
 Snippets are cut from the original text in Python (FTS5's ``snippet()``
 would show the rewritten form) and returned as plain text with the matched

@@ -163,8 +163,9 @@ class Sidebar(QWidget):
             self.view.edit(self.conversations.index(row, 0))
 
     def move_to_folder(self, conversation_id: int) -> None:
-        conversation = self.conversations.index(
-            self.conversations.row_of(conversation_id) or 0, 0).data(ListRole.CONVERSATION)
+        """Ask for a folder (an existing one or a new name) and file the conversation there."""
+        row = self.conversations.row_of(conversation_id)
+        conversation = self.conversations.conversation_at(row) if row is not None else None
         folders = ["", *self.chat.folders()]
         current = conversation.folder if conversation is not None else ""
         folder, ok = QInputDialog.getItem(
