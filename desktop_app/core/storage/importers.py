@@ -15,7 +15,9 @@ call to a tool (``recipient`` other than ``all``), or one hidden from the chat
 their children hang on the nearest message that is kept. A regenerated reply
 is a second child of the same node, so it becomes a
 sibling in Hearth, as if regenerated here. ``content.parts`` holds strings
-and, for pictures and files, objects: the strings are kept.
+and, for pictures and files, objects: the strings are kept. Custom
+instructions (a hidden ``user_editable_context`` message, or a visible system
+message) become the conversation's system prompt.
 """
 
 from __future__ import annotations
@@ -262,13 +264,18 @@ def _chatgpt_message(message: Any, where: str) -> tuple[Role, str, float] | None
         raise ValueError(f"{where}: 'message' is not an object")
     author = _get(message, "author", dict, where)
     role_name = _get(author, "role", str, where)
+    content = _get(message, "content", dict, where)
+    if content.get("content_type") == "user_editable_context":
+        # Custom instructions ("about me", "how to answer"): hidden, but the system prompt.
+        fields = (content.get("user_profile"), content.get("user_instructions"))
+        text = "\n\n".join(f.strip() for f in fields if isinstance(f, str) and f.strip())
+        return (Role.SYSTEM, text, 0.0) if text else None
     metadata = message.get("metadata")
     if isinstance(metadata, dict) and metadata.get("is_visually_hidden_from_conversation"):
         return None
     recipient = message.get("recipient")
     if recipient not in (None, "all"):
         return None  # a call to a tool (browsing, code), not text for the user
-    content = _get(message, "content", dict, where)
     content_type = content.get("content_type")
     if content_type in ("text", "multimodal_text"):
         parts = _get(content, "parts", list, where)

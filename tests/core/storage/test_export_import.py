@@ -134,6 +134,9 @@ def test_chatgpt_export_imports_its_tree(store: ChatStore) -> None:
         "熊猫基地离北京远吗？", "成都的大熊猫基地离北京约 1,800 公里。"]
 
     # An edited question is a sibling; the current node (hidden) maps to its parent.
+    # Custom instructions (a hidden context message) became the system prompt.
+    assert lists.system_prompt.endswith("respond: Be concise.")
+    assert "I teach Python." in lists.system_prompt
     shown = store.messages(lists.id)
     assert [m.content for m in shown][-2:] == ["And sort it in place?",
                                                "`items.sort()` sorts in place."]
