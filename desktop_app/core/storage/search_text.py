@@ -35,6 +35,7 @@ ranges beside it: the UI escapes the text and adds its own highlight.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import unicodedata
@@ -114,11 +115,15 @@ class Snippet:
 
 def _fold(text: str) -> str:
     """Case- and accent-insensitive form of ``text`` with the same length, for finding terms."""
-    out = []
-    for char in text:
-        base = unicodedata.normalize("NFD", char)[0].casefold()
-        out.append(base if len(base) == 1 else char)
-    return "".join(out)
+    if text.isascii():
+        return text.lower()
+    return "".join(map(_fold_char, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    base = unicodedata.normalize("NFD", char)[0].casefold()
+    return base if len(base) == 1 else char
 
 
 def snippet(text: str, query: str, *, width: int = 120) -> Snippet:
@@ -126,18 +131,16 @@ def snippet(text: str, query: str, *, width: int = 120) -> Snippet:
 
     Latin terms match at a word start (as the index does); CJK terms anywhere.
     A text without a visible match (the title matched, say) gives its start.
+    Only the first match is searched for in the whole text, the highlights in
+    the piece shown, so a long message costs one pass.
     """
     folded = _fold(text)
-    spans: list[tuple[int, int]] = []
+    patterns = []
     for term in query_terms(query):
-        needle = _fold(term)
-        if _CJK_ONLY.match(term):
-            pattern = re.escape(needle)
-        else:
-            pattern = r"(?<!\w)" + re.escape(needle) + r"\w*"
-        spans.extend((m.start(), m.end()) for m in re.finditer(pattern, folded))
-    spans.sort()
-    first = spans[0][0] if spans else 0
+        needle = re.escape(_fold(term))
+        patterns.append(re.compile(needle if _CJK_ONLY.match(term) else rf"(?<!\w){needle}\w*"))
+    firsts = [m.start() for m in (p.search(folded) for p in patterns) if m is not None]
+    first = min(firsts, default=0)
     start = max(0, first - width // 3)
     end = min(len(text), start + width)
     if start > 0:  # begin at a word boundary when one is near
@@ -148,8 +151,8 @@ def snippet(text: str, query: str, *, width: int = 120) -> Snippet:
     lead = "…" if start > 0 else ""
     tail = "…" if end < len(text) else ""
     shift = len(lead) - start
-    marks = tuple((max(s, start) + shift, min(e, end) + shift) for s, e in spans
-                  if s < end and e > start)
+    spans = sorted((m.start(), m.end()) for p in patterns for m in p.finditer(folded, start, end))
+    marks = tuple((s + shift, min(e, end) + shift) for s, e in spans)
     return Snippet(" ".join((lead + piece + tail).split("\n")), _merge(marks))
 
 

@@ -118,3 +118,10 @@ def test_snippet_marks_the_matches_in_plain_text() -> None:
     assert "<b>Great</b>" in piece.text  # left as text: the UI escapes it
     short = search_text.snippet("Café time", "cafe")
     assert [short.text[s:e] for s, e in short.highlights] == ["Café"]
+
+
+def test_snippet_of_a_match_deep_in_a_long_text() -> None:
+    text = "Ünïcode filler text. " * 5000 + "Here is the Great Wall, 长城." + " tail" * 100
+    piece = search_text.snippet(text, "wall 长城")
+    assert [piece.text[s:e] for s, e in piece.highlights] == ["Wall", "长城"]
+    assert len(piece.text) <= 122
