@@ -125,3 +125,13 @@ def test_snippet_of_a_match_deep_in_a_long_text() -> None:
     piece = search_text.snippet(text, "wall 长城")
     assert [piece.text[s:e] for s, e in piece.highlights] == ["Wall", "长城"]
     assert len(piece.text) <= 122
+
+
+def test_messages_come_newest_first_after_titles(store: ChatStore) -> None:
+    conversation = store.create_conversation(model_id=None, system_prompt="",
+                                             params=SamplingParams())
+    ids = [store.add_message(conversation.id, Role.USER, f"kettle note {n}").id
+           for n in range(5)]
+    store.rename_conversation(conversation.id, "Kettle")
+    hits = store.search("kettle", limit=4)
+    assert [h.message_id for h in hits] == [None, ids[4], ids[3], ids[2]]
