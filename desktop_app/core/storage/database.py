@@ -49,7 +49,26 @@ Migration = tuple[str, ...]
 """The SQL statements of one schema step, run in one transaction."""
 
 _INDEXED = search_text.SQL_FUNCTION
-_FTS_OPTIONS = "tokenize = 'unicode61 remove_diacritics 2'"
+# Contentless: the index keeps no copy of the (rewritten, so larger) text; the
+# messages table has the text. Removing a row's terms then takes FTS5's
+# 'delete' command with the indexed text, which the same function recomputes
+# from the old value. A change to search_text.index_text therefore needs a
+# migration that rebuilds the index.
+_FTS_OPTIONS = "content = '', tokenize = 'unicode61 remove_diacritics 2'"
+
+
+def _search_triggers(index: str, table: str, column: str) -> tuple[str, ...]:
+    """Triggers keeping the full-text ``index`` in step with ``table.column``."""
+    remove = (f"INSERT INTO {index} ({index}, rowid, body) "
+              f"VALUES ('delete', old.id, {_INDEXED}(old.{column}));")
+    add = f"INSERT INTO {index} (rowid, body) VALUES (new.id, {_INDEXED}(new.{column}));"
+    return (
+        f"CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN {add} END",
+        f"CREATE TRIGGER {index}_update AFTER UPDATE OF {column} ON {table} "
+        f"WHEN old.{column} IS NOT new.{column} BEGIN {remove} {add} END",
+        f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN {remove} END",
+    )
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     # 0 -> 1: conversations and their messages.
@@ -122,26 +141,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         f"CREATE VIRTUAL TABLE title_search USING fts5(body, {_FTS_OPTIONS})",
         f"INSERT INTO message_search (rowid, body) SELECT id, {_INDEXED}(content) FROM messages",
         f"INSERT INTO title_search (rowid, body) SELECT id, {_INDEXED}(title) FROM conversations",
-        f"""CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
-            INSERT INTO message_search (rowid, body) VALUES (new.id, {_INDEXED}(new.content));
-        END""",
-        f"""CREATE TRIGGER message_search_update AFTER UPDATE OF content ON messages
-        WHEN old.content IS NOT new.content BEGIN
-            UPDATE message_search SET body = {_INDEXED}(new.content) WHERE rowid = new.id;
-        END""",
-        """CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
-            DELETE FROM message_search WHERE rowid = old.id;
-        END""",
-        f"""CREATE TRIGGER title_search_insert AFTER INSERT ON conversations BEGIN
-            INSERT INTO title_search (rowid, body) VALUES (new.id, {_INDEXED}(new.title));
-        END""",
-        f"""CREATE TRIGGER title_search_update AFTER UPDATE OF title ON conversations
-        WHEN old.title IS NOT new.title BEGIN
-            UPDATE title_search SET body = {_INDEXED}(new.title) WHERE rowid = new.id;
-        END""",
-        """CREATE TRIGGER title_search_delete AFTER DELETE ON conversations BEGIN
-            DELETE FROM title_search WHERE rowid = old.id;
-        END""",
+        *_search_triggers("message_search", "messages", "content"),
+        *_search_triggers("title_search", "conversations", "title"),
     ),
 )
 

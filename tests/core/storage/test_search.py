@@ -86,6 +86,9 @@ def test_every_branch_is_searched_and_edits_reindex(store: ChatStore) -> None:
     assert _found(store, "answer") == {first.id, second.id}
     store.delete_branch(first.id)
     assert _found(store, "alpha") == set()
+    assert _found(store, "answer") == {second.id}
+    store.database.execute(
+        "INSERT INTO message_search (message_search) VALUES ('integrity-check')")
 
 
 def test_search_conversations_filters_the_list(store: ChatStore,
