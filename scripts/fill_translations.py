@@ -26,7 +26,15 @@ def fill(ts_path: Path, translations: dict[str, str]) -> int:
         if source is None or translation is None or translation.get("type") != "unfinished":
             continue
         if source in translations:
-            translation.text = translations[source]
+            forms = translation.findall("numerusform")
+            if message.get("numerus") == "yes":
+                # Chinese has one plural form; languages with more would list them.
+                if not forms:
+                    forms = [ET.SubElement(translation, "numerusform")]
+                for form in forms:
+                    form.text = translations[source]
+            else:
+                translation.text = translations[source]
             del translation.attrib["type"]
             filled += 1
     ET.indent(tree, space="    ")

@@ -68,12 +68,14 @@ class HearthApp:
     warnings: list[str]
     downloads: DownloadManager
     models_page: ModelsPage
+    reopen_after_crash: int | None = None
+    """The conversation a reply was streaming in when Hearth was killed, if it was."""
 
     def start(self) -> None:
         """Start the worker, pick a model and reopen the last conversation."""
         self.engine_thread.start()
         self.models.start()
-        last = self.settings.last_conversation_id
+        last = self.reopen_after_crash or self.settings.last_conversation_id
         if last is not None:
             self.chat.open_conversation(last)
         for warning in self.warnings:
@@ -119,6 +121,9 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     if store is None:
         store = ChatStore.open(paths.database_path)
     read_only = store.read_only
+    # Killed while a reply streamed: that conversation reopens (the settings
+    # only record the open conversation at a clean exit).
+    crashed_in = store.streaming_conversation()
     recovered = store.mark_interrupted_replies()
     if recovered:
         log.info("marked %d replies interrupted by the last exit", recovered)
@@ -162,7 +167,8 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
         look.set_theme(settings.theme)
         models.settings_changed.connect(lambda new: look.set_theme(new.theme))
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
-                     chat, models, window, warnings, downloads, models_page)
+                     chat, models, window, warnings, downloads, models_page,
+                     reopen_after_crash=crashed_in)
 
 
 def _keep_in_memory(settings: Settings) -> None:

@@ -7,21 +7,22 @@ given; the logic lives in :class:`ChatController` and :class:`ModelController`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QByteArray, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QTextOption
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QLineEdit,
-    QListView,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -34,13 +35,16 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.api import ModelLoaded, ReplyStats, Role, StopReason
 from desktop_app.core.settings import Settings
 from desktop_app.core.storage.chat_store import MessageState
+from desktop_app.core.storage.export import ExportFormat
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.chat_view import ChatView, format_stats, is_shortened
 from desktop_app.ui.chat.composer import LONG_LINE_CHARS, Composer
-from desktop_app.ui.chat.conversation_list import CONVERSATION_ID_ROLE, ConversationListModel
+from desktop_app.ui.chat.conversation_list import ConversationListModel
 from desktop_app.ui.chat.conversation_settings_dialog import ConversationSettingsDialog
-from desktop_app.ui.common.untrusted_text import as_rich_text, make_plain, plain_tooltip
+from desktop_app.ui.chat.search_dialog import SearchDialog
+from desktop_app.ui.chat.sidebar import Sidebar
+from desktop_app.ui.common.untrusted_text import make_plain, plain_tooltip
 from desktop_app.ui.models.model_controller import ModelController, ModelState
 from desktop_app.ui.settings.settings_dialog import SettingsDialog
 
@@ -92,23 +96,11 @@ class MainWindow(QMainWindow):
         self.resize(1100, 760)
 
         # ---- sidebar
-        self.new_chat_button = QPushButton(self.tr("New chat"))
-        self.new_chat_button.setObjectName("newChatButton")
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(self.tr("Search conversations"))
-        self.search_edit.setClearButtonEnabled(True)
-        self.conversation_view = QListView()
-        self.conversation_view.setObjectName("conversationList")
-        self.conversation_view.setModel(conversations)
-        self.conversation_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.conversation_view.setUniformItemSizes(True)
-        sidebar = QWidget()
-        sidebar.setObjectName("sidebar")
-        side_layout = QVBoxLayout(sidebar)
-        side_layout.setContentsMargins(10, 10, 6, 10)
-        side_layout.addWidget(self.new_chat_button)
-        side_layout.addWidget(self.search_edit)
-        side_layout.addWidget(self.conversation_view, 1)
+        self.sidebar = Sidebar(chat, conversations)
+        self.new_chat_button = self.sidebar.new_chat_button
+        self.search_edit = self.sidebar.search_edit
+        self.conversation_view = self.sidebar.view
+        sidebar = self.sidebar
 
         # ---- chat area
         self.model_combo = QComboBox()
@@ -164,10 +156,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.stats_label)
 
         # ---- wiring
-        self.new_chat_button.clicked.connect(chat.new_conversation)
-        self.search_edit.textChanged.connect(conversations.set_filter)
-        self.conversation_view.clicked.connect(self._on_conversation_clicked)
-        self.conversation_view.customContextMenuRequested.connect(self._on_conversation_menu)
+        self.sidebar.export_requested.connect(self.export_conversations)
         self.composer.send_requested.connect(self._on_composer_send)
         self.composer.stop_requested.connect(chat.stop)
         self.chat_view.context_menu_requested.connect(self._on_message_menu)
@@ -175,8 +164,8 @@ class MainWindow(QMainWindow):
         self.models_button.clicked.connect(self.models_page_requested)
         chat.busy_changed.connect(self.composer.set_busy)
         chat.error_occurred.connect(self.banner.show_message)
-        chat.conversations_changed.connect(conversations.refresh)
         chat.conversation_opened.connect(self._on_chat_conversation_opened)
+        chat.message_revealed.connect(self._on_chat_message_revealed)
         chat.reply_stats.connect(self._on_chat_reply_stats)
         models.state_changed.connect(self._on_models_state_changed)
         models.selection_changed.connect(self._on_models_selection_changed)
@@ -200,6 +189,16 @@ class MainWindow(QMainWindow):
         self.models_action.setShortcut(QKeySequence("Ctrl+M"))
         self.models_action.triggered.connect(self.models_page_requested)
         file_menu.addAction(self.models_action)
+        self.search_action = QAction(self.tr("Searc&h conversations…"), self)
+        self.search_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.search_action.triggered.connect(self.open_search)
+        file_menu.addAction(self.search_action)
+        file_menu.addSeparator()
+        self.import_action = QAction(self.tr("&Import conversations…"), self)
+        self.import_action.triggered.connect(self.import_conversations)
+        self.export_all_action = QAction(self.tr("&Export all conversations…"), self)
+        self.export_all_action.triggered.connect(self.export_all_conversations)
+        file_menu.addActions([self.import_action, self.export_all_action])
         file_menu.addSeparator()
         self.settings_action = QAction(self.tr("&Settings…"), self)
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
@@ -270,65 +269,123 @@ class MainWindow(QMainWindow):
             self.composer.clear()
             self.banner.hide()
 
-    def _on_conversation_clicked(self, index: QModelIndex) -> None:
-        self.chat.open_conversation(index.data(CONVERSATION_ID_ROLE))
-
     def _on_chat_conversation_opened(self, conversation_id: int) -> None:
-        row = self.conversations.row_of(conversation_id)
-        if row is None:
-            self.conversation_view.clearSelection()
-        else:
-            self.conversation_view.setCurrentIndex(self.conversations.index(row, 0))
         self.composer.edit.setFocus()
 
-    def _on_conversation_menu(self, pos: QPoint) -> None:
-        index = self.conversation_view.indexAt(pos)
-        if not index.isValid():
-            return
-        conversation_id = index.data(CONVERSATION_ID_ROLE)
-        menu = QMenu(self)
-        rename = menu.addAction(self.tr("Rename…"))
-        delete = menu.addAction(self.tr("Delete…"))
-        chosen = menu.exec(self.conversation_view.viewport().mapToGlobal(pos))
-        if chosen is rename:
-            title, ok = QInputDialog.getText(self, self.tr("Rename conversation"),
-                                             self.tr("Title:"), text=index.data())
-            if ok and title.strip():
-                self.chat.rename_conversation(conversation_id, title)
-        elif chosen is delete:
-            answer = QMessageBox.question(
-                self, self.tr("Delete conversation"),
-                as_rich_text(self.tr("Delete “{title}” and all its messages? This cannot be "
-                                     "undone.").format(title=index.data())))
-            if answer == QMessageBox.StandardButton.Yes:
-                self.chat.delete_conversation(conversation_id)
+    def _on_chat_message_revealed(self, row: int) -> None:
+        model = self.chat_view.model()
+        self.chat_view.scrollTo(model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
 
-    def _on_message_menu(self, row: int, global_pos: QPoint) -> None:
+    # ---- search, import, export ------------------------------------------------
+
+    def search_dialog(self) -> SearchDialog:
+        """The Ctrl+K search window, wired to open what the user picks (tests drive it)."""
+        dialog = SearchDialog(self.chat.store, self)
+        dialog.result_chosen.connect(self._on_search_result_chosen)
+        return dialog
+
+    def open_search(self) -> None:
+        dialog = self.search_dialog()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _on_search_result_chosen(self, conversation_id: int, message_id: int) -> None:
+        if message_id:
+            self.chat.open_message(conversation_id, message_id)
+        else:
+            self.chat.open_conversation(conversation_id)
+
+    def export_conversations(self, conversation_ids: list[int]) -> None:
+        """Ask where and in which format, then export these conversations."""
+        if not conversation_ids:
+            return
+        markdown = self.tr("Markdown, the shown branch (*.md)")
+        json_filter = self.tr("Hearth JSON, everything (*.json)")
+        path, chosen = QFileDialog.getSaveFileName(
+            self, self.tr("Export conversations"), "conversations.md",
+            f"{markdown};;{json_filter}")
+        if not path:
+            return
+        fmt: ExportFormat = "json" if chosen == json_filter or path.endswith(".json") else "md"
+        if self.chat.export_history(conversation_ids, Path(path), fmt):
+            self.statusBar().showMessage(self.tr("Exported to {path}").format(path=path), 5000)
+
+    def export_all_conversations(self) -> None:
+        self.export_conversations([c.id for c in self.chat.store.list_conversations()])
+
+    def import_conversations(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import conversations"), "",
+            self.tr("Hearth or ChatGPT export (*.json *.zip);;All files (*)"))
+        if not path:
+            return
+        ids = self.chat.import_history(Path(path))
+        if ids:
+            self.statusBar().showMessage(
+                self.tr("Imported %n conversation(s).", "", len(ids)), 5000)
+
+    # ---- message menu ------------------------------------------------------------
+
+    def message_actions(self, row: int) -> dict[str, tuple[str, Callable[[], object]]]:
+        """What the message menu offers for the chat row: name -> (label, action)."""
         model = self.chat_view.model()
         assert isinstance(model, ChatModel)
         item = model.item(row)
-        menu = QMenu(self)
-        copy_action = menu.addAction(self.tr("Copy text"))
-        reasoning = menu.addAction(self.tr("Show reasoning…")) if item.thinking.strip() else None
-        whole = menu.addAction(self.tr("Show the whole message…")) if is_shortened(item) else None
+        chat = self.chat
+        actions: dict[str, tuple[str, Callable[[], object]]] = {
+            "copy": (self.tr("Copy text"),
+                     lambda: QGuiApplication.clipboard().setText(item.content))}
+        if item.thinking.strip():
+            actions["reasoning"] = (self.tr("Show reasoning…"),
+                                    lambda: self.reasoning_dialog(item.thinking).exec())
+        if is_shortened(item):
+            actions["whole"] = (self.tr("Show the whole message…"),
+                                lambda: self.text_dialog(self.tr("Message"), item.content).exec())
+        if item.notice or item.message_id < 0 or chat.busy:
+            return actions
+        index, count = chat.siblings(item.message_id)
+        if index > 0:
+            actions["previous_branch"] = (
+                self.tr("‹ Previous version ({n}/{count})").format(n=index, count=count),
+                lambda: chat.switch_branch(item.message_id, -1))
+        if index + 1 < count:
+            actions["next_branch"] = (
+                self.tr("Next version ({n}/{count}) ›").format(n=index + 2, count=count),
+                lambda: chat.switch_branch(item.message_id, +1))
+        if item.role == Role.USER:
+            actions["edit"] = (self.tr("Edit…"), lambda: self.edit_message(row))
         is_last = row == model.rowCount() - 1
-        regenerate = cont = None
-        if item.role == Role.ASSISTANT and not item.notice and is_last and not self.chat.busy:
-            regenerate = menu.addAction(self.tr("Regenerate"))
-            if item.state == MessageState.STOPPED or (
+        if item.role == Role.ASSISTANT and is_last:
+            actions["regenerate"] = (self.tr("Regenerate"), chat.regenerate)
+            if item.state in (MessageState.STOPPED, MessageState.INTERRUPTED) or (
                     item.stats is not None and item.stats.stop_reason == StopReason.LENGTH):
-                cont = menu.addAction(self.tr("Continue"))
+                actions["continue"] = (self.tr("Continue"), chat.continue_reply)
+        actions["delete_branch"] = (self.tr("Delete from here"),
+                                    lambda: chat.delete_branch(item.message_id))
+        return actions
+
+    def _on_message_menu(self, row: int, global_pos: QPoint) -> None:
+        menu = QMenu(self)
+        callbacks = {}
+        for name, (label, callback) in self.message_actions(row).items():
+            if name in ("previous_branch", "edit", "delete_branch"):
+                menu.addSeparator()
+            callbacks[menu.addAction(label)] = callback
         chosen = menu.exec(global_pos)
-        if chosen is copy_action:
-            QGuiApplication.clipboard().setText(item.content)
-        elif chosen is not None and chosen is reasoning:
-            self.reasoning_dialog(item.thinking).exec()
-        elif chosen is not None and chosen is whole:
-            self.text_dialog(self.tr("Message"), item.content).exec()
-        elif chosen is not None and chosen is regenerate:
-            self.chat.regenerate()
-        elif chosen is not None and chosen is cont:
-            self.chat.continue_reply()
+        if chosen is not None and chosen in callbacks:
+            callbacks[chosen]()
+
+    def edit_message(self, row: int) -> None:
+        """Ask for the new text of a user message, then send it as a new branch."""
+        model = self.chat_view.model()
+        assert isinstance(model, ChatModel)
+        item = model.item(row)
+        text, ok = QInputDialog.getMultiLineText(
+            self, self.tr("Edit message"),
+            self.tr("The reply is regenerated; the original stays as another version."),
+            item.content)
+        if ok and text.strip():
+            self.chat.edit_message(item.message_id, text)
 
     def reasoning_dialog(self, thinking: str) -> QDialog:
         """A reasoning model's thinking for one reply, read-only and selectable."""

@@ -4,7 +4,7 @@
 <context>
     <name>Banner</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+63"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+67"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
@@ -50,42 +50,73 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+158"/>
+        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+191"/>
         <source>The reply is saved now.</source>
         <translation>回复现已保存。</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+40"/>
         <source>The chat settings were not saved: {e}</source>
         <translation>对话设置未保存：{e}</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+22"/>
         <source>Could not open the conversation: {e}</source>
         <translation>无法打开对话：{e}</translation>
     </message>
     <message>
-        <location line="+61"/>
+        <location line="+246"/>
+        <location line="+30"/>
         <source>Wait for the reply to finish, or press Stop.</source>
         <translation>请等待回复完成，或点击“停止”。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-100"/>
+        <location line="+103"/>
         <source>Choose a model first.</source>
         <translation>请先选择模型。</translation>
     </message>
     <message>
-        <location line="+11"/>
-        <source>Your message was not sent: {e}</source>
-        <translation>消息未发送：{e}</translation>
+        <location line="-243"/>
+        <location line="+10"/>
+        <source>New chat</source>
+        <translation>新建对话</translation>
+    </message>
+    <message>
+        <location line="-9"/>
+        <source>Deleted “{title}”.</source>
+        <translation>已删除“{title}”。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>{title} (copy)</source>
+        <translation>{title}（副本）</translation>
+    </message>
+    <message>
+        <location line="+40"/>
+        <source>The export to {path} failed: {e}</source>
+        <translation>导出到 {path} 失败：{e}</translation>
     </message>
     <message>
         <location line="+99"/>
+        <location line="+105"/>
+        <source>Your message was not sent: {e}</source>
+        <translation>消息未发送：{e}</translation>
+    </message>
+    <message numerus="yes">
+        <location line="-81"/>
+        <source>Deleted %n message(s).</source>
+        <translation>
+            <numerusform>已删除 %n 条消息。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+182"/>
         <source>{n} older messages no longer fit in the model&apos;s context window and are not seen by the model.</source>
         <translation>{n} 条较早的消息已超出模型的上下文窗口，模型将看不到它们。</translation>
     </message>
     <message>
-        <location line="+82"/>
+        <location line="+84"/>
         <source>{e} The reply is kept on screen and saved as soon as that works again.</source>
         <translation>{e} 回复仍显示在屏幕上，一旦可以写入就会保存。</translation>
     </message>
@@ -147,9 +178,34 @@ Everything stays on this computer.</source>
 <context>
     <name>ConversationListModel</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/conversation_list.py" line="+35"/>
+        <location filename="../../desktop_app/ui/chat/conversation_list.py" line="+119"/>
         <source>New chat</source>
         <translation>新建对话</translation>
+    </message>
+    <message>
+        <location line="+61"/>
+        <source>Pinned</source>
+        <translation>已置顶</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Yesterday</source>
+        <translation>昨天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Previous 7 days</source>
+        <translation>过去 7 天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Older</source>
+        <translation>更早</translation>
     </message>
 </context>
 <context>
@@ -546,17 +602,7 @@ Everything stays on this computer.</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+32"/>
-        <source>New chat</source>
-        <translation>新建对话</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Search conversations</source>
-        <translation>搜索对话</translation>
-    </message>
-    <message>
-        <location line="+27"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+50"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -571,7 +617,7 @@ Everything stays on this computer.</source>
         <translation>入门模型：SmolLM2 135M，一个用来试用 Hearth 的小模型。它只会英语，知识有限；打开“模型”（Ctrl+M）获取真正的助手，包括会说中文的模型。</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+59"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -586,7 +632,17 @@ Everything stays on this computer.</source>
         <translation>模型(&amp;M)…</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+9"/>
+        <source>&amp;Import conversations…</source>
+        <translation>导入对话(&amp;I)…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Export all conversations…</source>
+        <translation>导出所有对话(&amp;E)…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
@@ -621,52 +677,22 @@ Everything stays on this computer.</source>
         <translation>对话设置(&amp;E)…</translation>
     </message>
     <message>
-        <location line="+67"/>
-        <source>Rename…</source>
-        <translation>重命名…</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Delete…</source>
-        <translation>删除…</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Rename conversation</source>
-        <translation>重命名对话</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Title:</source>
-        <translation>标题：</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Delete conversation</source>
-        <translation>删除对话</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Delete “{title}” and all its messages? This cannot be undone.</source>
-        <translation>删除“{title}”及其所有消息？此操作无法撤销。</translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+114"/>
         <source>Copy text</source>
         <translation>复制文本</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Show reasoning…</source>
         <translation>显示思考过程…</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Show the whole message…</source>
         <translation>显示完整消息…</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+17"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
@@ -676,12 +702,84 @@ Everything stays on this computer.</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="-19"/>
         <source>Message</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-151"/>
+        <source>Searc&amp;h conversations…</source>
+        <translation>搜索对话(&amp;H)…</translation>
+    </message>
+    <message>
+        <location line="+110"/>
+        <source>Markdown, the shown branch (*.md)</source>
+        <translation>Markdown，当前显示的分支 (*.md)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hearth JSON, everything (*.json)</source>
+        <translation>Hearth JSON，全部内容 (*.json)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Export conversations</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Exported to {path}</source>
+        <translation>已导出到 {path}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Import conversations</source>
+        <translation>导入对话</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hearth or ChatGPT export (*.json *.zip);;All files (*)</source>
+        <translation>Hearth 或 ChatGPT 导出文件 (*.json *.zip);;所有文件 (*)</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>Imported %n conversation(s).</source>
+        <translation>
+            <numerusform>已导入 %n 个对话。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>‹ Previous version ({n}/{count})</source>
+        <translation>‹ 上一个版本（{n}/{count}）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Next version ({n}/{count}) ›</source>
+        <translation>下一个版本（{n}/{count}）›</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Edit…</source>
+        <translation>编辑…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Delete from here</source>
+        <translation>从这里删除</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Edit message</source>
+        <translation>编辑消息</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The reply is regenerated; the original stays as another version.</source>
+        <translation>回复会重新生成；原来的内容会作为另一个版本保留。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Reasoning</source>
         <translation>思考过程</translation>
     </message>
@@ -1296,6 +1394,31 @@ GPU 层数：{layers}
     </message>
 </context>
 <context>
+    <name>SearchDialog</name>
+    <message>
+        <location filename="../../desktop_app/ui/chat/search_dialog.py" line="+156"/>
+        <source>Search conversations</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Search titles and messages, e.g. 长城 or bread</source>
+        <translation>搜索标题和消息，例如 长城 或 bread</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>Nothing found.</source>
+        <translation>未找到任何结果。</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%n result(s)</source>
+        <translation>
+            <numerusform>%n 个结果</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>SearchResultsModel</name>
     <message>
         <location filename="../../desktop_app/ui/models/hub_models.py" line="-89"/>
@@ -1326,6 +1449,11 @@ GPU 层数：{layers}
         <location line="+5"/>
         <source> (gated)</source>
         <translation>（受限）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/ui/chat/search_dialog.py" line="-106"/>
+        <source>New chat</source>
+        <translation>新建对话</translation>
     </message>
 </context>
 <context>
@@ -1531,6 +1659,64 @@ GPU 层数：{layers}
     </message>
 </context>
 <context>
+    <name>Sidebar</name>
+    <message>
+        <location filename="../../desktop_app/ui/chat/sidebar.py" line="+82"/>
+        <source>New chat</source>
+        <translation>新建对话</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Search conversations</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <location line="+88"/>
+        <source>Move to folder</source>
+        <translation>移到文件夹</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Folder (type a new name, or leave empty for none):</source>
+        <translation>文件夹（输入新名称，或留空表示不放入文件夹）：</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Unpin</source>
+        <translation>取消置顶</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Pin</source>
+        <translation>置顶</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move to folder…</source>
+        <translation>移到文件夹…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Duplicate</source>
+        <translation>复制对话</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+</context>
+<context>
     <name>StartupProblems</name>
     <message>
         <location filename="../../desktop_app/ui/common/startup_problems.py" line="+61"/>
@@ -1617,6 +1803,19 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <location line="+12"/>
         <source>This chat history is from a newer version of Hearth and is open read-only: you can read your conversations, but sending is off and nothing is saved. Update Hearth to keep chatting.</source>
         <translation>此聊天记录来自更新版本的 Hearth，已以只读方式打开：你可以阅读对话，但无法发送，也不会保存任何内容。请更新 Hearth 以继续聊天。</translation>
+    </message>
+</context>
+<context>
+    <name>UndoBar</name>
+    <message>
+        <location filename="../../desktop_app/ui/chat/sidebar.py" line="-152"/>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Dismiss</source>
+        <translation>关闭</translation>
     </message>
 </context>
 <context>
@@ -1794,6 +1993,26 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <location line="+111"/>
         <source>{repo} is not a Hugging Face repository id (owner/name).</source>
         <translation>{repo} 不是 Hugging Face 仓库 ID（所有者/名称）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/storage/importers.py" line="+52"/>
+        <source>{path} could not be imported, nothing was: {detail}</source>
+        <translation>{path} 无法导入，未导入任何内容：{detail}</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>{path} is neither a Hearth export nor a ChatGPT export (conversations.json); nothing was imported.</source>
+        <translation>{path} 既不是 Hearth 导出文件，也不是 ChatGPT 导出文件（conversations.json）；未导入任何内容。</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>{path} could not be read: {reason}</source>
+        <translation>无法读取 {path}：{reason}</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>{path} was exported by a newer Hearth (format {version}); update Hearth to import it. Nothing was imported.</source>
+        <translation>{path} 由更新版本的 Hearth 导出（格式 {version}）；请更新 Hearth 后再导入。未导入任何内容。</translation>
     </message>
 </context>
 </TS>

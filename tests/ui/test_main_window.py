@@ -102,7 +102,8 @@ def test_conversation_restored_after_restart(qtbot: QtBot, make_app: AppFactory)
     items = second.window.chat_view.model().items()
     assert next(i.content for i in items) == "Remember me"
     assert items[1].content.startswith("word0 ")
-    assert second.window.conversations.rowCount() == 1
+    assert second.window.conversations.headers() == ["Today"]
+    assert second.window.conversations.rowCount() == 2  # the header and the conversation
 
 
 def test_message_is_kept_in_the_box_when_no_model(qtbot: QtBot, make_app: AppFactory) -> None:

@@ -53,8 +53,12 @@ def read_ts(path: Path) -> list[Message]:
         for message in context.iter("message"):
             translation = message.find("translation")
             assert translation is not None, f"no <translation> for {message.findtext('source')!r}"
-            messages.append(Message(name, message.findtext("source") or "",
-                                    translation.text or "", translation.get("type", "")))
+            # A plural message ("%n results") keeps its text in <numerusform>s.
+            text = translation.text or ""
+            if not text.strip():
+                text = translation.findtext("numerusform") or ""
+            messages.append(Message(name, message.findtext("source") or "", text,
+                                    translation.get("type", "")))
     return messages
 
 
@@ -131,7 +135,7 @@ def test_qm_matches_ts(qapp: QApplication, messages: list[Message]) -> None:
     translator = QTranslator()
     assert translator.load(str(QM_PATH))
     stale = [(m.context, m.source) for m in messages
-             if translator.translate(m.context, m.source) != m.translation]
+             if translator.translate(m.context, m.source, None, 1) != m.translation]
     assert not stale, "run scripts/update_translations.sh: " + repr(stale)
     assert translator.translate("MainWindow", "a string the code never had") == ""
 

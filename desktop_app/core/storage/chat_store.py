@@ -7,12 +7,19 @@ Hearth died is still marked STREAMING in the file;
 :meth:`ChatStore.mark_interrupted_replies` turns those into INTERRUPTED at the
 next start.
 
+Messages form a tree: each has a ``parent_id`` (None for the first of a
+conversation), editing a message adds a sibling with the new text and
+Regenerate a sibling reply, so nothing is overwritten. A conversation's
+``current_message_id`` is the tip of the path the chat shows; the path is
+that message and its ancestors. Switching to a sibling shows its most recent
+descendant (the one with the highest id: a child is always newer than its
+parent). ``position`` is the depth in the tree.
+
 Ids come from ``AUTOINCREMENT`` columns and are never reused: a late event for
-a deleted reply (e.g. statistics arriving after Regenerate removed it) then
-matches no row instead of overwriting the reply that replaced it. The order of
-a conversation is its messages' ``position`` (0, 1, 2, ... within it), not
-their ids, so "this message and everything after it" can only reach the
-messages of that conversation that come later in it.
+a deleted reply (e.g. statistics arriving after its branch was deleted) then
+matches no row instead of overwriting another one. Deleting a conversation or
+a branch returns a :class:`Snapshot` of the rows it removed; restoring it
+(Undo) puts them back with their ids.
 
 One connection, used from the GUI thread only. Environment problems raise
 :class:`~desktop_app.core.storage.database.StorageError`; ids that do not
@@ -28,10 +35,11 @@ import time
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from desktop_app.core.engine.api import ReplyStats, Role, SamplingParams, StopReason
 from desktop_app.core.settings import sampling_params_from_json, sampling_params_to_json
+from desktop_app.core.storage import search_text
 from desktop_app.core.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -60,6 +68,9 @@ class Conversation:
     params: SamplingParams
     created_at: float
     updated_at: float
+    pinned: bool = False
+    folder: str = ""
+    current_message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,70 @@ class StoredMessage:
     stats: ReplyStats | None
     error: str
     created_at: float
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result: a message (``message_id`` set) or a conversation's title (None)."""
+
+    conversation_id: int
+    title: str
+    message_id: int | None
+    role: Role | None
+    snippet: search_text.Snippet
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Rows a deletion removed, as column -> value dicts, for :meth:`ChatStore.restore`.
+
+    ``conversation`` is set when a whole conversation went; ``current_message_id``
+    is the conversation's shown tip before the deletion.
+    """
+
+    conversation_id: int
+    conversation: dict[str, Any] | None
+    messages: tuple[dict[str, Any], ...]
+    current_message_id: int | None
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """A message to import; ``key`` names it within its conversation record only."""
+
+    key: str
+    parent_key: str | None
+    role: Role
+    content: str
+    created_at: float
+    state: MessageState = MessageState.COMPLETE
+    thinking: str = ""
+    stats: ReplyStats | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """A conversation to import: settings and a message tree, parents before children."""
+
+    title: str
+    model_id: str | None
+    system_prompt: str
+    params: SamplingParams
+    created_at: float
+    updated_at: float
+    messages: tuple[MessageRecord, ...]
+    current_key: str | None = None
+    pinned: bool = False
+    folder: str = ""
+
+
+CURRENT: Literal["current"] = "current"
+"""``parent_id`` default of :meth:`ChatStore.add_message`: after the shown path's tip."""
+
+ParentChoice = int | None | Literal["current"]
 
 
 def title_from_text(text: str, limit: int = TITLE_MAX_CHARS) -> str:
@@ -99,7 +174,7 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _stats_to_json(stats: ReplyStats | None) -> str | None:
+def stats_to_json(stats: ReplyStats | None) -> str | None:
     if stats is None:
         return None
     data = asdict(stats)
@@ -107,7 +182,7 @@ def _stats_to_json(stats: ReplyStats | None) -> str | None:
     return json.dumps(data)
 
 
-def _stats_from_json(text: str | None) -> ReplyStats | None:
+def stats_from_json(text: str | None) -> ReplyStats | None:
     if text is None:
         return None
     data = json.loads(text)
@@ -118,16 +193,17 @@ def _stats_from_json(text: str | None) -> ReplyStats | None:
     return ReplyStats(**values)
 
 
-# The next place in a conversation; its one parameter is the conversation id.
-_NEXT_POSITION = ("(SELECT coalesce(max(position) + 1, 0) FROM messages "
-                  "WHERE conversation_id = ?)")
-_CONVERSATION_COLUMNS = "id, title, model_id, system_prompt, params, created_at, updated_at"
-_MESSAGE_COLUMNS = ("id, conversation_id, role, content, state, thinking, stats, error, "
-                    "created_at")
+_CONVERSATION_COLUMNS = ("id, title, model_id, system_prompt, params, created_at, updated_at, "
+                         "pinned, folder, current_message_id")
+_MESSAGE_COLUMNS = ("id, conversation_id, parent_id, role, content, state, thinking, stats, "
+                    "error, created_at")
+# The subtree under (and including) the message bound to the one parameter.
+_SUBTREE = ("WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL "
+            "SELECT m.id FROM messages AS m JOIN sub ON m.parent_id = sub.id) ")
 
 
 class ChatStore:
-    """Conversations and messages, backed by one :class:`Database`."""
+    """Conversations and their message trees, backed by one :class:`Database`."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -148,6 +224,10 @@ class ChatStore:
     @property
     def read_only(self) -> bool:
         return self._db.read_only
+
+    @property
+    def database(self) -> Database:
+        return self._db
 
     def close(self) -> None:
         self._db.close()
@@ -180,97 +260,288 @@ class ChatStore:
         return [self._conversation(row) for row in rows]
 
     def search_conversations(self, text: str) -> list[Conversation]:
-        """Conversations whose title or any message contains ``text``, most recent first.
+        """Conversations whose title or any message (any branch) matches ``text``.
 
-        Case-insensitive for ASCII letters (SQLite's LIKE); ``%`` and ``_`` in
-        ``text`` match themselves.
+        Most recent first; matching as :meth:`search` does.
         """
-        pattern = f"%{escape_like(text)}%"
+        expression = search_text.match_expression(text)
+        if expression is None:
+            return self.list_conversations()
         rows = self._db.query(
-            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations AS c "
-            "WHERE c.title LIKE :p ESCAPE '\\' OR EXISTS ("
-            "  SELECT 1 FROM messages AS m "
-            "  WHERE m.conversation_id = c.id AND m.content LIKE :p ESCAPE '\\') "
-            "ORDER BY c.updated_at DESC, c.id DESC",
-            {"p": pattern})
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id IN ("
+            "  SELECT rowid FROM title_search WHERE title_search MATCH :q"
+            "  UNION SELECT m.conversation_id FROM message_search AS s"
+            "  JOIN messages AS m ON m.id = s.rowid WHERE message_search MATCH :q) "
+            "ORDER BY updated_at DESC, id DESC",
+            {"q": expression})
         return [self._conversation(row) for row in rows]
+
+    def search(self, query: str, *, limit: int = 50) -> list[SearchHit]:
+        """Titles (best match first), then messages of every branch (newest first).
+
+        All terms of ``query`` must match; see
+        :mod:`~desktop_app.core.storage.search_text` for how (Chinese words of
+        one, two or more characters included). Messages come newest first
+        rather than by relevance: FTS5 then reads the index backwards and
+        stops at ``limit``, while ranking has to score every match
+        (bench/bench_search.py: a word in 40% of 100,000 messages, 40 ms by
+        rank against 1 ms newest first), and in a chat history the recent
+        mention is usually the one looked for.
+        """
+        expression = search_text.match_expression(query)
+        if expression is None:
+            return []
+        hits: list[SearchHit] = []
+        for row in self._db.query(
+                "SELECT c.id, c.title, c.updated_at FROM title_search AS t "
+                "JOIN conversations AS c ON c.id = t.rowid WHERE title_search MATCH ? "
+                "ORDER BY t.rank LIMIT ?", (expression, limit)):
+            hits.append(SearchHit(row["id"], row["title"], None, None,
+                                  search_text.snippet(row["title"], query), row["updated_at"]))
+        for row in self._db.query(
+                "SELECT m.id, m.conversation_id, m.role, m.content, c.title, c.updated_at "
+                "FROM message_search AS s JOIN messages AS m ON m.id = s.rowid "
+                "JOIN conversations AS c ON c.id = m.conversation_id "
+                "WHERE message_search MATCH ? ORDER BY s.rowid DESC LIMIT ?",
+                (expression, max(0, limit - len(hits)))):
+            hits.append(SearchHit(row["conversation_id"], row["title"], row["id"],
+                                  Role(row["role"]), search_text.snippet(row["content"], query),
+                                  row["updated_at"]))
+        return hits
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         """Set the title; an empty title lets the list show a placeholder. KeyError if none."""
-        cursor = self._db.execute(
-            "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?",
-            (title, time.time(), conversation_id))
+        self._update_conversation(conversation_id, "title = ?, updated_at = ?",
+                                  (title, time.time()))
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        """Pin the conversation on top of the list, or unpin it. KeyError if none."""
+        self._update_conversation(conversation_id, "pinned = ?", (int(pinned),))
+
+    def set_folder(self, conversation_id: int, folder: str) -> None:
+        """File the conversation in a folder ('' for none). KeyError if none."""
+        self._update_conversation(conversation_id, "folder = ?", (folder.strip(),))
+
+    def folders(self) -> list[str]:
+        """The folder names in use, sorted."""
+        rows = self._db.query("SELECT DISTINCT folder FROM conversations WHERE folder != '' "
+                              "ORDER BY folder")
+        return [row[0] for row in rows]
+
+    def _update_conversation(self, conversation_id: int, assignments: str,
+                             values: tuple[Any, ...]) -> None:
+        cursor = self._db.execute(f"UPDATE conversations SET {assignments} WHERE id = ?",
+                                  (*values, conversation_id))
         if cursor.rowcount == 0:
             raise KeyError(conversation_id)
 
     def update_conversation_settings(self, conversation_id: int, *, system_prompt: str,
                                      params: SamplingParams) -> Conversation:
         """Change the system prompt and sampling parameters; returns the updated conversation."""
-        cursor = self._db.execute(
-            "UPDATE conversations SET system_prompt = ?, params = ?, updated_at = ? "
-            "WHERE id = ?",
-            (system_prompt, json.dumps(sampling_params_to_json(params)), time.time(),
-             conversation_id))
-        if cursor.rowcount == 0:
-            raise KeyError(conversation_id)
+        self._update_conversation(
+            conversation_id, "system_prompt = ?, params = ?, updated_at = ?",
+            (system_prompt, json.dumps(sampling_params_to_json(params)), time.time()))
         return self.get_conversation(conversation_id)
 
-    def delete_conversation(self, conversation_id: int) -> None:
-        """Delete the conversation and (by ON DELETE CASCADE) its messages. No error if gone."""
-        self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+    def duplicate_conversation(self, conversation_id: int, title: str) -> Conversation:
+        """A copy of the conversation (every branch, settings, shown path) titled ``title``."""
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT * FROM conversations WHERE id = ?",
+                               (conversation_id,)).fetchone()
+            if row is None:
+                raise KeyError(conversation_id)
+            values = dict(row)
+            del values["id"]
+            now = time.time()
+            values.update(title=title, created_at=now, updated_at=now, pinned=0)
+            new_id = _insert(conn, "conversations", values)
+            new_ids: dict[int, int] = {}
+            for message in conn.execute("SELECT * FROM messages WHERE conversation_id = ? "
+                                        "ORDER BY id", (conversation_id,)).fetchall():
+                copy = dict(message)
+                old = copy.pop("id")
+                copy["conversation_id"] = new_id
+                copy["parent_id"] = new_ids.get(copy["parent_id"]) if copy["parent_id"] else None
+                new_ids[old] = _insert(conn, "messages", copy)
+            current = values["current_message_id"]
+            conn.execute("UPDATE conversations SET current_message_id = ? WHERE id = ?",
+                         (new_ids.get(current) if current else None, new_id))
+        return self.get_conversation(new_id)
+
+    def delete_conversation(self, conversation_id: int) -> Snapshot | None:
+        """Delete the conversation and (by ON DELETE CASCADE) its messages.
+
+        Returns what was removed, for :meth:`restore`; None if it was already gone.
+        """
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT * FROM conversations WHERE id = ?",
+                               (conversation_id,)).fetchone()
+            if row is None:
+                return None
+            messages = conn.execute("SELECT * FROM messages WHERE conversation_id = ? "
+                                    "ORDER BY id", (conversation_id,)).fetchall()
+            _delete_messages(conn, messages)
+            conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        return Snapshot(conversation_id, dict(row), tuple(dict(m) for m in messages),
+                        row["current_message_id"])
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Put back what a deletion removed (Undo), with the same ids and shown path."""
+        with self._db.transaction() as conn:
+            if snapshot.conversation is not None:
+                _insert(conn, "conversations", snapshot.conversation)
+            # Ids grow from parent to child, so id order inserts parents first.
+            for message in sorted(snapshot.messages, key=lambda m: int(m["id"])):
+                _insert(conn, "messages", message)
+            conn.execute("UPDATE conversations SET current_message_id = ? WHERE id = ?",
+                         (snapshot.current_message_id, snapshot.conversation_id))
 
     # ---- messages ------------------------------------------------------------
 
-    def add_message(self, conversation_id: int, role: Role, content: str) -> StoredMessage:
-        """Append a complete message; the first user message of an untitled chat names it.
+    def add_message(self, conversation_id: int, role: Role, content: str, *,
+                    parent_id: ParentChoice = CURRENT) -> StoredMessage:
+        """Add a complete message under ``parent_id`` and show the path ending in it.
 
-        KeyError if the conversation does not exist.
+        By default it goes after the shown path's tip; an explicit parent
+        (None: a new first message) makes a new branch when the parent already
+        has children, which is how editing works. The first user message of
+        an untitled chat names it. KeyError if the conversation does not exist.
         """
+        message_id = self._insert_message(conversation_id, role, content,
+                                          MessageState.COMPLETE, parent_id)
+        return self._message(message_id)
+
+    def begin_reply(self, conversation_id: int, *,
+                    parent_id: ParentChoice = CURRENT) -> StoredMessage:
+        """An empty assistant message in state STREAMING, stored before the first token.
+
+        A reply under a message that has one already is a sibling (Regenerate).
+        """
+        message_id = self._insert_message(conversation_id, Role.ASSISTANT, "",
+                                          MessageState.STREAMING, parent_id)
+        return self._message(message_id)
+
+    def _insert_message(self, conversation_id: int, role: Role, content: str,
+                        state: MessageState, parent_id: ParentChoice) -> int:
         now = time.time()
         with self._db.transaction() as conn:
-            title_row = conn.execute("SELECT title FROM conversations WHERE id = ?",
-                                     (conversation_id,)).fetchone()
-            if title_row is None:
+            row = conn.execute("SELECT title, current_message_id FROM conversations "
+                               "WHERE id = ?", (conversation_id,)).fetchone()
+            if row is None:
                 raise KeyError(conversation_id)
+            parent = row["current_message_id"] if parent_id == CURRENT else parent_id
+            depth = 0
+            if parent is not None:
+                found = conn.execute("SELECT position FROM messages WHERE id = ? AND "
+                                     "conversation_id = ?", (parent, conversation_id)).fetchone()
+                if found is None:
+                    raise KeyError(parent)
+                depth = found["position"] + 1
             cursor = conn.execute(
-                "INSERT INTO messages (conversation_id, position, role, content, state, "
-                f"created_at) VALUES (?, {_NEXT_POSITION}, ?, ?, ?, ?)",
-                (conversation_id, conversation_id, str(role), content,
-                 str(MessageState.COMPLETE), now))
-            title = title_row["title"]
+                "INSERT INTO messages (conversation_id, parent_id, position, role, content, "
+                "state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, parent, depth, str(role), content, str(state), now))
+            message_id = _lastrowid(cursor)
+            title = row["title"]
             if role == Role.USER and not title:
                 title = title_from_text(content)
-            conn.execute("UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?",
-                         (title, now, conversation_id))
-        return self._message(_lastrowid(cursor))
+            conn.execute("UPDATE conversations SET title = ?, updated_at = ?, "
+                         "current_message_id = ? WHERE id = ?",
+                         (title, now, message_id, conversation_id))
+        return message_id
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
-        """The conversation's messages in the order they were added ([] if none)."""
+        """The shown path of the conversation, first message first ([] if none)."""
+        rows = self._db.query("SELECT current_message_id FROM conversations WHERE id = ?",
+                              (conversation_id,))
+        if not rows or rows[0][0] is None:
+            return []
+        return self.path_to(rows[0][0])
+
+    def path_to(self, message_id: int) -> list[StoredMessage]:
+        """The message and its ancestors, first message first."""
         rows = self._db.query(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? "
-            "ORDER BY position",
+            "WITH RECURSIVE up(id, depth) AS (SELECT ?, 0 UNION ALL "
+            "  SELECT m.parent_id, up.depth + 1 FROM messages AS m JOIN up ON m.id = up.id "
+            "  WHERE m.parent_id IS NOT NULL) "
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages JOIN up USING (id) ORDER BY up.depth DESC",
+            (message_id,))
+        return [self._stored_message(row) for row in rows]
+
+    def all_messages(self, conversation_id: int) -> list[StoredMessage]:
+        """Every message of every branch, parents before children (id order)."""
+        rows = self._db.query(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
             (conversation_id,))
         return [self._stored_message(row) for row in rows]
 
     def message_count(self, conversation_id: int) -> int:
+        """How many messages the conversation holds, all branches counted."""
         rows = self._db.query("SELECT count(*) FROM messages WHERE conversation_id = ?",
                               (conversation_id,))
         return int(rows[0][0])
 
-    def begin_reply(self, conversation_id: int) -> StoredMessage:
-        """An empty assistant message in state STREAMING, stored before the first token."""
-        now = time.time()
+    def get_message(self, message_id: int) -> StoredMessage:
+        """The message with this id; KeyError if there is none."""
+        rows = self._db.query(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?",
+                              (message_id,))
+        if not rows:
+            raise KeyError(message_id)
+        return self._stored_message(rows[0])
+
+    def siblings(self, message_id: int) -> list[int]:
+        """Ids of the message and its siblings (same parent), oldest first. KeyError if none."""
+        message = self.get_message(message_id)
+        rows = self._db.query("SELECT id FROM messages WHERE conversation_id = ? AND "
+                              "parent_id IS ? ORDER BY id",
+                              (message.conversation_id, message.parent_id))
+        return [row[0] for row in rows]
+
+    def show_branch(self, message_id: int) -> int:
+        """Show the path through ``message_id`` to its most recent descendant; returns that tip.
+
+        KeyError if the message does not exist.
+        """
         with self._db.transaction() as conn:
-            bumped = conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                                  (now, conversation_id))
-            if bumped.rowcount == 0:
-                raise KeyError(conversation_id)
-            cursor = conn.execute(
-                "INSERT INTO messages (conversation_id, position, role, content, state, "
-                f"created_at) VALUES (?, {_NEXT_POSITION}, ?, '', ?, ?)",
-                (conversation_id, conversation_id, str(Role.ASSISTANT),
-                 str(MessageState.STREAMING), now))
-        return self._message(_lastrowid(cursor))
+            row = conn.execute("SELECT conversation_id FROM messages WHERE id = ?",
+                               (message_id,)).fetchone()
+            if row is None:
+                raise KeyError(message_id)
+            tip = conn.execute(_SUBTREE + "SELECT max(id) FROM sub", (message_id,)).fetchone()[0]
+            conn.execute("UPDATE conversations SET current_message_id = ? WHERE id = ?",
+                         (tip, row["conversation_id"]))
+        return int(tip)
+
+    def delete_branch(self, message_id: int) -> Snapshot | None:
+        """Delete the message and everything under it; None if it is gone already.
+
+        If the shown path went through it, the chat then shows the newest
+        remaining sibling's branch, or else the path up to its parent.
+        Returns what was removed, for :meth:`restore`.
+        """
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT conversation_id, parent_id FROM messages WHERE id = ?",
+                               (message_id,)).fetchone()
+            if row is None:
+                return None
+            conversation_id, parent_id = row["conversation_id"], row["parent_id"]
+            current = conn.execute("SELECT current_message_id FROM conversations WHERE id = ?",
+                                   (conversation_id,)).fetchone()[0]
+            removed = conn.execute(
+                _SUBTREE + "SELECT m.* FROM messages AS m JOIN sub USING (id) ORDER BY m.id",
+                (message_id,)).fetchall()
+            _delete_messages(conn, removed)
+            if current in {r["id"] for r in removed}:
+                sibling = conn.execute(
+                    "SELECT max(id) FROM messages WHERE conversation_id = ? AND parent_id IS ?",
+                    (conversation_id, parent_id)).fetchone()[0]
+                tip = parent_id
+                if sibling is not None:
+                    tip = conn.execute(_SUBTREE + "SELECT max(id) FROM sub",
+                                       (sibling,)).fetchone()[0]
+                conn.execute("UPDATE conversations SET current_message_id = ?, updated_at = ? "
+                             "WHERE id = ?", (tip, time.time(), conversation_id))
+        return Snapshot(conversation_id, None, tuple(dict(r) for r in removed), current)
 
     def checkpoint_reply(self, message_id: int, content: str, thinking: str) -> None:
         """Save a streaming reply's text so far: one UPDATE, called about once a second.
@@ -292,30 +563,33 @@ class ChatStore:
             conn.execute(
                 "UPDATE messages SET content = ?, thinking = ?, state = ?, stats = ?, error = ? "
                 "WHERE id = ?",
-                (content, thinking, str(state), _stats_to_json(stats), error, message_id))
+                (content, thinking, str(state), stats_to_json(stats), error, message_id))
             conn.execute(
                 "UPDATE conversations SET updated_at = ? "
                 "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
                 (now, message_id))
 
-    def delete_messages_from(self, message_id: int) -> int:
-        """Delete this message and those after it in its conversation; returns how many.
+    def streaming_conversation(self) -> int | None:
+        """The conversation of the newest reply still marked STREAMING, if any.
 
-        "After" is the conversation's order (``position``); ids play no part.
+        Found at startup, before :meth:`mark_interrupted_replies`: Hearth was
+        killed while it streamed, so that is the conversation to reopen.
         """
-        now = time.time()
-        with self._db.transaction() as conn:
-            row = conn.execute("SELECT conversation_id, position FROM messages WHERE id = ?",
-                               (message_id,)).fetchone()
-            if row is None:
-                return 0
-            conversation_id = row["conversation_id"]
-            cursor = conn.execute(
-                "DELETE FROM messages WHERE conversation_id = ? AND position >= ?",
-                (conversation_id, row["position"]))
-            conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                         (now, conversation_id))
-        return cursor.rowcount
+        rows = self._db.query("SELECT conversation_id FROM messages WHERE state = ? "
+                              "ORDER BY id DESC LIMIT 1", (str(MessageState.STREAMING),))
+        return int(rows[0][0]) if rows else None
+
+    def sibling_positions(self, conversation_id: int) -> dict[int, tuple[int, int]]:
+        """For every message of the conversation: (its index among its siblings, how many).
+
+        One query for the whole tree, so a view can show "‹ 2/3 ›" on every row.
+        """
+        groups: dict[int | None, list[int]] = {}
+        for row in self._db.query("SELECT id, parent_id FROM messages "
+                                  "WHERE conversation_id = ? ORDER BY id", (conversation_id,)):
+            groups.setdefault(row["parent_id"], []).append(row["id"])
+        return {message_id: (index, len(ids)) for ids in groups.values()
+                for index, message_id in enumerate(ids)}
 
     def mark_interrupted_replies(self) -> int:
         """Mark replies left STREAMING by a crash or kill as INTERRUPTED; returns how many.
@@ -328,12 +602,54 @@ class ChatStore:
                                   (str(MessageState.INTERRUPTED), str(MessageState.STREAMING)))
         return cursor.rowcount
 
+    # ---- import ---------------------------------------------------------------
+
+    def import_conversations(self, records: list[ConversationRecord]) -> list[int]:
+        """Add the conversations in one transaction (all or none); returns their new ids.
+
+        ValueError, with nothing written, if a message names a parent that
+        does not come before it in its record.
+        """
+        new_conversations: list[int] = []
+        with self._db.transaction() as conn:
+            for record in records:
+                conversation_id = _insert(conn, "conversations", {
+                    "title": record.title, "model_id": record.model_id,
+                    "system_prompt": record.system_prompt,
+                    "params": json.dumps(sampling_params_to_json(record.params)),
+                    "created_at": record.created_at, "updated_at": record.updated_at,
+                    "pinned": int(record.pinned), "folder": record.folder})
+                ids: dict[str, tuple[int, int]] = {}  # key -> (id, depth)
+                for message in record.messages:
+                    if message.key in ids:
+                        raise ValueError(f"message {message.key!r} appears twice")
+                    parent: tuple[int, int] | None = None
+                    if message.parent_key is not None:
+                        parent = ids.get(message.parent_key)
+                        if parent is None:
+                            raise ValueError(f"message {message.key!r} has an unknown parent "
+                                             f"{message.parent_key!r}")
+                    message_id = _insert(conn, "messages", {
+                        "conversation_id": conversation_id,
+                        "parent_id": parent[0] if parent else None,
+                        "position": parent[1] + 1 if parent else 0,
+                        "role": str(message.role), "content": message.content,
+                        "state": str(message.state), "thinking": message.thinking,
+                        "stats": stats_to_json(message.stats), "error": message.error,
+                        "created_at": message.created_at})
+                    ids[message.key] = (message_id, parent[1] + 1 if parent else 0)
+                tip = ids.get(record.current_key) if record.current_key is not None else None
+                if tip is None and ids:  # the newest leaf, as show_branch would pick
+                    tip = max(ids.values())
+                conn.execute("UPDATE conversations SET current_message_id = ? WHERE id = ?",
+                             (tip[0] if tip else None, conversation_id))
+                new_conversations.append(conversation_id)
+        return new_conversations
+
     # ---- rows to objects -----------------------------------------------------------
 
     def _message(self, message_id: int) -> StoredMessage:
-        rows = self._db.query(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?",
-                              (message_id,))
-        return self._stored_message(rows[0])
+        return self.get_message(message_id)
 
     def _conversation(self, row: sqlite3.Row) -> Conversation:
         try:
@@ -346,14 +662,36 @@ class ChatStore:
         return Conversation(
             id=row["id"], title=row["title"], model_id=row["model_id"],
             system_prompt=row["system_prompt"], params=params,
-            created_at=row["created_at"], updated_at=row["updated_at"])
+            created_at=row["created_at"], updated_at=row["updated_at"],
+            pinned=bool(row["pinned"]), folder=row["folder"],
+            current_message_id=row["current_message_id"])
 
     def _stored_message(self, row: sqlite3.Row) -> StoredMessage:
         return StoredMessage(
             id=row["id"], conversation_id=row["conversation_id"], role=Role(row["role"]),
             content=row["content"], state=MessageState(row["state"]), thinking=row["thinking"],
-            stats=_stats_from_json(row["stats"]), error=row["error"],
-            created_at=row["created_at"])
+            stats=stats_from_json(row["stats"]), error=row["error"],
+            created_at=row["created_at"], parent_id=row["parent_id"])
+
+
+def _delete_messages(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> None:
+    """Delete these messages, deepest first.
+
+    Deleting a parent first would leave the children to ON DELETE CASCADE,
+    which recurses once per level and fails past SQLite's trigger depth
+    (1,000) in a long conversation; leaves first, it never recurses.
+    """
+    deepest_first = sorted(rows, key=lambda r: (-int(r["position"]), -int(r["id"])))
+    conn.executemany("DELETE FROM messages WHERE id = ?", [(r["id"],) for r in deepest_first])
+
+
+def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> int:
+    """INSERT one row from a column -> value dict (our own column names); returns its id."""
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    cursor = conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                          tuple(values.values()))
+    return _lastrowid(cursor)
 
 
 def _lastrowid(cursor: sqlite3.Cursor) -> int:

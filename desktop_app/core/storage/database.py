@@ -11,7 +11,9 @@ unchanged, traceback and all.
 The schema version lives in ``PRAGMA user_version``. :data:`MIGRATIONS` is an
 ordered list: entry *n* takes a database from version *n* to *n + 1*, and each
 runs in its own transaction together with the version bump, so a crash mid-way
-leaves the database at the previous version, never half-migrated.
+leaves the database at the previous version, never half-migrated. Before the
+first step a copy of the file is taken (:func:`backup_path_for`) and kept
+until the next start that needs no upgrade.
 
 Nothing is written to a file before it is known to be Hearth's. An SQLite
 file carries a 32-bit ``application_id`` in its header; Hearth stamps
@@ -36,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop_app.core.storage import search_text
+
 log = logging.getLogger(__name__)
 
 Parameters = Sequence[Any] | Mapping[str, Any]
@@ -43,6 +47,28 @@ Parameters = Sequence[Any] | Mapping[str, Any]
 
 Migration = tuple[str, ...]
 """The SQL statements of one schema step, run in one transaction."""
+
+_INDEXED = search_text.SQL_FUNCTION
+# Contentless: the index keeps no copy of the (rewritten, so larger) text; the
+# messages table has the text. Removing a row's terms then takes FTS5's
+# 'delete' command with the indexed text, which the same function recomputes
+# from the old value. A change to search_text.index_text therefore needs a
+# migration that rebuilds the index.
+_FTS_OPTIONS = "content = '', tokenize = 'unicode61 remove_diacritics 2'"
+
+
+def _search_triggers(index: str, table: str, column: str) -> tuple[str, ...]:
+    """Triggers keeping the full-text ``index`` in step with ``table.column``."""
+    remove = (f"INSERT INTO {index} ({index}, rowid, body) "
+              f"VALUES ('delete', old.id, {_INDEXED}(old.{column}));")
+    add = f"INSERT INTO {index} (rowid, body) VALUES (new.id, {_INDEXED}(new.{column}));"
+    return (
+        f"CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN {add} END",
+        f"CREATE TRIGGER {index}_update AFTER UPDATE OF {column} ON {table} "
+        f"WHEN old.{column} IS NOT new.{column} BEGIN {remove} {add} END",
+        f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN {remove} END",
+    )
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     # 0 -> 1: conversations and their messages.
@@ -86,6 +112,37 @@ MIGRATIONS: tuple[Migration, ...] = (
               AND earlier.id < messages.id)""",
         "DROP INDEX messages_by_conversation",
         "CREATE UNIQUE INDEX messages_by_position ON messages (conversation_id, position)",
+    ),
+    # 3 -> 4: messages form a tree (edit and regenerate add branches, nothing is
+    # overwritten), full-text search, pinned conversations and folders.
+    # ``position`` becomes the depth in the tree, so siblings share it.
+    # ``current_message_id`` is the tip of the path the chat shows; it has no
+    # foreign key because a deleted tip is replaced in the same transaction.
+    # The search index holds text rewritten by search_text.index_text, kept
+    # up to date by triggers (see search_text's docstring for why).
+    (
+        "ALTER TABLE messages ADD COLUMN parent_id INTEGER "
+        "REFERENCES messages (id) ON DELETE CASCADE",
+        """UPDATE messages SET parent_id = (
+            SELECT p.id FROM messages AS p
+            WHERE p.conversation_id = messages.conversation_id
+              AND p.position = messages.position - 1)""",
+        "DROP INDEX messages_by_position",
+        "CREATE INDEX messages_by_conversation ON messages (conversation_id, position)",
+        # The cascade and "children of" go through this.
+        "CREATE INDEX messages_by_parent ON messages (parent_id)",
+        "ALTER TABLE conversations ADD COLUMN current_message_id INTEGER",
+        """UPDATE conversations SET current_message_id = (
+            SELECT m.id FROM messages AS m WHERE m.conversation_id = conversations.id
+            ORDER BY m.position DESC LIMIT 1)""",
+        "ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE conversations ADD COLUMN folder TEXT NOT NULL DEFAULT ''",
+        f"CREATE VIRTUAL TABLE message_search USING fts5(body, {_FTS_OPTIONS})",
+        f"CREATE VIRTUAL TABLE title_search USING fts5(body, {_FTS_OPTIONS})",
+        f"INSERT INTO message_search (rowid, body) SELECT id, {_INDEXED}(content) FROM messages",
+        f"INSERT INTO title_search (rowid, body) SELECT id, {_INDEXED}(title) FROM conversations",
+        *_search_triggers("message_search", "messages", "content"),
+        *_search_triggers("title_search", "conversations", "title"),
     ),
 )
 
@@ -195,7 +252,10 @@ class Database:
         self.path = path
         self.read_only = False
         """True when opened with ``read_only``: every write fails with SQLITE_READONLY."""
+        self.backup_path: Path | None = None
+        """The copy taken before this open upgraded the schema (see :func:`backup_path_for`)."""
         connection.row_factory = sqlite3.Row
+        search_text.register(connection)  # the search index's triggers call it
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
@@ -220,15 +280,19 @@ class Database:
             raise StorageError(
                 f"Hearth cannot create the folder for its chat history {path}: "
                 f"{exc.strerror or exc}.", path) from exc
-        inspect_database(path, migrations)
+        found = inspect_database(path, migrations)
         database = cls._connect(path, busy_timeout_ms, read_only=False)
         try:
             with database.errors():
+                if found is not None and 0 < found < len(migrations):
+                    database.backup_path = database._back_up(found)
                 database._configure()
                 database._migrate(migrations)
         except BaseException:
             database.connection.close()
             raise
+        if found == len(migrations):
+            remove_backups(path)  # the start after an upgrade worked: its backup can go
         return database
 
     @classmethod
@@ -320,6 +384,29 @@ class Database:
         # skips an fsync per commit (only a power loss can drop the last commits).
         conn.execute("PRAGMA synchronous = NORMAL")
 
+    def _back_up(self, version: int) -> Path:
+        """Copy the history, as it is before an upgrade, beside it; returns the copy's path.
+
+        SQLite's backup API copies a consistent snapshot (WAL content
+        included). The copy is written under a temporary name and renamed, so
+        a crash mid-copy never leaves a half copy under the backup's name.
+        """
+        target = backup_path_for(self.path, version)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            for leftover in (partial, Path(f"{partial}-journal")):
+                leftover.unlink(missing_ok=True)
+            with closing(sqlite3.connect(partial, isolation_level=None)) as copy:
+                self.connection.backup(copy)
+            os.replace(partial, target)
+        except OSError as exc:
+            raise StorageError(
+                f"Hearth could not back up its chat history {self.path} to {target} before "
+                f"upgrading it: {exc.strerror or exc}. Nothing was changed.", self.path) from exc
+        log.info("%s: backed up to %s before upgrading from schema version %d",
+                 self.path, target, version)
+        return target
+
     def _migrate(self, migrations: Sequence[Migration]) -> None:
         version = self.user_version()
         known = len(migrations)
@@ -336,6 +423,28 @@ class Database:
                 for statement in migrations[target - 1]:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {int(target)}")
+
+
+def backup_path_for(path: Path, version: int) -> Path:
+    """Where the copy of ``path`` taken before upgrading it from ``version`` is kept.
+
+    E.g. ``hearth.backup-v3.sqlite3``. It stays until the next start that
+    opens the history without upgrading it (:func:`remove_backups`), so a
+    user who finds the upgraded history wrong still has the old one.
+    """
+    path = Path(path)
+    return path.with_name(f"{path.stem}.backup-v{int(version)}{path.suffix}")
+
+
+def remove_backups(path: Path) -> None:
+    """Delete the pre-upgrade copies of ``path``; a copy that can't be deleted is left."""
+    path = Path(path)
+    for backup in path.parent.glob(f"{path.stem}.backup-v*{path.suffix}"):
+        try:
+            backup.unlink()
+            log.info("removed the pre-upgrade backup %s", backup)
+        except OSError as exc:
+            log.warning("could not remove %s: %s", backup, exc)
 
 
 # ---- telling Hearth's history from other files ---------------------------------------
@@ -460,6 +569,7 @@ def _known_signature(migrations: tuple[Migration, ...]) -> Signature:
     """The schema these migrations build, built once in memory."""
     if migrations not in _signatures:
         with closing(sqlite3.connect(":memory:", isolation_level=None)) as conn:
+            search_text.register(conn)
             for step in migrations:
                 for statement in step:
                     conn.execute(statement)

@@ -11,6 +11,13 @@ screen. Then the text stays in memory: a failed checkpoint is simply retried
 by the next one (each writes the whole text), and a failed final write is
 kept in ``_unsaved`` and retried every :data:`SAVE_RETRY_MS`, after any
 later successful write, and once more at shutdown, until it is on disk.
+
+Messages form a tree (see :mod:`~desktop_app.core.storage.chat_store`): the
+chat model holds the path the store shows; editing a message and Regenerate
+add branches, :meth:`ChatController.switch_branch` shows a sibling's, and
+deleting a branch or a conversation can be undone (:meth:`ChatController.undo`)
+from the rows the store hands back. Changing the path while a reply streams
+is refused: the streaming row must stay on screen until it ends.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
@@ -30,15 +39,27 @@ from desktop_app.core.engine.api import (
     SamplingParams,
     StopReason,
 )
-from desktop_app.core.storage.chat_store import ChatStore, Conversation, MessageState
+from desktop_app.core.storage.chat_store import (
+    CURRENT,
+    ChatStore,
+    Conversation,
+    MessageState,
+    ParentChoice,
+    Snapshot,
+)
 from desktop_app.core.storage.database import StorageError
+from desktop_app.core.storage.export import ExportFormat, export, write_text_atomically
+from desktop_app.core.storage.importers import ImportProblem, import_file
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
 from desktop_app.ui.common.engine_worker import EngineWorker
+from desktop_app.ui.common.user_text import translated
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_INTERVAL = 1.0
 SAVE_RETRY_MS = 5000
+UNDO_DEPTH = 20
+"""How many deletions :meth:`ChatController.undo` can take back, newest first."""
 
 
 @dataclass
@@ -82,6 +103,11 @@ class ChatController(QObject):
         conversations_changed(): titles or the list of conversations changed.
         error_occurred(str): a message for the user.
         reply_stats(object): ReplyStats of the reply that just ended.
+        path_changed(int): the open conversation (id) now shows another branch;
+            the chat model was reset to it and :meth:`siblings` has its numbers.
+        message_revealed(int): the row of the chat model to scroll to (a search result).
+        undo_available(str): something was deleted; the text says what, :meth:`undo`
+            brings it back.
     """
 
     busy_changed = Signal(bool)
@@ -89,6 +115,9 @@ class ChatController(QObject):
     conversations_changed = Signal()
     error_occurred = Signal(str)
     reply_stats = Signal(object)
+    path_changed = Signal(int)
+    message_revealed = Signal(int)
+    undo_available = Signal(str)
 
     def __init__(self, store: ChatStore, worker: EngineWorker, model: ChatModel,
                  *, default_system_prompt: str = "",
@@ -113,6 +142,10 @@ class ChatController(QObject):
         self._request_ids = itertools.count(1)
         # Final writes that failed, by message id; see the module docstring.
         self._unsaved: dict[int, _UnsavedReply] = {}
+        # message id -> (index among its siblings, count) for the open conversation.
+        self._siblings: dict[int, tuple[int, int]] = {}
+        # What the last deletions removed, newest last, for undo().
+        self._undo: list[tuple[str, Snapshot]] = []
         self._retry_timer = QTimer(self)
         self._retry_timer.setInterval(SAVE_RETRY_MS)
         self._retry_timer.timeout.connect(self._on_retry_timer_timeout)
@@ -161,6 +194,11 @@ class ChatController(QObject):
     # ---- state -------------------------------------------------------------
 
     @property
+    def store(self) -> ChatStore:
+        """The history, for readers (search, export); writes go through the controller."""
+        return self._store
+
+    @property
     def conversation(self) -> Conversation | None:
         return self._conversation
 
@@ -196,16 +234,24 @@ class ChatController(QObject):
         """Show an empty chat; the conversation is created with its first message."""
         self._conversation = None
         self._new_chat_settings = None
+        self._siblings = {}
         self._model.set_items([])
         self.conversation_opened.emit(0)
 
     def open_conversation(self, conversation_id: int) -> None:
+        """Show the conversation's current branch."""
+        if self._load(conversation_id):
+            self.conversation_opened.emit(conversation_id)
+
+    def _load(self, conversation_id: int) -> bool:
+        """Fill the chat model with the conversation's shown path; False (said) if it failed."""
         try:
             conversation = self._store.get_conversation(conversation_id)
             messages = self._store.messages(conversation_id)
+            self._siblings = self._store.sibling_positions(conversation_id)
         except (KeyError, StorageError) as exc:
             self.error_occurred.emit(self.tr("Could not open the conversation: {e}").format(e=exc))
-            return
+            return False
         self._conversation = conversation
         items = [ChatItem.from_stored(m) for m in messages]
         active = self._active
@@ -222,22 +268,237 @@ class ChatController(QObject):
                     unsaved.content, unsaved.thinking, unsaved.state, unsaved.stats,
                     unsaved.error)
         self._model.set_items(items)
-        self.conversation_opened.emit(conversation_id)
+        return True
 
     def delete_conversation(self, conversation_id: int) -> None:
+        """Delete the conversation; :meth:`undo` brings it back (``undo_available`` says so)."""
         if self.read_only:
             self.error_occurred.emit(read_only_message())
             return
         if self._active is not None and self._active.conversation_id == conversation_id:
             self.stop()
         try:
-            self._store.delete_conversation(conversation_id)
+            snapshot = self._store.delete_conversation(conversation_id)
         except StorageError as exc:
             self.error_occurred.emit(str(exc))
             return
         if self._conversation is not None and self._conversation.id == conversation_id:
             self.new_conversation()
         self.conversations_changed.emit()
+        if snapshot is not None:
+            title = (snapshot.conversation or {}).get("title") or self.tr("New chat")
+            self._offer_undo(self.tr("Deleted “{title}”.").format(title=title), snapshot)
+
+    def duplicate_conversation(self, conversation_id: int) -> None:
+        """Copy the conversation (every branch) and open the copy."""
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return
+        try:
+            original = self._store.get_conversation(conversation_id)
+            title = self.tr("{title} (copy)").format(title=original.title or self.tr("New chat"))
+            copy = self._store.duplicate_conversation(conversation_id, title)
+        except (KeyError, StorageError) as exc:
+            self.error_occurred.emit(str(exc))
+            return
+        self.conversations_changed.emit()
+        self.open_conversation(copy.id)
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        self._change_conversation(lambda: self._store.set_pinned(conversation_id, pinned))
+
+    def set_folder(self, conversation_id: int, folder: str) -> None:
+        self._change_conversation(lambda: self._store.set_folder(conversation_id, folder))
+
+    def _change_conversation(self, change: Callable[[], None]) -> None:
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return
+        try:
+            change()
+        except (KeyError, StorageError) as exc:
+            self.error_occurred.emit(str(exc))
+            return
+        self.conversations_changed.emit()
+
+    def folders(self) -> list[str]:
+        """Folder names in use, for "Move to folder"."""
+        try:
+            return self._store.folders()
+        except StorageError:
+            return []
+
+    def export_history(self, conversation_ids: list[int], path: Path,
+                       fmt: ExportFormat) -> bool:
+        """Write the conversations to ``path`` as Markdown or JSON; False (said) on failure."""
+        try:
+            text = export(self._store, conversation_ids, fmt)
+            write_text_atomically(path, text)
+        except (KeyError, StorageError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.error_occurred.emit(self.tr("The export to {path} failed: {e}").format(
+                path=path, e=reason))
+            return False
+        return True
+
+    def import_history(self, path: Path) -> list[int]:
+        """Import a Hearth or ChatGPT export; the new conversations' ids ([] and said if not)."""
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return []
+        try:
+            ids = import_file(self._store, path)
+        except ImportProblem as exc:
+            self.error_occurred.emit(translated(exc.text))
+            return []
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
+            return []
+        self.conversations_changed.emit()
+        return ids
+
+    # ---- branches -------------------------------------------------------------
+
+    def siblings(self, message_id: int) -> tuple[int, int]:
+        """(index, count) of the message among its siblings: "‹ index+1/count ›".
+
+        (0, 1) for a message without siblings or one not in the open conversation.
+        Answered from memory (filled when the path is loaded), so a view may
+        ask for every row it paints.
+        """
+        return self._siblings.get(message_id, (0, 1))
+
+    def switch_branch(self, message_id: int, direction: int) -> bool:
+        """Show the branch of the sibling ``direction`` steps away (-1: previous, +1: next).
+
+        Returns False when there is no such sibling or the switch was refused
+        (a reply is streaming, the history is read-only); ``path_changed`` is
+        emitted when it happened.
+        """
+        if self._conversation is None or not self._may_change_path():
+            return False
+        try:
+            ids = self._store.siblings(message_id)
+        except (KeyError, StorageError) as exc:
+            self.error_occurred.emit(str(exc))
+            return False
+        target = ids.index(message_id) + direction
+        if not 0 <= target < len(ids):
+            return False
+        return self._show_branch(ids[target])
+
+    def _show_branch(self, message_id: int) -> bool:
+        conversation = self._conversation
+        assert conversation is not None
+        try:
+            self._store.show_branch(message_id)
+        except (KeyError, StorageError) as exc:
+            self.error_occurred.emit(str(exc))
+            return False
+        if self._load(conversation.id):
+            self.path_changed.emit(conversation.id)
+        return True
+
+    def open_message(self, conversation_id: int, message_id: int) -> None:
+        """Open the conversation on the branch holding the message, and reveal it.
+
+        This is where a search result leads; if a reply is streaming the
+        conversation opens on its current branch instead.
+        """
+        if self._active is None and not self.read_only:
+            try:
+                self._store.show_branch(message_id)
+            except (KeyError, StorageError) as exc:
+                self.error_occurred.emit(str(exc))
+        self.open_conversation(conversation_id)
+        row = self._model.row_of(message_id)
+        if row is not None:
+            self.message_revealed.emit(row)
+
+    def edit_message(self, message_id: int, text: str) -> bool:
+        """Send ``text`` in place of an earlier user message, as a new branch from there.
+
+        The old message and everything after it stay (one step back with
+        :meth:`switch_branch`). Returns False, with ``error_occurred``, when refused.
+        """
+        text = text.strip()
+        conversation = self._conversation
+        if not text or conversation is None or not self._may_change_path():
+            return False
+        if self.model_id is None:
+            self.error_occurred.emit(self.tr("Choose a model first."))
+            return False
+        try:
+            original = self._store.get_message(message_id)
+            if original.role != Role.USER or original.conversation_id != conversation.id:
+                return False
+            self._store.add_message(conversation.id, Role.USER, text,
+                                    parent_id=original.parent_id)
+        except (KeyError, StorageError) as exc:
+            self.error_occurred.emit(self.tr("Your message was not sent: {e}").format(e=exc))
+            return False
+        if self._load(conversation.id):
+            self.path_changed.emit(conversation.id)
+        self.conversations_changed.emit()
+        self._start_reply()
+        return True
+
+    def delete_branch(self, message_id: int) -> None:
+        """Delete the message and everything after it on every branch; :meth:`undo` restores."""
+        conversation = self._conversation
+        if conversation is None or not self._may_change_path():
+            return
+        try:
+            snapshot = self._store.delete_branch(message_id)
+        except StorageError as exc:
+            self.error_occurred.emit(str(exc))
+            return
+        for row in snapshot.messages if snapshot else ():
+            self._unsaved.pop(int(row["id"]), None)
+        if self._load(conversation.id):
+            self.path_changed.emit(conversation.id)
+        if snapshot is not None:
+            count = len(snapshot.messages)
+            self._offer_undo(self.tr("Deleted %n message(s).", "", count), snapshot)
+
+    def undo(self) -> bool:
+        """Bring back what the last deletion removed; False when there is nothing to undo."""
+        if not self._undo or self.read_only:
+            return False
+        text, snapshot = self._undo.pop()
+        try:
+            self._store.restore(snapshot)
+        except StorageError as exc:
+            self._undo.append((text, snapshot))
+            self.error_occurred.emit(str(exc))
+            return False
+        self.conversations_changed.emit()
+        conversation = self._conversation
+        if snapshot.conversation is not None:
+            self.open_conversation(snapshot.conversation_id)
+        elif (conversation is not None and conversation.id == snapshot.conversation_id
+              and self._active is None and self._load(conversation.id)):
+            self.path_changed.emit(conversation.id)
+        return True
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def _offer_undo(self, text: str, snapshot: Snapshot) -> None:
+        self._undo.append((text, snapshot))
+        del self._undo[:-UNDO_DEPTH]
+        self.undo_available.emit(text)
+
+    def _may_change_path(self) -> bool:
+        """Whether the shown path may change now; says why not when it may not."""
+        if self.read_only:
+            self.error_occurred.emit(read_only_message())
+            return False
+        if self._active is not None:
+            self.error_occurred.emit(self.tr("Wait for the reply to finish, or press Stop."))
+            return False
+        return True
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         if self.read_only:
@@ -287,7 +548,10 @@ class ChatController(QObject):
         return True
 
     def regenerate(self) -> None:
-        """Replace the last reply with a new sample from the same history."""
+        """Sample another reply to the same history, as a sibling of the last one.
+
+        The old reply stays, one step back in the branch switcher.
+        """
         items = self._model.items()
         if self._active is not None or not items:
             return
@@ -298,13 +562,12 @@ class ChatController(QObject):
             self.error_occurred.emit(read_only_message())
             return
         try:
-            self._store.delete_messages_from(last.message_id)
-        except StorageError as exc:
+            parent_id = self._store.get_message(last.message_id).parent_id
+        except (KeyError, StorageError) as exc:
             self.error_occurred.emit(str(exc))
             return
-        self._unsaved.pop(last.message_id, None)
         self._model.remove_from(len(items) - 1)
-        self._start_reply()
+        self._start_reply(parent_id=parent_id)
 
     def continue_reply(self) -> None:
         """Continue the last reply where it stopped (e.g. at the length limit)."""
@@ -398,15 +661,17 @@ class ChatController(QObject):
             if not item.notice and item.role in (Role.USER, Role.ASSISTANT) and item.content
         )
 
-    def _start_reply(self, continue_item: ChatItem | None = None) -> None:
+    def _start_reply(self, continue_item: ChatItem | None = None, *,
+                     parent_id: ParentChoice = CURRENT) -> None:
         conversation = self._conversation
         if conversation is None or self.model_id is None:
             return
         try:
             if continue_item is None:
-                message = self._store.begin_reply(conversation.id)
+                message = self._store.begin_reply(conversation.id, parent_id=parent_id)
                 item = ChatItem.from_stored(message)
                 self._model.append(item)
+                self._siblings = self._store.sibling_positions(conversation.id)
             else:
                 item = continue_item
                 # The continuation's writes carry the whole text, the unsaved part included.

@@ -91,7 +91,7 @@ def test_rename_and_update_settings(store: ChatStore) -> None:
 def test_ids_are_never_reused(store: ChatStore) -> None:
     conversation = _new(store)
     reply = store.begin_reply(conversation.id)
-    store.delete_messages_from(reply.id)
+    store.delete_branch(reply.id)
     assert store.begin_reply(conversation.id).id > reply.id
     store.delete_conversation(conversation.id)
     assert _new(store).id > conversation.id
@@ -161,17 +161,14 @@ def test_search_matches_titles_and_messages_case_insensitively(store: ChatStore)
     assert [c.id for c in store.search_conversations("月")] == []
 
 
-def test_search_treats_percent_and_underscore_literally(store: ChatStore) -> None:
-    percent, underscore, plain = _new(store), _new(store), _new(store)
-    store.add_message(percent.id, Role.USER, "a 100% sure thing")
-    store.add_message(underscore.id, Role.USER, "call my_function please")
-    store.add_message(plain.id, Role.USER, "100 apples, myXfunction")
-    assert [c.id for c in store.search_conversations("0%")] == [percent.id]
-    assert [c.id for c in store.search_conversations("%")] == [percent.id]
-    assert [c.id for c in store.search_conversations("my_f")] == [underscore.id]
-    assert [c.id for c in store.search_conversations("_")] == [underscore.id]
-    store.add_message(plain.id, Role.USER, r"a back\slash")
-    assert [c.id for c in store.search_conversations("\\")] == [plain.id]
+def test_search_input_is_never_fts_syntax(store: ChatStore) -> None:
+    quoted, plain = _new(store), _new(store)
+    store.add_message(quoted.id, Role.USER, 'he said "NEAR" AND left* (50% off)')
+    store.add_message(plain.id, Role.USER, "nothing here")
+    for query in ('"NEAR"', "AND", "left*", "(50%", 'NEAR(" a', "off)"):
+        assert [c.id for c in store.search_conversations(query)] == [quoted.id], query
+    # Punctuation alone searches for nothing, so the list is unfiltered.
+    assert len(store.search_conversations('%"*')) == 2
 
 
 def test_escape_like() -> None:
@@ -193,33 +190,6 @@ def test_delete_conversation_cascades_to_messages(store: ChatStore) -> None:
     assert store._db.query("SELECT count(*) FROM messages")[0][0] == 1
     assert [m.content for m in store.messages(kept.id)] == ["kept"]
     store.delete_conversation(doomed.id)  # already gone: no error
-
-
-def test_delete_messages_from(store: ChatStore) -> None:
-    conversation, other = _new(store), _new(store)
-    ids = [store.add_message(conversation.id, role, text).id for role, text in (
-        (Role.USER, "one"), (Role.ASSISTANT, "two"), (Role.USER, "three"),
-        (Role.ASSISTANT, "four"))]
-    store.add_message(other.id, Role.USER, "other chat")  # a later id in another conversation
-    assert store.delete_messages_from(ids[1]) == 3
-    assert [m.content for m in store.messages(conversation.id)] == ["one"]
-    assert [m.content for m in store.messages(other.id)] == ["other chat"]
-    assert store.delete_messages_from(ids[1]) == 0  # already gone
-    assert store.message_count(conversation.id) == 1
-
-
-def test_delete_messages_from_follows_the_conversation_order_not_ids(store: ChatStore) -> None:
-    conversation = _new(store)
-    first, second, third = (store.add_message(conversation.id, Role.USER, text).id
-                            for text in ("a", "b", "c"))
-    # Reorder so the highest id comes first (as an import or a merge could leave them).
-    store._db.execute("UPDATE messages SET position = position + 10")
-    for position, message_id in enumerate((third, first, second)):
-        store._db.execute("UPDATE messages SET position = ? WHERE id = ?",
-                          (position, message_id))
-    assert [m.content for m in store.messages(conversation.id)] == ["c", "a", "b"]
-    assert store.delete_messages_from(first) == 2
-    assert [m.content for m in store.messages(conversation.id)] == ["c"]  # its id was higher
 
 
 def test_positions_number_each_conversation_from_zero(store: ChatStore) -> None:
@@ -349,7 +319,7 @@ def test_writes_bump_updated_at(store: ChatStore) -> None:
     store.finish_reply(reply.id, "Yo", thinking="", state=MessageState.COMPLETE, stats=None)
     stamps.append(updated())
     time.sleep(0.01)
-    store.delete_messages_from(reply.id)
+    store.delete_branch(reply.id)
     stamps.append(updated())
     assert stamps == sorted(stamps)
     assert len(set(stamps)) == len(stamps)

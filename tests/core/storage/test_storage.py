@@ -45,7 +45,7 @@ def _raw(path: Path) -> sqlite3.Connection:
 def test_new_database_is_created_with_the_current_schema(database: Database,
                                                          db_path: Path) -> None:
     assert db_path.is_file()  # parent folders were created
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     assert database.user_version() == SCHEMA_VERSION
     conn = database.connection
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -54,10 +54,10 @@ def test_new_database_is_created_with_the_current_schema(database: Database,
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     columns = {row["name"] for row in conn.execute("PRAGMA table_info(messages)")}
-    assert {"thinking", "stats", "conversation_id", "state", "position"} <= columns
+    assert {"thinking", "stats", "conversation_id", "state", "position", "parent_id"} <= columns
     index_columns = [row["name"] for row in conn.execute(
-        "PRAGMA index_info(messages_by_position)")]
-    assert index_columns == ["conversation_id", "position"]
+        "PRAGMA index_info(messages_by_parent)")]
+    assert index_columns == ["parent_id"]
 
 
 def test_reopening_keeps_version_and_data(db_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_message_query_uses_the_conversation_index(database: Database) -> None:
     plan = " ".join(str(row[3]) for row in database.query(
         "EXPLAIN QUERY PLAN SELECT * FROM messages WHERE conversation_id = ? "
         "ORDER BY position", (1,)))
-    assert "messages_by_position" in plan
+    assert "messages_by_conversation" in plan
     assert "TEMP B-TREE" not in plan  # no sort step: the index gives the order
 
 
