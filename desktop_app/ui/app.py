@@ -19,7 +19,7 @@ from desktop_app import APP_NAME, __version__
 from desktop_app.core import hardware
 from desktop_app.core.engine.api import Engine
 from desktop_app.core.engine.process import LocalEngine
-from desktop_app.core.models.catalog import CatalogError, load_catalog
+from desktop_app.core.models.catalog import CatalogEntry, CatalogError, load_catalog, suggestions
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.hub import SettingsHubClient
 from desktop_app.core.models.library import ModelLibrary
@@ -158,11 +158,29 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
                              hardware.model_memory_budget,
                              window)
     window.models_page_requested.connect(models_page.open_page)
+    window.download_requested.connect(
+        lambda entry: _download_suggested(models_page, window, entry))
+    # The welcome suggests models that fit: the memory budget may ask the GPU driver.
+    language = QLocale().name()
+    jobs.run(hardware.model_memory_budget,
+             lambda budget: window.welcome.set_suggestions(
+                 suggestions(catalog, budget, language)),
+             lambda exc: log.warning("no model suggestions: %s", exc))
     if look is not None:
         look.set_theme(settings.theme)
         models.settings_changed.connect(lambda new: look.set_theme(new.theme))
+        # The chat re-renders its Markdown in the new palette when the theme changes.
+        window.chat_view.set_colors(look.colors)
+        look.changed.connect(window.chat_view.set_colors)
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
                      chat, models, window, warnings, downloads, models_page)
+
+
+def _download_suggested(models_page: ModelsPage, window: MainWindow,
+                        entry: CatalogEntry) -> None:
+    """The welcome's Download: queue it, say so, and show the Models window's downloads."""
+    window.banner.show_message(models_page.start_download(entry.repo, entry.file))
+    models_page.open_page(models_page.tabs.indexOf(models_page.downloads_tab))
 
 
 def _keep_in_memory(settings: Settings) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QTextOption
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextOption
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -26,20 +26,23 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_app.core.engine.api import ModelLoaded, ReplyStats, Role, StopReason
+from desktop_app.core.engine.api import ModelLoaded, ReplyStats, Role
 from desktop_app.core.settings import Settings
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
-from desktop_app.ui.chat.chat_view import ChatView, format_stats, is_shortened
+from desktop_app.ui.chat.chat_view import ChatView, can_continue
 from desktop_app.ui.chat.composer import LONG_LINE_CHARS, Composer
 from desktop_app.ui.chat.conversation_list import CONVERSATION_ID_ROLE, ConversationListModel
 from desktop_app.ui.chat.conversation_settings_dialog import ConversationSettingsDialog
+from desktop_app.ui.chat.message_delegate import format_stats, is_shortened
+from desktop_app.ui.chat.welcome import WelcomePanel
 from desktop_app.ui.common.untrusted_text import as_rich_text, make_plain, plain_tooltip
 from desktop_app.ui.models.model_controller import ModelController, ModelState
 from desktop_app.ui.settings.settings_dialog import SettingsDialog
@@ -78,9 +81,11 @@ class MainWindow(QMainWindow):
 
     Signals:
         models_page_requested(): the user asked for the Models window (button or Ctrl+M).
+        download_requested(object): the welcome's Download for a suggested CatalogEntry.
     """
 
     models_page_requested = Signal()
+    download_requested = Signal(object)
 
     def __init__(self, chat: ChatController, chat_model: ChatModel, models: ModelController,
                  conversations: ConversationListModel) -> None:
@@ -137,6 +142,12 @@ class MainWindow(QMainWindow):
         self.chat_view = ChatView()
         self.chat_view.setObjectName("chatView")
         self.chat_view.setModel(chat_model)
+        self.welcome = WelcomePanel()
+        # The welcome stands in for an empty conversation; the chat shows once it has a message.
+        self.chat_stack = QStackedWidget()
+        self.chat_stack.setObjectName("chatStack")
+        self.chat_stack.addWidget(self.welcome)
+        self.chat_stack.addWidget(self.chat_view)
         self.banner = Banner()
         self.composer = Composer()
         chat_area = QWidget()
@@ -145,7 +156,7 @@ class MainWindow(QMainWindow):
         chat_layout.setSpacing(0)
         chat_layout.addLayout(top)
         chat_layout.addWidget(self.demo_note)
-        chat_layout.addWidget(self.chat_view, 1)
+        chat_layout.addWidget(self.chat_stack, 1)
         chat_layout.addWidget(self.banner)
         chat_layout.addWidget(self.composer)
 
@@ -170,9 +181,19 @@ class MainWindow(QMainWindow):
         self.composer.send_requested.connect(self._on_composer_send)
         self.composer.stop_requested.connect(chat.stop)
         self.chat_view.context_menu_requested.connect(self._on_message_menu)
+        self.chat_view.edit_requested.connect(self.edit_message)
+        self.chat_view.regenerate_requested.connect(chat.regenerate)
+        self.chat_view.continue_requested.connect(chat.continue_reply)
+        self.composer.edit_last_requested.connect(self._on_composer_edit_last)
+        self.welcome.prompt_chosen.connect(self._on_welcome_prompt_chosen)
+        self.welcome.models_requested.connect(self.models_page_requested)
+        self.welcome.download_requested.connect(self.download_requested)
+        for signal in (chat_model.modelReset, chat_model.rowsInserted, chat_model.rowsRemoved):
+            signal.connect(self._show_welcome_or_chat)
         self.model_combo.activated.connect(self._on_model_combo_activated)
         self.models_button.clicked.connect(self.models_page_requested)
         chat.busy_changed.connect(self.composer.set_busy)
+        chat.busy_changed.connect(self.chat_view.set_busy)
         chat.error_occurred.connect(self.banner.show_message)
         chat.conversations_changed.connect(conversations.refresh)
         chat.conversation_opened.connect(self._on_chat_conversation_opened)
@@ -184,6 +205,8 @@ class MainWindow(QMainWindow):
         models.error_occurred.connect(self.banner.show_message)
         models.settings_changed.connect(self._on_models_settings_changed)
         self._fill_model_combo()
+        self._show_welcome_or_chat()
+        self._update_welcome_model()
         conversations.refresh()
         self.composer.edit.setFocus()
 
@@ -269,6 +292,11 @@ class MainWindow(QMainWindow):
             self.composer.clear()
             self.banner.hide()
 
+    def _on_welcome_prompt_chosen(self, text: str) -> None:
+        # Sent as it is; whatever the user was typing stays in the box.
+        if self.chat.send(text):
+            self.banner.hide()
+
     def _on_conversation_clicked(self, index: QModelIndex) -> None:
         self.chat.open_conversation(index.data(CONVERSATION_ID_ROLE))
 
@@ -303,35 +331,72 @@ class MainWindow(QMainWindow):
                 self.chat.delete_conversation(conversation_id)
 
     def _on_message_menu(self, row: int, global_pos: QPoint) -> None:
-        model = self.chat_view.model()
-        assert isinstance(model, ChatModel)
+        model = self.chat_view.chat_model()
         item = model.item(row)
         menu = QMenu(self)
         copy_action = menu.addAction(self.tr("Copy text"))
-        reasoning = menu.addAction(self.tr("Show reasoning…")) if item.thinking.strip() else None
+        copy_markdown = menu.addAction(self.tr("Copy as Markdown"))
+        edit = None
+        if item.role == Role.USER and not self.chat.busy:
+            edit = menu.addAction(self.tr("Edit and resend"))
+        reasoning = None
+        if item.thinking.strip():
+            expanded = self.chat_view.message_delegate().reasoning_expanded(item)
+            reasoning = menu.addAction(self.tr("Hide reasoning") if expanded
+                                       else self.tr("Show reasoning"))
         whole = menu.addAction(self.tr("Show the whole message…")) if is_shortened(item) else None
         is_last = row == model.rowCount() - 1
         regenerate = cont = None
         if item.role == Role.ASSISTANT and not item.notice and is_last and not self.chat.busy:
             regenerate = menu.addAction(self.tr("Regenerate"))
-            if item.state == MessageState.STOPPED or (
-                    item.stats is not None and item.stats.stop_reason == StopReason.LENGTH):
+            if can_continue(item):
                 cont = menu.addAction(self.tr("Continue"))
         chosen = menu.exec(global_pos)
+        if chosen is None:
+            return
         if chosen is copy_action:
-            QGuiApplication.clipboard().setText(item.content)
-        elif chosen is not None and chosen is reasoning:
-            self.reasoning_dialog(item.thinking).exec()
-        elif chosen is not None and chosen is whole:
+            self.chat_view.copy_message(row)
+        elif chosen is copy_markdown:
+            self.chat_view.copy_message(row, as_markdown=True)
+        elif chosen is edit:
+            self.edit_message(row)
+        elif chosen is reasoning:
+            self.chat_view.toggle_reasoning(row)
+        elif chosen is whole:
             self.text_dialog(self.tr("Message"), item.content).exec()
-        elif chosen is not None and chosen is regenerate:
+        elif chosen is regenerate:
             self.chat.regenerate()
-        elif chosen is not None and chosen is cont:
+        elif chosen is cont:
             self.chat.continue_reply()
 
-    def reasoning_dialog(self, thinking: str) -> QDialog:
-        """A reasoning model's thinking for one reply, read-only and selectable."""
-        return self.text_dialog(self.tr("Reasoning"), thinking)
+    def edit_message(self, row: int) -> None:
+        """Edit a message of the user's: its text goes into the box, to change and send again.
+
+        The one place an edit starts. The controller has no "resend from this
+        message" yet (it is being built on the history branch); once it has,
+        this is where to call it, so the reply is replaced rather than added.
+        """
+        item = self.chat_view.chat_model().item(row)
+        if item.role != Role.USER:
+            return
+        self.composer.set_text(item.content)
+        self.composer.edit.setFocus()
+
+    def _on_composer_edit_last(self) -> None:
+        items = self.chat_view.chat_model().items()
+        for row in range(len(items) - 1, -1, -1):
+            if items[row].role == Role.USER and not items[row].notice:
+                self.edit_message(row)
+                return
+
+    def _show_welcome_or_chat(self, *_args: object) -> None:
+        empty = self.chat_view.chat_model().rowCount() == 0
+        self.chat_stack.setCurrentWidget(self.welcome if empty else self.chat_view)
+
+    def _update_welcome_model(self) -> None:
+        selected = self.models.selected
+        self.welcome.set_model(selected.display_name if selected is not None else None,
+                               starter=bool(selected is not None and selected.is_demo))
 
     def text_dialog(self, title: str, content: str) -> QDialog:
         """Untrusted text in full, read-only, as plain text (a long message the chat shortens)."""
@@ -379,6 +444,7 @@ class MainWindow(QMainWindow):
         self.model_combo.setCurrentIndex(index)
         selected = self.models.selected
         self.demo_note.setVisible(bool(selected and selected.is_demo))
+        self._update_welcome_model()
 
     def _on_models_state_changed(self, state: ModelState, text: str) -> None:
         self.model_status.setText(text)

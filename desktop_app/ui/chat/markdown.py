@@ -101,12 +101,14 @@ class _Renderer(RendererHTML):
         body = _highlight(code.removesuffix("\n"), language, self.palette.pygments_style)
         p = self.palette
         label = html.escape(language) if language else "&nbsp;"
+        # Without a Copy label (plain-text copies), the code alone, without its header.
+        header = (f'<tr><td><span style="color:{p.code_header};font-size:small">{label}</span>'
+                  f'</td><td align="right"><a href="{COPY_SCHEME}:{index}" '
+                  f'style="color:{p.code_header};font-size:small">'
+                  f'{html.escape(self.copy_label)}</a></td></tr>') if self.copy_label else ""
         return (f'<table width="100%" cellspacing="0" cellpadding="6" '
                 f'bgcolor="{p.code_background}" style="margin-top:4px;margin-bottom:4px">'
-                f'<tr><td><span style="color:{p.code_header};font-size:small">{label}</span>'
-                f'</td><td align="right"><a href="{COPY_SCHEME}:{index}" '
-                f'style="color:{p.code_header};font-size:small">{html.escape(self.copy_label)}</a>'
-                "</td></tr>"
+                f'{header}'
                 f'<tr><td colspan="2"><pre style="white-space:pre-wrap;margin:0">{body}</pre>'
                 "</td></tr></table>\n")
 
@@ -162,12 +164,17 @@ def _parser(palette: Palette, copy_label: str) -> MarkdownIt:
 class MarkdownRenderer:
     """Renders Markdown to Qt-safe HTML for one palette, with a small cache by source text.
 
-    ``copy_label`` is the (translated) text of each code block's Copy anchor.
+    ``copy_label`` is the (translated) text of each code block's Copy anchor;
+    an empty one leaves out the code blocks' header line (for plain-text copies).
+
+    Attributes:
+        parses: sources parsed (cache misses), which tests count.
     """
 
     def __init__(self, palette: Palette = LIGHT, copy_label: str = "Copy") -> None:
         self._md = _parser(palette, copy_label)
         self._cache: OrderedDict[str, Rendered] = OrderedDict()
+        self.parses = 0
 
     def render(self, text: str) -> Rendered:
         cached = self._cache.get(text)
@@ -175,6 +182,7 @@ class MarkdownRenderer:
             self._cache.move_to_end(text)
             return cached
         env: dict[str, Any] = {}
+        self.parses += 1
         html_text = _TASK_BOX.sub(lambda m: "\u2611 " if m[1] else "\u2610 ",
                                   self._md.render(text, env))
         rendered = Rendered(html_text, tuple(env.get("code_blocks", ())))
