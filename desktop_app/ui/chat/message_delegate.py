@@ -23,6 +23,7 @@ and for about a second per streamed batch.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -84,6 +85,11 @@ that re-laying out a reply streaming past it stays near 10 ms a batch.
 """
 DOCUMENT_STYLE = "p, li { line-height: 135%; } pre { line-height: 120%; }"
 """Airier lines than Qt's default for prose; the painted row and the editor both use it."""
+
+
+_CJK = "\u2e80-\u9fff\uf900-\ufaff"
+_WORD = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+"""A word: a run of non-space characters, or one CJK character (Chinese has no spaces)."""
 
 
 def is_shortened(item: ChatItem) -> bool:
@@ -290,7 +296,7 @@ class MessageDelegate(QStyledItemDelegate):
         """Words of the reasoning, counted once per revision (it is asked for at every paint)."""
         cached = self._words.get(item.message_id)
         if cached is None or cached[0] != item.revision:
-            cached = (item.revision, len(item.thinking.split()))
+            cached = (item.revision, len(_WORD.findall(item.thinking)))
             self._words[item.message_id] = cached
         return cached[1]
 
@@ -436,8 +442,8 @@ class MessageDelegate(QStyledItemDelegate):
         text_color = palette.color(QPalette.ColorRole.Text)
         muted = QColor(self.colors.muted)
 
-        if option.state & QStyle.StateFlag.State_MouseOver or (
-                option.state & QStyle.StateFlag.State_Selected):
+        if self.hidden_text_id == item.message_id and not item.notice:
+            # The live message (under the pointer or the keyboard) is lightly shaded.
             hover = QColor(text_color)
             hover.setAlphaF(0.035)
             left, width = self.column(rect.width())
