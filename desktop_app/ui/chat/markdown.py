@@ -54,10 +54,16 @@ _TASK_BOX = re.compile(r'<input class="task-list-item-checkbox"( checked="checke
 
 @dataclass(frozen=True)
 class Rendered:
-    """One rendered piece of Markdown: its HTML and the text of each code block in it."""
+    """One rendered piece of Markdown: its HTML and the text of each code block in it.
+
+    ``pieces`` is the HTML of each top-level block, in order (only from
+    :meth:`MarkdownRenderer.render_blocks`): a streaming view replaces just
+    the pieces that changed.
+    """
 
     html: str
     code_blocks: tuple[str, ...]
+    pieces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,7 +216,7 @@ class MarkdownRenderer:
                 html_text = _renumber(html_text, len(blocks))
                 blocks.extend(part.code_blocks)
             pieces.append(html_text)
-        return Rendered("".join(pieces), tuple(blocks))
+        return Rendered("".join(pieces), tuple(blocks), tuple(pieces))
 
 
 def _renumber(html_text: str, offset: int) -> str:

@@ -47,9 +47,11 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPen,
+    QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
+    QTextDocumentFragment,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -133,6 +135,75 @@ def format_stats(stats: ReplyStats | None, state: MessageState) -> str:
     return " · ".join(parts)
 
 
+class StreamingDocument:
+    """The streaming reply's document, updated by replacing only the blocks that changed.
+
+    ``setHtml`` of the whole reply on every batch made a batch cost grow with
+    the reply (2 ms at its start, 8.5 ms at 4,000 tokens with code blocks);
+    a batch changes only the last top-level block or starts a new one, so
+    only those are removed and inserted again, and Qt re-lays out only them.
+
+    Attributes:
+        blocks_inserted: top-level blocks inserted so far (tests count them).
+    """
+
+    def __init__(self, message_id: int, doc: QTextDocument) -> None:
+        self.message_id = message_id
+        self.doc = doc
+        self._pieces: list[str] = []
+        self._starts: list[int] = []  # the position where each piece's text begins
+        self.blocks_inserted = 0
+
+    def update(self, pieces: tuple[str, ...]) -> None:
+        same = 0
+        limit = min(len(pieces), len(self._pieces))
+        while same < limit and pieces[same] == self._pieces[same]:
+            same += 1
+        if same == len(pieces) == len(self._pieces):
+            return
+        cursor = QTextCursor(self.doc)
+        if same == 0 and self._pieces:
+            self.doc.clear()
+        elif same < len(self._pieces):
+            # Remove from the end of the last unchanged block (its separator) to the end.
+            cursor.setPosition(self._starts[same] - 1)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+        del self._pieces[same:]
+        del self._starts[same:]
+        for piece in pieces[same:]:
+            html = piece.strip()
+            if not self._pieces:
+                self.doc.setHtml(html)  # the first block: exactly as the whole reply renders
+                self._starts.append(0)
+            else:
+                self._append(cursor, html)
+            self._pieces.append(piece)
+            self.blocks_inserted += 1
+
+    def _append(self, cursor: QTextCursor, html: str) -> None:
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        # A fresh block with no formats, so a piece never inherits its neighbour's.
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        start = cursor.position()
+        # Parsed alone with the same defaults (font, line height), then copied in.
+        alone = SafeTextDocument()
+        alone.setDefaultFont(self.doc.defaultFont())
+        alone.setDefaultStyleSheet(self.doc.defaultStyleSheet())
+        alone.setHtml(html)
+        cursor.insertFragment(QTextDocumentFragment(alone))
+        block = self.doc.findBlock(start)
+        if block.length() == 1 and block.next().isValid():
+            # A list or a table starts on blocks of its own: drop the empty one before it.
+            # (The list now begins where the empty block did: ``start`` stays right.)
+            QTextCursor(block).deletePreviousChar()
+        elif alone.begin().textList() is None:
+            # Qt keeps the block format of the block a fragment goes into: give the
+            # piece's first block its own format back (a paragraph's margins).
+            QTextCursor(block).setBlockFormat(alone.begin().blockFormat())
+        self._starts.append(start)
+
+
 @dataclass(frozen=True)
 class RowGeometry:
     """Where the parts of one row go, in view coordinates (shared by painting and the editor)."""
@@ -174,6 +245,7 @@ class MessageDelegate(QStyledItemDelegate):
         self._words: dict[int, tuple[int, int]] = {}  # message id -> (revision, reasoning words)
         self._expanded: set[int] = set()  # replies whose reasoning is shown
         self._thinking_docs: dict[tuple[int, int, int], QTextDocument] = {}
+        self.streaming: StreamingDocument | None = None
         self.colors = colors
         self.markdown = MarkdownRenderer(DARK if colors.dark else LIGHT, self.tr("Copy"))
         self.exact_measurements = 0
@@ -233,9 +305,14 @@ class MessageDelegate(QStyledItemDelegate):
         if doc is not None:
             self._documents.move_to_end(key)
             return doc
-        doc = self.new_document(font)
-        self.fill_document(doc, item)
-        doc.setTextWidth(width)
+        if (item.state == MessageState.STREAMING and renders_markdown(item) and item.content):
+            doc = self._streaming_document(item, width, font)
+        else:
+            if self.streaming is not None and self.streaming.message_id == item.message_id:
+                self.streaming = None  # finished: drawn from one whole render from now on
+            doc = self.new_document(font)
+            self.fill_document(doc, item)
+            doc.setTextWidth(width)
         # Older revisions of this message are never painted again.
         for old in [k for k in self._documents if k[0] == item.message_id]:
             del self._documents[old]
@@ -243,6 +320,18 @@ class MessageDelegate(QStyledItemDelegate):
         while len(self._documents) > self.MAX_DOCUMENTS:
             self._documents.popitem(last=False)
         return doc
+
+    def _streaming_document(self, item: ChatItem, width: int, font: QFont) -> QTextDocument:
+        """The streaming reply's one document, brought up to date block by block."""
+        streaming = self.streaming
+        if (streaming is None or streaming.message_id != item.message_id
+                or streaming.doc.textWidth() != width):
+            doc = self.new_document(font)
+            doc.setTextWidth(width)
+            streaming = self.streaming = StreamingDocument(item.message_id, doc)
+        streaming.update(self.rendered(item).pieces)
+        self.markdown_renders += 1
+        return streaming.doc
 
     def _set_shortened(self, doc: QTextDocument, item: ChatItem) -> None:
         """The first :data:`LONG_MESSAGE_CHARS` characters as plain text,
