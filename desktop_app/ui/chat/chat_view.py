@@ -403,7 +403,7 @@ class ChatView(QTreeView):
             self.actions_bar.hide()
             return
         size = self.actions_bar.sizeHint()
-        x = (parts.actions.right() - size.width() if item.role == Role.USER
+        x = (parts.actions.right() + 1 - size.width() if item.role == Role.USER
              else parts.actions.left() - 4)
         self.actions_bar.setGeometry(x, parts.actions.top(), size.width(),
                                      min(size.height(), parts.actions.height()))
@@ -534,17 +534,20 @@ class ChatView(QTreeView):
             self.context_menu_requested.emit(
                 row, self.viewport().mapToGlobal(rect.topLeft() + QPoint(40, 20)))
             return
-        if row is not None and event.key() == Qt.Key.Key_Tab and not event.modifiers():
-            self.open_editor(row)
-            buttons = self.actions_bar.visible_buttons()
-            if buttons and self.actions_bar.isVisible():
-                buttons[0].setFocus(Qt.FocusReason.TabFocusReason)
-                return
         if row is not None and event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return,
                                                Qt.Key.Key_Enter):
             self.toggle_reasoning(row)
             return
         super().keyPressEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab from the chat goes into the current message's actions first.
+        if next and self.hasFocus() and self.actions_bar.isVisible():
+            buttons = self.actions_bar.visible_buttons()
+            if buttons:
+                buttons[0].setFocus(Qt.FocusReason.TabFocusReason)
+                return True
+        return super().focusNextPrevChild(next)
 
     def focusInEvent(self, event: Any) -> None:
         super().focusInEvent(event)

@@ -76,6 +76,8 @@ class MessageBrowser(QTextBrowser):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction
                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        # Focused by a click (to select with the keyboard), not by Tab: Tab goes to the actions.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
     def loadResource(self, type: int, name: QUrl | str) -> Any:
         # The same rule as SafeTextDocument: answer everything, read nothing.
