@@ -28,6 +28,7 @@ from desktop_app.core.settings import Settings, SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.core.storage.database import StorageError
 from desktop_app.core.storage.instance_lock import DataFolderInUse
+from desktop_app.ui.chat import markdown
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.conversation_list import ConversationListModel
@@ -166,6 +167,8 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
              lambda budget: window.welcome.set_suggestions(
                  suggestions(catalog, budget, language)),
              lambda exc: log.warning("no model suggestions: %s", exc))
+    jobs.run(markdown.warm_up, lambda _none: None,
+             lambda exc: log.warning("code highlighting not warmed up: %s", exc))
     if look is not None:
         look.set_theme(settings.theme)
         models.settings_changed.connect(lambda new: look.set_theme(new.theme))
