@@ -25,7 +25,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
-    QSize,
     Qt,
     QTimer,
     QUrl,
@@ -252,9 +251,11 @@ class ChatView(QTreeView):
             self.scrollToBottom()
 
     def _on_rows_removed(self, *_args: Any) -> None:
-        if not self._editor_index.isValid():
+        # The live row was removed (regenerate, edit) or moved up: close or re-place it.
+        if self._editor_index.isValid():
+            self._place_timer.start(0)
+        else:
             self.close_editor()
-        self._place_timer.start(0)
 
     def _on_scrolled(self, value: int) -> None:
         bar = self.verticalScrollBar()
@@ -559,6 +560,3 @@ class ChatView(QTreeView):
         index = self.indexAt(pos)
         if index.isValid():
             self.context_menu_requested.emit(index.row(), self.viewport().mapToGlobal(pos))
-
-    def sizeHint(self) -> QSize:
-        return QSize(640, 480)
