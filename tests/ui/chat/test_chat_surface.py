@@ -286,3 +286,25 @@ def test_chinese_wraps_inside_the_reading_column(qtbot: QtBot, text: str) -> Non
     document = delegate.document(model.item(0), width, view.font())
     assert document.idealWidth() <= width
     assert document.size().height() > 2 * view.fontMetrics().height()  # wrapped lines
+
+
+def test_the_link_question_shows_the_whole_address_as_plain_text(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_app.ui.chat.chat_view import ask_to_open_link
+
+    shown: list[tuple[str, Qt.TextFormat]] = []
+    replies = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Open]
+
+    def answer(box: QMessageBox) -> int:
+        shown.append((box.text(), box.textFormat()))
+        return int(replies.pop(0).value)
+
+    monkeypatch.setattr(QMessageBox, "exec", answer)
+    view, _model = _view(qtbot, [])
+    url = "https://example.org/<b>bold</b>?q=1"
+    assert ask_to_open_link(view, url) is False
+    assert url in shown[0][0]
+    assert shown[0][1] == Qt.TextFormat.PlainText
+    assert ask_to_open_link(view, url) is True
