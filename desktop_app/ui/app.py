@@ -162,7 +162,7 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     window.download_requested.connect(
         lambda entry: _download_suggested(models_page, window, entry))
     # The welcome suggests models that fit: the memory budget may ask the GPU driver.
-    language = QLocale().name()
+    language = QLocale().name() if settings.language == "system" else settings.language
     jobs.run(hardware.model_memory_budget,
              lambda budget: window.welcome.set_suggestions(
                  suggestions(catalog, budget, language)),
