@@ -143,6 +143,8 @@ class MainWindow(QMainWindow):
         self.chat_view.setObjectName("chatView")
         self.chat_view.setModel(chat_model)
         self.welcome = WelcomePanel()
+        # A plain QWidget draws a style sheet background only when asked to.
+        self.welcome.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         # The welcome stands in for an empty conversation; the chat shows once it has a message.
         self.chat_stack = QStackedWidget()
         self.chat_stack.setObjectName("chatStack")
