@@ -3,26 +3,38 @@
 On a small machine the GUI and llama.cpp share the CPU, so GUI work during
 streaming slows decoding. This measures both together, in one run:
 
-1. Opening a 1,000-message conversation (model reset + first paint).
+1. Opening a 1,000-message conversation with code blocks from a real
+   ChatStore on a temporary HEARTH_HOME: database read + model reset + first
+   paint (target ≤ 300 ms).
 2. Decode tokens/s through Hearth's full path with the chat view showing a
    2-message conversation vs. the 1,000-message one, and their ratio.
 3. GUI event-loop stalls while streaming into the long conversation: a 10 ms
-   timer records how late it fires (p50, p99, max).
-4. Scrolling the whole long conversation, page by page (ms per page).
+   timer records how late it fires (p50, p99, max; target p99 ≤ 16 ms).
+4. The GUI time of one streamed batch (model update, layout, paint) at the
+   start and at the end of a synthetic 4,000-token reply with code blocks:
+   it must not grow with the reply.
+5. Scrolling the whole long conversation page by page, each page measured
+   from the scroll to its rows laid out (first time seen) and painted.
 
-Usage: ``.venv/bin/python bench/bench_chat_view.py [--tokens 200]``
-(headless with ``QT_QPA_PLATFORM=offscreen``, set if unset).
+Usage: ``.venv/bin/python bench/bench_chat_view.py [--tokens 200] [--no-engine]``
+(headless with ``QT_QPA_PLATFORM=offscreen``, set if unset; ``--no-engine``
+skips 2 and 3, which need the demo model).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HEARTH_HOME"] = tempfile.mkdtemp(prefix="hearth-bench-")
 
 from bench.bench_engine import STORY, HearthPath, demo_model
 from desktop_app.core import hardware
@@ -32,7 +44,8 @@ from desktop_app.core.engine.api import (
     Role,
     SamplingParams,
 )
-from desktop_app.core.storage.chat_store import MessageState
+from desktop_app.core.paths import AppPaths
+from desktop_app.core.storage.chat_store import ChatStore, MessageState
 
 PARAGRAPH = ("Lighthouses guided ships along dangerous coasts for centuries. "
              "Their keepers trimmed wicks, wound clockwork and logged the weather.")
@@ -55,6 +68,62 @@ def long_conversation(count: int) -> list[object]:
     return items
 
 
+def store_conversation(store: ChatStore, items: list[object]) -> int:
+    """Write the conversation to the database, as Hearth would have; returns its id."""
+    conversation = store.create_conversation(model_id=None, system_prompt="",
+                                             params=SamplingParams())
+    for item in items:
+        if item.role == Role.USER:  # type: ignore[attr-defined]
+            store.add_message(conversation.id, Role.USER, item.content)  # type: ignore[attr-defined]
+        else:
+            reply = store.begin_reply(conversation.id)
+            store.finish_reply(reply.id, item.content, thinking="",  # type: ignore[attr-defined]
+                               state=MessageState.COMPLETE, stats=None)
+    return conversation.id
+
+
+def long_reply(tokens: int) -> str:
+    """A synthetic reply of about ``tokens`` tokens (4 characters each): prose and code."""
+    parts: list[str] = []
+    while sum(map(len, parts)) < tokens * 4:
+        parts.append(CODE if len(parts) % 4 == 3 else f"{PARAGRAPH} {PARAGRAPH}")
+    return "\n\n".join(parts)[:tokens * 4]
+
+
+def synthetic_lateness(app: object, model: object, text: str) -> list[float]:
+    """Stream ``text`` in 80-character batches every 50 ms (the engine worker's pace at
+    ~400 tok/s) with no engine running; returns how late a 10 ms timer fired (ms)."""
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+    position = [0]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        lateness.append(max(0.0, now - last[0] - 10))
+        last[0] = now
+
+    def batch() -> None:
+        model.append_text(1, text[position[0]:position[0] + 80])  # type: ignore[attr-defined]
+        position[0] += 80
+
+    ticker = QTimer()
+    ticker.timeout.connect(tick)
+    ticker.start(10)
+    feeder = QTimer()
+    feeder.timeout.connect(batch)
+    feeder.start(50)
+    while position[0] < len(text):
+        app.processEvents()  # type: ignore[attr-defined]
+        time.sleep(0.001)
+    ticker.stop()
+    feeder.stop()
+    return lateness
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
@@ -65,21 +134,102 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-engine", action="store_true",
+                        help="only the GUI measures (no demo model needed)")
     args = parser.parse_args()
 
     from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QApplication
 
-    from desktop_app.ui.chat.chat_model import ChatItem
+    from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
     from desktop_app.ui.chat.chat_view import ChatView
+    from desktop_app.ui.chat.markdown import warm_up
+
+    app = QApplication.instance() or QApplication([])
+    warm_up()  # as the app does at start, in the background
+    history = long_conversation(args.messages)
+    streaming = ChatItem(1, Role.ASSISTANT, "", state=MessageState.STREAMING)
+
+    # ---- 1. open from the database
+    paths = AppPaths.from_environment().ensure()
+    store = ChatStore.open(paths.database_path)
+    conversation_id = store_conversation(store, history)
+    db_times: list[float] = []
+    for _ in range(args.rounds):
+        model = ChatModel()
+        view = ChatView()
+        view.resize(900, 700)
+        view.setModel(model)
+        view.show()
+        app.processEvents()
+        started = time.perf_counter()
+        stored = store.messages(conversation_id)
+        model.set_items([ChatItem.from_stored(m) for m in stored])
+        view.repaint()
+        app.processEvents()
+        db_times.append(time.perf_counter() - started)
+        view.close()
+        view.deleteLater()
+        app.processEvents()
+    store.close()
+
+    # ---- 4. one batch's GUI time at the start and at the end of a long reply
+    model = ChatModel()
+    view = ChatView()
+    view.resize(900, 700)
+    view.setModel(model)
+    view.show()
+    model.set_items([*history[-20:], ChatItem(1, Role.ASSISTANT, "",  # type: ignore[list-item]
+                                              state=MessageState.STREAMING)])
+    app.processEvents()
+    text = long_reply(4000)
+    batch_times: list[float] = []
+    step = 80  # ~20 tokens: what the worker sends per 50 ms at 400 tok/s, a worst case
+    for begin in range(0, len(text), step):
+        started = time.perf_counter()
+        model.append_text(1, text[begin:begin + step])
+        app.processEvents()  # layout and paint of the changed row
+        batch_times.append(time.perf_counter() - started)
+    view.close()
+    edge = max(5, len(batch_times) // 10)
+
+    # ---- 3b. lateness while a reply streams into the long chat at the worker's pace
+    model = ChatModel()
+    view = ChatView()
+    view.resize(900, 700)
+    view.setModel(model)
+    view.show()
+    model.set_items([*history, ChatItem(1, Role.ASSISTANT, "",  # type: ignore[list-item]
+                                        state=MessageState.STREAMING)])
+    app.processEvents()
+    paced = synthetic_lateness(app, model, long_reply(args.tokens * 4))
+
+    # ---- 5. scrolling the long conversation from top to bottom, rows never seen before
+    model.set_items(list(history))  # type: ignore[arg-type]
+    view.repaint()
+    bar = view.verticalScrollBar()
+    for _ in range(50):  # let the batched layout finish so the range is the whole chat
+        app.processEvents()
+    bar.setValue(0)
+    app.processEvents()
+    page_times: list[float] = []
+    while bar.value() < bar.maximum():
+        started = time.perf_counter()
+        bar.setValue(bar.value() + view.viewport().height())
+        view.viewport().repaint()  # lays out the rows seen for the first time
+        app.processEvents()  # and applies their corrected heights
+        page_times.append(time.perf_counter() - started)
+    view.close()
+
+    if args.no_engine:
+        report_gui(args, db_times, batch_times, edge, page_times, paced)
+        return 0
 
     path = HearthPath(demo_model(), hardware.physical_cores())
     view = ChatView()
     view.resize(900, 700)
     view.setModel(path.chat_model)
     view.show()
-
-    history = long_conversation(args.messages)
-    streaming = ChatItem(1, Role.ASSISTANT, "", state=MessageState.STREAMING)
 
     def open_conversation(items: list[object]) -> float:
         started = time.perf_counter()
@@ -129,30 +279,14 @@ def main() -> int:
         all_lateness += lateness
         rid += 1
 
-    # Scrolling the long conversation from top to bottom.
-    open_conversation(history)
-    bar = view.verticalScrollBar()
-    bar.setValue(0)
-    path.app.processEvents()
-    page_times: list[float] = []
-    for _ in range(50):  # let the batched layout finish so the range is the whole chat
-        path.app.processEvents()
-    while bar.value() < bar.maximum():
-        bar.setValue(bar.value() + view.viewport().height())
-        path.app.processEvents()
-        started = time.perf_counter()
-        view.viewport().repaint()
-        page_times.append(time.perf_counter() - started)
     path.close()
 
     short = statistics.median(short_speeds)
     long = statistics.median(long_speeds)
     print(f"{args.messages} messages · {args.tokens} tokens per reply · "
           f"{hardware.physical_cores()} threads · {args.rounds} rounds")
-    print()
-    print("| measure | value |")
-    print("|---|---|")
-    print(f"| open the {args.messages}-message conversation | "
+    report_gui(args, db_times, batch_times, edge, page_times, paced)
+    print(f"| open the {args.messages}-message conversation, rows only (no database) | "
           f"{statistics.median(open_times) * 1000:.0f} ms |")
     print(f"| decode with a 2-message chat shown | {short:.1f} tok/s |")
     print(f"| decode with the {args.messages}-message chat shown | {long:.1f} tok/s |")
@@ -160,9 +294,28 @@ def main() -> int:
     print(f"| GUI timer lateness while streaming, p50 / p99 / max | "
           f"{percentile(all_lateness, 0.5):.0f} / {percentile(all_lateness, 0.99):.0f} / "
           f"{max(all_lateness):.0f} ms |")
-    print(f"| scroll one page (paint) | median {statistics.median(page_times) * 1000:.1f} ms, "
-          f"max {max(page_times) * 1000:.1f} ms over {len(page_times)} pages |")
     return 0
+
+
+def report_gui(args: argparse.Namespace, db_times: list[float], batch_times: list[float],
+               edge: int, page_times: list[float], paced: list[float]) -> None:
+    print()
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| open the {args.messages}-message conversation (database read, model reset, "
+          f"first paint) | {statistics.median(db_times) * 1000:.0f} ms |")
+    print(f"| one streamed batch, first {edge} of a 4,000-token reply (median) | "
+          f"{statistics.median(batch_times[:edge]) * 1000:.1f} ms |")
+    print(f"| one streamed batch, last {edge} (median; max over the reply) | "
+          f"{statistics.median(batch_times[-edge:]) * 1000:.1f} ms "
+          f"(max {max(batch_times) * 1000:.1f} ms) |")
+    print(f"| GUI timer lateness, {args.tokens * 4}-token reply streamed into the "
+          f"{args.messages}-message chat every 50 ms without the engine, p50 / p99 / max | "
+          f"{percentile(paced, 0.5):.0f} / {percentile(paced, 0.99):.0f} / {max(paced):.0f} ms |")
+    if page_times:
+        print(f"| scroll one page of rows never seen (layout + paint) | median "
+              f"{statistics.median(page_times) * 1000:.1f} ms, max "
+              f"{max(page_times) * 1000:.1f} ms over {len(page_times)} pages |")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from desktop_app import APP_NAME, __version__
 from desktop_app.core import hardware
 from desktop_app.core.engine.api import Engine
 from desktop_app.core.engine.process import LocalEngine
-from desktop_app.core.models.catalog import CatalogError, load_catalog
+from desktop_app.core.models.catalog import CatalogEntry, CatalogError, load_catalog, suggestions
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.hub import SettingsHubClient
 from desktop_app.core.models.library import ModelLibrary
@@ -28,6 +28,7 @@ from desktop_app.core.settings import Settings, SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.core.storage.database import StorageError
 from desktop_app.core.storage.instance_lock import DataFolderInUse
+from desktop_app.ui.chat import markdown
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.conversation_list import ConversationListModel
@@ -163,12 +164,32 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
                              hardware.model_memory_budget,
                              window)
     window.models_page_requested.connect(models_page.open_page)
+    window.download_requested.connect(
+        lambda entry: _download_suggested(models_page, window, entry))
+    # The welcome suggests models that fit: the memory budget may ask the GPU driver.
+    language = QLocale().name() if settings.language == "system" else settings.language
+    jobs.run(hardware.model_memory_budget,
+             lambda budget: window.welcome.set_suggestions(
+                 suggestions(catalog, budget, language)),
+             lambda exc: log.warning("no model suggestions: %s", exc))
+    jobs.run(markdown.warm_up, lambda _none: None,
+             lambda exc: log.warning("code highlighting not warmed up: %s", exc))
     if look is not None:
         look.set_theme(settings.theme)
         models.settings_changed.connect(lambda new: look.set_theme(new.theme))
+        # The chat re-renders its Markdown in the new palette when the theme changes.
+        window.chat_view.set_colors(look.colors)
+        look.changed.connect(window.chat_view.set_colors)
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
                      chat, models, window, warnings, downloads, models_page,
                      reopen_after_crash=crashed_in)
+
+
+def _download_suggested(models_page: ModelsPage, window: MainWindow,
+                        entry: CatalogEntry) -> None:
+    """The welcome's Download: queue it, say so, and show the Models window's downloads."""
+    window.banner.show_message(models_page.start_download(entry.repo, entry.file))
+    models_page.open_page(models_page.tabs.indexOf(models_page.downloads_tab))
 
 
 def _keep_in_memory(settings: Settings) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QTextOption
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextOption
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -27,23 +26,26 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_app.core.engine.api import ModelLoaded, ReplyStats, Role, StopReason
+from desktop_app.core.engine.api import ModelLoaded, ReplyStats, Role
 from desktop_app.core.settings import Settings
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.core.storage.export import ExportFormat
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
-from desktop_app.ui.chat.chat_view import ChatView, format_stats, is_shortened
+from desktop_app.ui.chat.chat_view import ChatView, can_continue
 from desktop_app.ui.chat.composer import LONG_LINE_CHARS, Composer
 from desktop_app.ui.chat.conversation_list import ConversationListModel
 from desktop_app.ui.chat.conversation_settings_dialog import ConversationSettingsDialog
+from desktop_app.ui.chat.message_delegate import format_stats, is_shortened
 from desktop_app.ui.chat.search_dialog import SearchDialog
 from desktop_app.ui.chat.sidebar import Sidebar
+from desktop_app.ui.chat.welcome import WelcomePanel
 from desktop_app.ui.common.untrusted_text import make_plain, plain_tooltip
 from desktop_app.ui.models.model_controller import ModelController, ModelState
 from desktop_app.ui.settings.settings_dialog import SettingsDialog
@@ -82,9 +84,11 @@ class MainWindow(QMainWindow):
 
     Signals:
         models_page_requested(): the user asked for the Models window (button or Ctrl+M).
+        download_requested(object): the welcome's Download for a suggested CatalogEntry.
     """
 
     models_page_requested = Signal()
+    download_requested = Signal(object)
 
     def __init__(self, chat: ChatController, chat_model: ChatModel, models: ModelController,
                  conversations: ConversationListModel) -> None:
@@ -130,6 +134,14 @@ class MainWindow(QMainWindow):
         self.chat_view = ChatView()
         self.chat_view.setObjectName("chatView")
         self.chat_view.setModel(chat_model)
+        self.welcome = WelcomePanel()
+        # A plain QWidget draws a style sheet background only when asked to.
+        self.welcome.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        # The welcome stands in for an empty conversation; the chat shows once it has a message.
+        self.chat_stack = QStackedWidget()
+        self.chat_stack.setObjectName("chatStack")
+        self.chat_stack.addWidget(self.welcome)
+        self.chat_stack.addWidget(self.chat_view)
         self.banner = Banner()
         self.composer = Composer()
         chat_area = QWidget()
@@ -138,7 +150,7 @@ class MainWindow(QMainWindow):
         chat_layout.setSpacing(0)
         chat_layout.addLayout(top)
         chat_layout.addWidget(self.demo_note)
-        chat_layout.addWidget(self.chat_view, 1)
+        chat_layout.addWidget(self.chat_stack, 1)
         chat_layout.addWidget(self.banner)
         chat_layout.addWidget(self.composer)
 
@@ -160,9 +172,21 @@ class MainWindow(QMainWindow):
         self.composer.send_requested.connect(self._on_composer_send)
         self.composer.stop_requested.connect(chat.stop)
         self.chat_view.context_menu_requested.connect(self._on_message_menu)
+        self.chat_view.edit_requested.connect(self.edit_message)
+        self.chat_view.regenerate_requested.connect(chat.regenerate)
+        self.chat_view.continue_requested.connect(chat.continue_reply)
+        self.composer.edit_last_requested.connect(self._on_composer_edit_last)
+        self.composer.cancel_requested.connect(self._stop_editing)
+        self._editing_message: int | None = None  # a sent message being edited in the box
+        self.welcome.prompt_chosen.connect(self._on_welcome_prompt_chosen)
+        self.welcome.models_requested.connect(self.models_page_requested)
+        self.welcome.download_requested.connect(self.download_requested)
+        for signal in (chat_model.modelReset, chat_model.rowsInserted, chat_model.rowsRemoved):
+            signal.connect(self._show_welcome_or_chat)
         self.model_combo.activated.connect(self._on_model_combo_activated)
         self.models_button.clicked.connect(self.models_page_requested)
         chat.busy_changed.connect(self.composer.set_busy)
+        chat.busy_changed.connect(self.chat_view.set_busy)
         chat.error_occurred.connect(self.banner.show_message)
         chat.conversation_opened.connect(self._on_chat_conversation_opened)
         chat.message_revealed.connect(self._on_chat_message_revealed)
@@ -174,6 +198,8 @@ class MainWindow(QMainWindow):
         models.error_occurred.connect(self.banner.show_message)
         models.settings_changed.connect(self._on_models_settings_changed)
         self._fill_model_combo()
+        self._show_welcome_or_chat()
+        self._update_welcome_model()
         conversations.refresh()
         self.composer.edit.setFocus()
 
@@ -265,11 +291,22 @@ class MainWindow(QMainWindow):
 
     def _on_composer_send(self, text: str) -> None:
         # The text leaves the input box only once it is safely stored.
-        if self.chat.send(text):
+        if self._editing_message is not None:
+            sent = self.chat.edit_message(self._editing_message, text)
+        else:
+            sent = self.chat.send(text)
+        if sent:
+            self._editing_message = None
             self.composer.clear()
             self.banner.hide()
 
+    def _on_welcome_prompt_chosen(self, text: str) -> None:
+        # Sent as it is; whatever the user was typing stays in the box.
+        if self.chat.send(text):
+            self.banner.hide()
+
     def _on_chat_conversation_opened(self, conversation_id: int) -> None:
+        self._stop_editing()
         self.composer.edit.setFocus()
 
     def _on_chat_message_revealed(self, row: int) -> None:
@@ -332,12 +369,16 @@ class MainWindow(QMainWindow):
         assert isinstance(model, ChatModel)
         item = model.item(row)
         chat = self.chat
+        view = self.chat_view
         actions: dict[str, tuple[str, Callable[[], object]]] = {
-            "copy": (self.tr("Copy text"),
-                     lambda: QGuiApplication.clipboard().setText(item.content))}
+            "copy": (self.tr("Copy text"), lambda: view.copy_message(row)),
+            "copy_markdown": (self.tr("Copy as Markdown"),
+                              lambda: view.copy_message(row, as_markdown=True))}
         if item.thinking.strip():
-            actions["reasoning"] = (self.tr("Show reasoning…"),
-                                    lambda: self.reasoning_dialog(item.thinking).exec())
+            expanded = view.message_delegate().reasoning_expanded(item)
+            actions["reasoning"] = (self.tr("Hide reasoning") if expanded
+                                    else self.tr("Show reasoning"),
+                                    lambda: view.toggle_reasoning(row))
         if is_shortened(item):
             actions["whole"] = (self.tr("Show the whole message…"),
                                 lambda: self.text_dialog(self.tr("Message"), item.content).exec())
@@ -357,8 +398,7 @@ class MainWindow(QMainWindow):
         is_last = row == model.rowCount() - 1
         if item.role == Role.ASSISTANT and is_last:
             actions["regenerate"] = (self.tr("Regenerate"), chat.regenerate)
-            if item.state in (MessageState.STOPPED, MessageState.INTERRUPTED) or (
-                    item.stats is not None and item.stats.stop_reason == StopReason.LENGTH):
+            if can_continue(item):
                 actions["continue"] = (self.tr("Continue"), chat.continue_reply)
         actions["delete_branch"] = (self.tr("Delete from here"),
                                     lambda: chat.delete_branch(item.message_id))
@@ -376,20 +416,43 @@ class MainWindow(QMainWindow):
             callbacks[chosen]()
 
     def edit_message(self, row: int) -> None:
-        """Ask for the new text of a user message, then send it as a new branch."""
-        model = self.chat_view.model()
-        assert isinstance(model, ChatModel)
-        item = model.item(row)
-        text, ok = QInputDialog.getMultiLineText(
-            self, self.tr("Edit message"),
-            self.tr("The reply is regenerated; the original stays as another version."),
-            item.content)
-        if ok and text.strip():
-            self.chat.edit_message(item.message_id, text)
+        """Edit a message of the user's: its text goes into the box, to change and send again.
 
-    def reasoning_dialog(self, thinking: str) -> QDialog:
-        """A reasoning model's thinking for one reply, read-only and selectable."""
-        return self.text_dialog(self.tr("Reasoning"), thinking)
+        The one place an edit starts (action bar, menu, Up in an empty box).
+        Sending it makes a new branch from that message: the original and its
+        reply stay as the other version ("‹ 1/2 ›"). Esc stops editing.
+        """
+        item = self.chat_view.chat_model().item(row)
+        if item.role != Role.USER or item.message_id < 0:
+            return
+        self._editing_message = item.message_id
+        self.composer.set_text(item.content)
+        self.composer.edit.setFocus()
+        self.banner.show_message(self.tr(
+            "Editing your message: Send makes a new version from there (the original stays). "
+            "Esc cancels."))
+
+    def _stop_editing(self) -> None:
+        if self._editing_message is not None:
+            self._editing_message = None
+            self.composer.clear()
+            self.banner.hide()
+
+    def _on_composer_edit_last(self) -> None:
+        items = self.chat_view.chat_model().items()
+        for row in range(len(items) - 1, -1, -1):
+            if items[row].role == Role.USER and not items[row].notice:
+                self.edit_message(row)
+                return
+
+    def _show_welcome_or_chat(self, *_args: object) -> None:
+        empty = self.chat_view.chat_model().rowCount() == 0
+        self.chat_stack.setCurrentWidget(self.welcome if empty else self.chat_view)
+
+    def _update_welcome_model(self) -> None:
+        selected = self.models.selected
+        self.welcome.set_model(selected.display_name if selected is not None else None,
+                               starter=bool(selected is not None and selected.is_demo))
 
     def text_dialog(self, title: str, content: str) -> QDialog:
         """Untrusted text in full, read-only, as plain text (a long message the chat shortens)."""
@@ -437,6 +500,7 @@ class MainWindow(QMainWindow):
         self.model_combo.setCurrentIndex(index)
         selected = self.models.selected
         self.demo_note.setVisible(bool(selected and selected.is_demo))
+        self._update_welcome_model()
 
     def _on_models_state_changed(self, state: ModelState, text: str) -> None:
         self.model_status.setText(text)

@@ -4,7 +4,7 @@
 <context>
     <name>Banner</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+67"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+69"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
@@ -129,7 +129,32 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+487"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+75"/>
+        <source>Open link?</source>
+        <translation>打开链接？</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Open this address in your web browser?
+
+{url}</source>
+        <translation>在网页浏览器中打开这个地址吗？
+
+{url}</translation>
+    </message>
+    <message>
+        <location line="+88"/>
+        <location line="+1"/>
+        <source>Jump to latest</source>
+        <translation>跳到最新</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Scroll to the newest message and follow the reply</source>
+        <translation>滚动到最新消息并跟随回复</translation>
+    </message>
+    <message>
+        <location line="+124"/>
         <source>Type a message below to start.
 Everything stays on this computer.</source>
         <translation>在下方输入消息即可开始。
@@ -139,13 +164,13 @@ Everything stays on this computer.</source>
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/composer.py" line="+123"/>
+        <location filename="../../desktop_app/ui/chat/composer.py" line="+144"/>
         <source>Message Hearth… (Enter to send, Shift+Enter for a new line)</source>
         <translation>给 Hearth 发消息…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+32"/>
+        <location line="+38"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
@@ -165,7 +190,7 @@ Everything stays on this computer.</source>
         <translation>发送（Enter）</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+20"/>
         <source>Not pasted: that would make the message {n} characters long, and Hearth sends at most {limit} (more than any model can read at once). The clipboard still holds it.</source>
         <translation>未粘贴：这会使消息长达 {n} 个字符，而 Hearth 最多发送 {limit} 个字符（超过任何模型一次能读取的长度）。剪贴板中仍保留该内容。</translation>
     </message>
@@ -602,7 +627,7 @@ Everything stays on this computer.</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+50"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+52"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -617,7 +642,7 @@ Everything stays on this computer.</source>
         <translation>入门模型：SmolLM2 135M，一个用来试用 Hearth 的小模型。它只会英语，知识有限；打开“模型”（Ctrl+M）获取真正的助手，包括会说中文的模型。</translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+81"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -677,17 +702,17 @@ Everything stays on this computer.</source>
         <translation>对话设置(&amp;E)…</translation>
     </message>
     <message>
-        <location line="+114"/>
+        <location line="+126"/>
         <source>Copy text</source>
         <translation>复制文本</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>Show reasoning…</source>
-        <translation>显示思考过程…</translation>
+        <location line="+58"/>
+        <source>Editing your message: Send makes a new version from there (the original stays). Esc cancels.</source>
+        <translation>正在编辑你的消息：发送后会从这里生成一个新版本（原来的会保留）。按 Esc 取消。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-49"/>
         <source>Show the whole message…</source>
         <translation>显示完整消息…</translation>
     </message>
@@ -697,22 +722,22 @@ Everything stays on this computer.</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Continue</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location line="-19"/>
+        <location line="-18"/>
         <source>Message</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location line="-151"/>
+        <location line="-166"/>
         <source>Searc&amp;h conversations…</source>
         <translation>搜索对话(&amp;H)…</translation>
     </message>
     <message>
-        <location line="+110"/>
+        <location line="+121"/>
         <source>Markdown, the shown branch (*.md)</source>
         <translation>Markdown，当前显示的分支 (*.md)</translation>
     </message>
@@ -749,7 +774,22 @@ Everything stays on this computer.</source>
         </translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+13"/>
+        <source>Copy as Markdown</source>
+        <translation>复制为 Markdown</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Hide reasoning</source>
+        <translation>隐藏推理过程</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show reasoning</source>
+        <translation>显示推理过程</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>‹ Previous version ({n}/{count})</source>
         <translation>‹ 上一个版本（{n}/{count}）</translation>
     </message>
@@ -764,32 +804,17 @@ Everything stays on this computer.</source>
         <translation>编辑…</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+6"/>
         <source>Delete from here</source>
         <translation>从这里删除</translation>
     </message>
     <message>
-        <location line="+21"/>
-        <source>Edit message</source>
-        <translation>编辑消息</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>The reply is regenerated; the original stays as another version.</source>
-        <translation>回复会重新生成；原来的内容会作为另一个版本保留。</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Reasoning</source>
-        <translation>思考过程</translation>
-    </message>
-    <message>
-        <location line="+31"/>
+        <location line="+83"/>
         <source>No model yet</source>
         <translation>尚无模型</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+29"/>
         <source>Prompt format: {fmt}
 Device: {device}
 GPU layers: {layers}
@@ -801,21 +826,74 @@ GPU 层数：{layers}
     </message>
 </context>
 <context>
+    <name>MessageActions</name>
+    <message>
+        <location filename="../../desktop_app/ui/chat/message_editor.py" line="+116"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copy the message as text (Ctrl+C)</source>
+        <translation>以文本形式复制消息 (Ctrl+C)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Put this message in the box to change and send it again</source>
+        <translation>把这条消息放回输入框，修改后重新发送</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Write this reply again (Ctrl+R)</source>
+        <translation>重新写这条回复 (Ctrl+R)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Continue</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Continue this reply where it stopped</source>
+        <translation>从停止处继续这条回复</translation>
+    </message>
+</context>
+<context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_view.py" line="-269"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+250"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location line="+96"/>
         <source>Long message: {shown} of {total} characters shown. Right-click › Show the whole message.</source>
         <translation>长消息：已显示 {total} 个字符中的 {shown} 个。右键 › 显示完整消息。</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+33"/>
         <source>Thinking… ({n} words)</source>
         <translation>思考中…（{n} 词）</translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>▾ Reasoning, {n} words</source>
+        <translation>▾ 推理过程，{n} 个词</translation>
+    </message>
+    <message>
         <location line="+1"/>
-        <source>▸ Reasoning, {n} words (right-click › Show reasoning)</source>
-        <translation>▸ 思考过程，{n} 词（右键 › 显示思考过程）</translation>
+        <source>▸ Reasoning, {n} words</source>
+        <translation>▸ 推理过程，{n} 个词</translation>
     </message>
 </context>
 <context>
@@ -1147,7 +1225,7 @@ GPU 层数：{layers}
 <context>
     <name>ReplyStats</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_view.py" line="-103"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-260"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
@@ -1841,7 +1919,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>查看所有模型…</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+35"/>
         <source>What is the capital of France?</source>
         <translation>法国的首都是哪里？</translation>
     </message>

@@ -27,7 +27,7 @@ from desktop_app.core.engine.api import ReplyStats, StopReason
 from desktop_app.core.paths import resources_dir
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.app import install_translators
-from desktop_app.ui.chat.chat_view import format_stats
+from desktop_app.ui.chat.message_delegate import format_stats
 from tests.ui.conftest import AppFactory
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,401 +1,91 @@
-"""The chat transcript: a virtualised view and a delegate that paints messages.
+"""The chat transcript: a virtualised view of painted rows, with one live message.
 
-Only visible rows are painted. Each row's height is measured once per
-(message, revision, width) and cached, and a message's text layout (a
-``QTextDocument``) is cached for recently painted rows, so a long conversation
-scrolls smoothly. A streamed batch changes one row, and the view (a flat
-QTreeView, see :class:`ChatView`) re-measures that row alone.
+Rows are painted by :class:`~desktop_app.ui.chat.message_delegate.MessageDelegate`
+(no widget per message: a long chat stays fast). The row under the pointer,
+or the current row when moving with the keyboard, gets the view's single
+:class:`~desktop_app.ui.chat.message_editor.MessageBrowser` and
+:class:`~desktop_app.ui.chat.message_editor.MessageActions`, placed over the
+painted text, so text can be selected and copied, links clicked and actions
+used. The streaming row never gets them: it changes every batch.
 
-Every message is untrusted text: Markdown is rendered by
-:class:`~desktop_app.ui.common.untrusted_text.SafeTextDocument`, which loads
-no image or file a reply names. A message longer than
-:data:`LONG_MESSAGE_CHARS` (a pasted log, an import) is shown shortened, as
-plain text: laying out and painting a 2 MB message froze the window for
-seconds when the chat opened and for about a second per streamed batch.
-The whole text stays stored and is one right-click away.
+Links are untrusted: only http(s) ones are links at all (see
+:mod:`desktop_app.ui.chat.markdown`), and a click shows the full address and
+opens the browser only once the user confirms.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
-    QLocale,
+    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
-    QRect,
-    QRectF,
-    QSize,
     Qt,
     QTimer,
+    QUrl,
     Signal,
 )
 from PySide6.QtGui import (
-    QAbstractTextDocumentLayout,
     QColor,
-    QFont,
-    QFontMetrics,
+    QCursor,
+    QDesktopServices,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
     QPalette,
     QResizeEvent,
-    QTextCharFormat,
-    QTextCursor,
-    QTextDocument,
-    QTextFormat,
+    QTextOption,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
+    QMessageBox,
+    QToolButton,
+    QToolTip,
     QTreeView,
     QWidget,
 )
 
-from desktop_app.core.engine.api import ReplyStats, Role, StopReason
+from desktop_app.core.engine.api import Role, StopReason
 from desktop_app.core.storage.chat_store import MessageState
-from desktop_app.ui.chat.chat_model import ChatItem, ChatModel, ChatRole
-from desktop_app.ui.common.untrusted_text import SafeTextDocument
+from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
+from desktop_app.ui.chat.markdown import COPY_SCHEME, LIGHT, SAFE_LINK, MarkdownRenderer
+from desktop_app.ui.chat.message_delegate import (
+    DOCUMENT_STYLE,
+    MessageDelegate,
+    renders_markdown,
+)
+from desktop_app.ui.chat.message_editor import MessageActions, MessageBrowser, themed_icon
+from desktop_app.ui.common.look import LIGHT_COLORS, Colors
+from desktop_app.ui.common.untrusted_text import SafeTextDocument, plain_tooltip
 
-_Index = QModelIndex | QPersistentModelIndex
-
-MARGIN_X = 18
-MARGIN_Y = 8
-BUBBLE_PAD = 10
-USER_MAX_SHARE = 0.78
-FOOTER_GAP = 4
-LONG_MESSAGE_CHARS = 20_000
-"""Longer messages show their first this many characters, as plain text.
-
-About 5,000 tokens: longer than nearly every real reply, and short enough
-that re-laying out a reply streaming past it stays near 10 ms a batch.
-"""
+LinkConfirm = Callable[[QWidget, str], bool]
 
 
-def is_shortened(item: ChatItem) -> bool:
-    """Whether the chat shows only the start of this message (see :data:`LONG_MESSAGE_CHARS`)."""
-    return len(item.content) > LONG_MESSAGE_CHARS
-
-
-def shown_text(item: ChatItem) -> str:
-    """The part of a message the chat lays out: all of it, or its start if it is long."""
-    return item.content[:LONG_MESSAGE_CHARS] if is_shortened(item) else item.content
-
-
-def keep_line_breaks(markdown: str) -> str:
-    """Make single newlines line breaks, as chat users expect, except inside code fences.
-
-    Strict Markdown joins lines separated by one newline into one paragraph,
-    which runs a model's line-per-item answers together. Two trailing spaces
-    are Markdown's hard break (and are dropped where a block ends anyway, unlike
-    a trailing backslash); code blocks keep their text exactly.
-    """
-    out: list[str] = []
-    in_fence = False
-    lines = markdown.split("\n")
-    for i, line in enumerate(lines):
-        stripped = line.lstrip()
-        if stripped.startswith(("```", "~~~")):
-            in_fence = not in_fence
-        elif not in_fence and line.strip() and i + 1 < len(lines) and lines[i + 1].strip():
-            line += "  "
-        out.append(line)
-    return "\n".join(out)
-
-
-CODE_BACKGROUND = QColor(127, 127, 127, 38)  # translucent: reads on light and dark palettes
-
-
-def shade_code_blocks(doc: QTextDocument) -> None:
-    """Give fenced code blocks a background, so code stands apart from prose."""
-    block = doc.begin()
-    while block.isValid():
-        fmt = block.blockFormat()
-        if fmt.hasProperty(QTextFormat.Property.BlockCodeFence):
-            fmt.setBackground(CODE_BACKGROUND)
-            QTextCursor(block).setBlockFormat(fmt)
-        block = block.next()
-
-
-def format_stats(stats: ReplyStats | None, state: MessageState) -> str:
-    """The small line under a reply: speed, tokens, time to first token, how it ended.
-
-    A module function shared by the delegate and the status bar, so its strings
-    are translated under one context of their own ("ReplyStats").
-    """
-    # Written out in full so lupdate sees each string with its context.
+def ask_to_open_link(parent: QWidget, url: str) -> bool:
+    """Ask before a reply's link opens the browser, showing the whole address as plain text."""
     translate = QCoreApplication.translate
-    parts: list[str] = []
-    if stats is not None and stats.completion_tokens:
-        parts.append(translate("ReplyStats", "{n} tokens").format(n=stats.completion_tokens))
-        if stats.tokens_per_second > 0:
-            parts.append(translate("ReplyStats", "{v:.1f} tok/s").format(
-                v=stats.tokens_per_second))
-        if stats.time_to_first_token > 0:
-            parts.append(translate("ReplyStats", "first token {v:.2f} s").format(
-                v=stats.time_to_first_token))
-        if stats.stop_reason == StopReason.LENGTH:
-            parts.append(translate("ReplyStats", "stopped at the length limit"))
-    if state == MessageState.STOPPED:
-        parts.append(translate("ReplyStats", "stopped"))
-    elif state == MessageState.INTERRUPTED:
-        parts.append(translate("ReplyStats", "interrupted"))
-    return " · ".join(parts)
+    box = QMessageBox(QMessageBox.Icon.Question, translate("ChatView", "Open link?"), "",
+                      QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+                      parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(translate("ChatView", "Open this address in your web browser?\n\n{url}")
+                .format(url=url))
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return box.exec() == QMessageBox.StandardButton.Open
 
 
-class MessageDelegate(QStyledItemDelegate):
-    """Paints one message: user turns as right-aligned bubbles, replies full width.
-
-    Keeps two caches: heights for every row it has measured (cheap, needed for
-    the whole list's layout) and documents for recently painted rows (bounded).
-    """
-
-    height_corrected = Signal(QPersistentModelIndex)
-
-    MAX_DOCUMENTS = 160
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._documents: OrderedDict[tuple[int, int, int], QTextDocument] = OrderedDict()
-        # message id -> (revision, width, height)
-        self._heights: dict[int, tuple[int, int, int]] = {}
-        # Rows whose cached height is an estimate, corrected when first painted.
-        self._estimated: set[int] = set()
-        self._words: dict[int, tuple[int, int]] = {}  # message id -> (revision, reasoning words)
-        self.exact_measurements = 0  # rows laid out exactly (tests and benchmarks read it)
-
-    # ---- layout ------------------------------------------------------------
-
-    def _text_width(self, item: ChatItem, view_width: int) -> int:
-        usable = max(120, view_width - 2 * MARGIN_X)
-        if item.role == Role.USER:
-            return max(80, int(usable * USER_MAX_SHARE) - 2 * BUBBLE_PAD)
-        return usable
-
-    def _document(self, item: ChatItem, width: int, font: QFont) -> QTextDocument:
-        key = (item.message_id, item.revision, width)
-        doc = self._documents.get(key)
-        if doc is not None:
-            self._documents.move_to_end(key)
-            return doc
-        doc = SafeTextDocument()
-        doc.setDefaultFont(font)
-        doc.setDocumentMargin(0)
-        text = item.content
-        if is_shortened(item):
-            self._set_shortened(doc, item)
-        elif item.role == Role.ASSISTANT and not item.notice:
-            if not text and item.state == MessageState.STREAMING:
-                doc.setPlainText("…")
-            else:
-                doc.set_markdown(keep_line_breaks(text))
-                shade_code_blocks(doc)
-        else:
-            doc.setPlainText(text)
-        doc.setTextWidth(width)
-        if item.role == Role.USER:
-            # Shrink the bubble to its text when the text is short.
-            doc.setTextWidth(min(width, int(doc.idealWidth()) + 2))
-        self._documents[key] = doc
-        while len(self._documents) > self.MAX_DOCUMENTS:
-            self._documents.popitem(last=False)
-        return doc
-
-    def _set_shortened(self, doc: QTextDocument, item: ChatItem) -> None:
-        """The start of a long message as plain text, then an italic line on what is left out."""
-        doc.setPlainText(shown_text(item) + "…")
-        cursor = QTextCursor(doc)
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertBlock()
-        note = QTextCharFormat()
-        note.setFontItalic(True)
-        cursor.insertText(self.tr(
-            "Long message: {shown} of {total} characters shown. "
-            "Right-click › Show the whole message.").format(
-            shown=QLocale().toString(LONG_MESSAGE_CHARS),
-            total=QLocale().toString(len(item.content))), note)
-
-    def _footer(self, item: ChatItem) -> str:
-        if item.notice or item.role != Role.ASSISTANT:
-            return ""
-        footer = format_stats(item.stats, item.state)
-        if item.error:
-            footer = f"{footer} · {item.error}" if footer else item.error
-        return footer
-
-    def _thinking_label(self, item: ChatItem) -> str:
-        """One muted line standing for a reasoning model's hidden thinking (shown collapsed)."""
-        if item.notice or item.role != Role.ASSISTANT or not item.thinking.strip():
-            return ""
-        words = self._word_count(item)
-        if item.state == MessageState.STREAMING and not item.content:
-            return self.tr("Thinking… ({n} words)").format(n=words)
-        return self.tr("▸ Reasoning, {n} words (right-click › Show reasoning)").format(n=words)
-
-    def _word_count(self, item: ChatItem) -> int:
-        """Words of the reasoning, counted once per revision (it is asked for at every paint)."""
-        cached = self._words.get(item.message_id)
-        if cached is None or cached[0] != item.revision:
-            cached = (item.revision, len(item.thinking.split()))
-            self._words[item.message_id] = cached
-        return cached[1]
-
-    def _thinking_height(self, item: ChatItem, font: QFont) -> int:
-        if not self._thinking_label(item):
-            return 0
-        return QFontMetrics(self._footer_font(font)).height() + FOOTER_GAP
-
-    def _footer_font(self, font: QFont) -> QFont:
-        small = QFont(font)
-        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        return small
-
-    def _measure(self, item: ChatItem, view_width: int, font: QFont) -> int:
-        """The row's exact height: lays out its text (cached per revision and width)."""
-        cached = self._heights.get(item.message_id)
-        if (cached is not None and cached[0] == item.revision and cached[1] == view_width
-                and item.message_id not in self._estimated):
-            return cached[2]
-        doc = self._document(item, self._text_width(item, view_width), font)
-        height = int(doc.size().height()) + 2 * MARGIN_Y + self._thinking_height(item, font)
-        if item.role == Role.USER:
-            height += 2 * BUBBLE_PAD
-        if self._footer(item):
-            footer_font = self._footer_font(font)
-            footer_doc = SafeTextDocument()
-            footer_doc.setDefaultFont(footer_font)
-            footer_doc.setDocumentMargin(0)
-            footer_doc.setPlainText(self._footer(item))
-            footer_doc.setTextWidth(self._text_width(item, view_width))
-            height += FOOTER_GAP + int(footer_doc.size().height())
-        self._heights[item.message_id] = (item.revision, view_width, height)
-        self._estimated.discard(item.message_id)
-        self.exact_measurements += 1
-        return height
-
-    def _estimate(self, item: ChatItem, view_width: int, font: QFont) -> int:
-        """A cheap height for a row not yet painted: wrapped lines from character widths.
-
-        Laying out Markdown for every row of a long chat just to size the scroll
-        bar took ~0.3 ms a message; rows get their exact height when first
-        painted (see :meth:`paint`), so only what is on screen is laid out.
-        """
-        metrics = QFontMetrics(font)
-        width = max(1, self._text_width(item, view_width))
-        char = max(1, metrics.averageCharWidth())
-        lines = 0
-        for line in shown_text(item).split("\n"):
-            # CJK characters are about twice as wide as the average Latin one.
-            units = len(line) + sum(1 for c in line if ord(c) >= 0x2E80)
-            lines += max(1, -(-units * char // width))
-        height = lines * metrics.lineSpacing() + 2 * MARGIN_Y + self._thinking_height(item, font)
-        if item.role == Role.USER:
-            height += 2 * BUBBLE_PAD
-        if self._footer(item):
-            height += FOOTER_GAP + QFontMetrics(self._footer_font(font)).lineSpacing()
-        self._heights[item.message_id] = (item.revision, view_width, height)
-        self._estimated.add(item.message_id)
-        return height
-
-    def _height(self, item: ChatItem, view_width: int, font: QFont) -> int:
-        cached = self._heights.get(item.message_id)
-        if cached is not None and cached[0] == item.revision and cached[1] == view_width:
-            return cached[2]
-        if item.state == MessageState.STREAMING or item.notice:
-            return self._measure(item, view_width, font)
-        return self._estimate(item, view_width, font)
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        item: ChatItem = index.data(ChatRole.MESSAGE)
-        width = self._view_width(option)
-        return QSize(width, self._height(item, width, option.font))
-
-    def _view_width(self, option: QStyleOptionViewItem) -> int:
-        view = self.parent()
-        if isinstance(view, QAbstractItemView):
-            return view.viewport().width()
-        return option.rect.width()
-
-    # ---- painting ------------------------------------------------------------
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        item: ChatItem = index.data(ChatRole.MESSAGE)
-        if item.message_id in self._estimated or item.message_id not in self._heights:
-            # First paint of a row sized by an estimate (or by a previous delegate):
-            # lay it out, and have the view fix the row if the estimate was off.
-            exact = self._measure(item, self._view_width(option), option.font)
-            if exact != option.rect.height():
-                self.height_corrected.emit(QPersistentModelIndex(index))
-        rect: QRect = option.rect
-        palette: QPalette = option.palette
-        width = self._text_width(item, rect.width())
-        doc = self._document(item, width, option.font)
-        view = self.parent()
-        visible = (view.viewport().rect().intersected(rect)
-                   if isinstance(view, QAbstractItemView) else rect)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        text_color = palette.color(QPalette.ColorRole.Text)
-        muted = QColor(text_color)
-        muted.setAlphaF(0.6)
-
-        if item.notice:
-            origin = QPoint(rect.left() + (rect.width() - int(doc.idealWidth())) // 2,
-                            rect.top() + MARGIN_Y)
-            self._draw_doc(painter, doc, origin, muted, visible)
-        elif item.role == Role.USER:
-            doc_w = int(doc.textWidth())
-            bubble = QRect(rect.right() - MARGIN_X - doc_w - 2 * BUBBLE_PAD, rect.top() + MARGIN_Y,
-                           doc_w + 2 * BUBBLE_PAD, int(doc.size().height()) + 2 * BUBBLE_PAD)
-            bubble_color = QColor(palette.color(QPalette.ColorRole.Highlight))
-            bubble_color.setAlphaF(0.16)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(bubble_color)
-            painter.drawRoundedRect(bubble, 12, 12)
-            self._draw_doc(painter, doc, bubble.topLeft() + QPoint(BUBBLE_PAD, BUBBLE_PAD),
-                           text_color, visible)
-        else:
-            origin = QPoint(rect.left() + MARGIN_X, rect.top() + MARGIN_Y)
-            thinking = self._thinking_label(item)
-            if thinking:
-                line_height = self._thinking_height(item, option.font)
-                painter.setFont(self._footer_font(option.font))
-                painter.setPen(muted)
-                painter.drawText(QRect(origin.x(), origin.y(), width, line_height),
-                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, thinking)
-                origin += QPoint(0, line_height)
-            self._draw_doc(painter, doc, origin, text_color, visible)
-            footer = self._footer(item)
-            if footer:
-                painter.setFont(self._footer_font(option.font))
-                color = QColor("#c0392b") if item.error else muted
-                painter.setPen(color)
-                top = origin.y() + int(doc.size().height()) + FOOTER_GAP
-                footer_rect = QRect(origin.x(), top, width, rect.bottom() - top)
-                painter.drawText(footer_rect, Qt.TextFlag.TextWordWrap, footer)
-
-        if option.state & QStyle.StateFlag.State_Selected:
-            highlight = QColor(palette.color(QPalette.ColorRole.Highlight))
-            highlight.setAlphaF(0.08)
-            painter.fillRect(rect, highlight)
-        painter.restore()
-
-    @staticmethod
-    def _draw_doc(painter: QPainter, doc: QTextDocument, origin: QPoint, color: QColor,
-                  visible: QRect) -> None:
-        painter.save()
-        painter.translate(origin)
-        context = QAbstractTextDocumentLayout.PaintContext()
-        # Only the blocks on screen: a tall message is otherwise drawn whole on every repaint.
-        context.clip = QRectF(visible.translated(-origin))
-        context.palette.setColor(QPalette.ColorRole.Text, color)
-        doc.documentLayout().draw(painter, context)
-        painter.restore()
+def can_continue(item: ChatItem) -> bool:
+    """A reply stopped by the user, cut off by a crash or at the length limit can be continued."""
+    return item.state in (MessageState.STOPPED, MessageState.INTERRUPTED) or (
+        item.stats is not None and item.stats.stop_reason == StopReason.LENGTH)
 
 
 class ChatView(QTreeView):
@@ -407,19 +97,50 @@ class ChatView(QTreeView):
     re-measures only the changed row and keeps the other heights cached.
 
     Signals:
-        context_menu_requested(int, QPoint): row under the cursor and global position.
+        context_menu_requested(int, QPoint): row, and the global position for the menu.
+        edit_requested(int): the user wants to change and resend this (user) message's row.
+        regenerate_requested(): the user wants the last reply written again.
+        continue_requested(): the user wants the last reply continued.
+
+    Attributes:
+        confirm_link: asks whether to open a link (parent, url) -> bool; tests replace it.
     """
 
     context_menu_requested = Signal(int, QPoint)
+    edit_requested = Signal(int)
+    regenerate_requested = Signal()
+    continue_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, colors: Colors = LIGHT_COLORS) -> None:
         super().__init__(parent)
+        self.confirm_link: LinkConfirm = ask_to_open_link
+        self._colors = colors
+        self._busy = False
         self._corrected: list[QPersistentModelIndex] = []
         self._correction_timer = QTimer(self)
         self._correction_timer.setSingleShot(True)
         self._correction_timer.timeout.connect(self._apply_corrections)
-        self._delegate = MessageDelegate(self)
+        # Created before anything below can call an override that uses them.
+        self._editor_index = QPersistentModelIndex()
+        self.browser = MessageBrowser(self.viewport())
+        self.browser.hide()
+        self.browser.anchorClicked.connect(self._on_browser_anchor_clicked)
+        self.browser.highlighted.connect(self._on_browser_link_hovered)
+        self.browser.installEventFilter(self)
+        self.actions_bar = MessageActions(self.viewport())
+        self.actions_bar.hide()
+        self.actions_bar.copy_clicked.connect(lambda: self._on_action(self.copy_message))
+        self.actions_bar.edit_clicked.connect(lambda: self._on_action(self.edit_requested.emit))
+        self.actions_bar.regenerate_clicked.connect(self.regenerate_requested)
+        self.actions_bar.continue_clicked.connect(self.continue_requested)
+        self._place_timer = QTimer(self)
+        self._place_timer.setSingleShot(True)
+        self._place_timer.timeout.connect(self._place_editor)
+
+        self._delegate = MessageDelegate(self, colors)
         self._use_delegate(self._delegate)
+        # Plain-text copies: code without its "python · Copy" header line.
+        self._plain_markdown = MarkdownRenderer(LIGHT, copy_label="")
         self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
         self.setItemsExpandable(False)
@@ -428,9 +149,10 @@ class ChatView(QTreeView):
         self.setAllColumnsShowFocus(True)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setWordWrap(True)
         self.setFrameShape(QTreeView.Shape.NoFrame)
+        self.setMouseTracking(True)
         self.header().setStretchLastSection(True)
         self.verticalScrollBar().setSingleStep(24)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -440,15 +162,56 @@ class ChatView(QTreeView):
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
 
+        self.jump_button = QToolButton(self)
+        self.jump_button.setObjectName("jumpToLatest")
+        self.jump_button.setText(self.tr("Jump to latest"))
+        self.jump_button.setAccessibleName(self.tr("Jump to latest"))
+        self.jump_button.setToolTip(self.tr("Scroll to the newest message and follow the reply"))
+        self.jump_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.jump_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.jump_button.clicked.connect(self.jump_to_latest)
+        self.jump_button.hide()
+        self.set_colors(colors)
+
+    # ---- model and theme -------------------------------------------------------
+
     def setModel(self, model: Any) -> None:
         old = self.model()
         if isinstance(old, ChatModel):
             old.modelReset.disconnect(self._on_reset)
             old.rowsInserted.disconnect(self._on_rows_inserted)
+            old.rowsRemoved.disconnect(self._on_rows_removed)
+            old.dataChanged.disconnect(self._on_data_changed)
         super().setModel(model)
         if isinstance(model, ChatModel):
             model.modelReset.connect(self._on_reset)
             model.rowsInserted.connect(self._on_rows_inserted)
+            model.rowsRemoved.connect(self._on_rows_removed)
+            model.dataChanged.connect(self._on_data_changed)
+
+    def chat_model(self) -> ChatModel:
+        model = self.model()
+        assert isinstance(model, ChatModel)
+        return model
+
+    def set_colors(self, colors: Colors) -> None:
+        """Apply a theme: Markdown is rendered again in its palette (code colours, links)."""
+        self._colors = colors
+        self._replace_delegate()
+        self.actions_bar.set_color(colors.muted)
+        self.jump_button.setIcon(themed_icon("jump-down", colors.text))
+        self.scheduleDelayedItemsLayout()
+        self._refresh_editor()
+
+    def set_busy(self, busy: bool) -> None:
+        """While a reply streams, Regenerate and Continue are not offered."""
+        self._busy = busy
+        self._refresh_editor()
+
+    def message_delegate(self) -> MessageDelegate:
+        return self._delegate
+
+    # ---- following the bottom ----------------------------------------------------
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -457,21 +220,64 @@ class ChatView(QTreeView):
         if width != self._laid_out_width:
             self._laid_out_width = width
             self.scheduleDelayedItemsLayout()
+        self._place_jump_button()
+        self._place_timer.start(0)
+
+    def _place_jump_button(self) -> None:
+        self.jump_button.adjustSize()
+        area = self.viewport().geometry()
+        size = self.jump_button.sizeHint()
+        self.jump_button.move(area.right() - size.width() - 16,
+                              area.bottom() - size.height() - 12)
+
+    def jump_to_latest(self) -> None:
+        """Scroll to the bottom and follow the streaming reply again."""
+        self._follow = True
+        self.scrollToBottom()
+        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+        self.jump_button.hide()
+
+    def is_following(self) -> bool:
+        return self._follow
 
     def _on_reset(self) -> None:
+        self.close_editor()
         self._follow = True
+        self.jump_button.hide()
         self.scrollToBottom()
 
     def _on_rows_inserted(self, *_args: Any) -> None:
         if self._follow:
             self.scrollToBottom()
 
+    def _on_rows_removed(self, *_args: Any) -> None:
+        # The live row was removed (regenerate, edit) or moved up: close or re-place it.
+        if self._editor_index.isValid():
+            self._place_timer.start(0)
+        else:
+            self.close_editor()
+
     def _on_scrolled(self, value: int) -> None:
-        self._follow = value >= self.verticalScrollBar().maximum() - 4
+        bar = self.verticalScrollBar()
+        self._follow = value >= bar.maximum() - 4
+        self.jump_button.setVisible(not self._follow)
+        if self.jump_button.isVisible():
+            self._place_jump_button()
+            self.jump_button.raise_()
 
     def _on_range_changed(self, _minimum: int, maximum: int) -> None:
         if self._follow:
             self.verticalScrollBar().setValue(maximum)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self._place_editor()
+
+    def updateGeometries(self) -> None:
+        super().updateGeometries()
+        self._place_timer.start(0)
+
+    # ---- painting ----------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -488,15 +294,17 @@ class ChatView(QTreeView):
                                      "Everything stays on this computer."))
             painter.end()
 
-    def _on_context_menu(self, pos: QPoint) -> None:
-        index = self.indexAt(pos)
-        if index.isValid():
-            self.context_menu_requested.emit(index.row(), self.viewport().mapToGlobal(pos))
-
     def _use_delegate(self, delegate: MessageDelegate) -> None:
         self._delegate = delegate
         delegate.height_corrected.connect(self._on_delegate_height_corrected)
         self.setItemDelegate(delegate)
+
+    def _replace_delegate(self) -> None:
+        old = self._delegate
+        new = MessageDelegate(self, self._colors)
+        new.hidden_text_id = old.hidden_text_id
+        new._expanded = set(old._expanded)
+        self._use_delegate(new)
 
     def _on_delegate_height_corrected(self, index: QPersistentModelIndex) -> None:
         # Painting is no time to change the layout: collect, then apply after it.
@@ -510,10 +318,245 @@ class ChatView(QTreeView):
                 model_index = self.model().index(index.row(), 0)
                 # QTreeView re-measures just this row (its height cache is per row).
                 self.dataChanged(model_index, model_index, [])
+        self._place_timer.start(0)
 
     def event(self, e: QEvent) -> bool:
         # A font or style change invalidates every cached layout.
         if e.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._use_delegate(MessageDelegate(self))
+            self._replace_delegate()
             self.scheduleDelayedItemsLayout()
+            self._place_timer.start(0)
         return super().event(e)
+
+    # ---- the live message ------------------------------------------------------------
+
+    def editor_row(self) -> int | None:
+        """The row that has the selectable text and action buttons, if any."""
+        return self._editor_index.row() if self._editor_index.isValid() else None
+
+    def open_editor(self, row: int) -> None:
+        """Give ``row`` the live text and action buttons (not the streaming row)."""
+        model = self.model()
+        if model is None or not 0 <= row < model.rowCount():
+            self.close_editor()
+            return
+        item = self.chat_model().item(row)
+        if item.state == MessageState.STREAMING:
+            self.close_editor()
+            return
+        if self.editor_row() == row and self.browser.isVisible():
+            return
+        self._editor_index = QPersistentModelIndex(model.index(row, 0))
+        self._fill_editor(item)
+
+    def close_editor(self) -> None:
+        hidden = self._delegate.hidden_text_id
+        self._editor_index = QPersistentModelIndex()
+        self._delegate.hidden_text_id = None
+        self.browser.hide()
+        self.actions_bar.hide()
+        if hidden is not None:
+            self.viewport().update()
+
+    def _fill_editor(self, item: ChatItem) -> None:
+        width = self._delegate.text_width(item, self.viewport().width())
+        document = self.browser.prepare(self.font(), DOCUMENT_STYLE)
+        self._delegate.fill_document(document, item)
+        self.browser.setLineWrapMode(MessageBrowser.LineWrapMode.FixedPixelWidth)
+        self.browser.setLineWrapColumnOrWidth(width)
+        self.browser.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        last = self.editor_row() == self.model().rowCount() - 1
+        reply = item.role == Role.ASSISTANT and not item.notice
+        self.actions_bar.configure(user=item.role == Role.USER,
+                                   regenerate=reply and last and not self._busy,
+                                   cont=reply and last and not self._busy and can_continue(item))
+        self._delegate.hidden_text_id = item.message_id
+        self._place_editor()
+        self.viewport().update()
+
+    def _refresh_editor(self) -> None:
+        row = self.editor_row()
+        if row is not None and self.browser.isVisible():
+            item = self.chat_model().item(row)
+            if item.state == MessageState.STREAMING:
+                self.close_editor()
+            else:
+                self._fill_editor(item)
+
+    def _place_editor(self) -> None:
+        """Put the live text exactly over the painted row's text (after scrolls and layouts)."""
+        row = self.editor_row()
+        if row is None:
+            if self.browser.isVisible():
+                self.close_editor()
+            return
+        index = self.model().index(row, 0)
+        rect = self.visualRect(index)
+        if rect.isEmpty() or not rect.intersects(self.viewport().rect()):
+            self.close_editor()
+            return
+        item = self.chat_model().item(row)
+        parts = self._delegate.geometry(item, rect, self.font())
+        self.browser.setGeometry(parts.text.left(), parts.text.top(), parts.text.width(),
+                                 max(1, parts.text.height()))
+        self.browser.show()
+        if item.notice:
+            self.actions_bar.hide()
+            return
+        size = self.actions_bar.sizeHint()
+        x = (parts.actions.right() + 1 - size.width() if item.role == Role.USER
+             else parts.actions.left() - 4)
+        self.actions_bar.setGeometry(x, parts.actions.top(), size.width(),
+                                     min(size.height(), parts.actions.height()))
+        self.actions_bar.show()
+
+    def _on_data_changed(self, top: QModelIndex, bottom: QModelIndex, *_args: Any) -> None:
+        row = self.editor_row()
+        if row is not None and top.row() <= row <= bottom.row():
+            self._refresh_editor()
+        elif row is not None:
+            self._place_timer.start(0)
+
+    def _on_action(self, action: Callable[[int], Any]) -> None:
+        row = self.editor_row()
+        if row is not None:
+            action(row)
+
+    # ---- copying -------------------------------------------------------------------
+
+    def plain_text(self, item: ChatItem) -> str:
+        """A message as plain text: a reply's Markdown rendered, its code blocks kept exactly."""
+        if not renders_markdown(item):
+            return item.content
+        doc = SafeTextDocument()
+        doc.setHtml(self._plain_markdown.render_blocks(item.content).html)
+        return doc.toPlainText().strip().replace("\u2028", "\n")
+
+    def copy_message(self, row: int, *, as_markdown: bool = False) -> None:
+        """Put a whole message on the clipboard, as plain text or as its Markdown source."""
+        item = self.chat_model().item(row)
+        mime = QMimeData()
+        mime.setText(item.content if as_markdown else self.plain_text(item))
+        QGuiApplication.clipboard().setMimeData(mime)
+
+    # ---- links -----------------------------------------------------------------------
+
+    def _on_browser_anchor_clicked(self, url: QUrl) -> None:
+        row = self.editor_row()
+        if url.scheme() == COPY_SCHEME:
+            if row is None:
+                return
+            blocks = self._delegate.rendered(self.chat_model().item(row)).code_blocks
+            number = url.path()
+            if number.isdigit() and int(number) < len(blocks):
+                QGuiApplication.clipboard().setText(blocks[int(number)])
+            return
+        address = url.toString()
+        if (url.scheme() in ("http", "https") and SAFE_LINK.match(address)
+                and self.confirm_link(self, address)):
+            QDesktopServices.openUrl(url)
+        # Any other scheme does nothing (the renderer never makes one a link anyway).
+
+    def _on_browser_link_hovered(self, url: QUrl) -> None:
+        if url.isValid() and url.scheme() in ("http", "https"):
+            QToolTip.showText(QCursor.pos(), plain_tooltip(url.toString()), self.browser)
+        else:
+            QToolTip.hideText()
+
+    # ---- pointer and keyboard ----------------------------------------------------------
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        if event.buttons() != Qt.MouseButton.NoButton or self.browser.has_selection():
+            return  # a selection being made, or kept, holds the live message where it is
+        index = self.indexAt(event.position().toPoint())
+        if index.isValid():
+            self.open_editor(index.row())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self.indexAt(event.position().toPoint())
+        if index.isValid() and event.button() == Qt.MouseButton.LeftButton:
+            item = self.chat_model().item(index.row())
+            parts = self._delegate.geometry(item, self.visualRect(index), self.font())
+            if parts.reasoning.contains(event.position().toPoint()):
+                self.toggle_reasoning(index.row())
+                return
+        super().mousePressEvent(event)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self._on_pointer_left()
+        return super().viewportEvent(event)
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:
+        if watched is self.browser and event.type() == QEvent.Type.Leave:
+            self._on_pointer_left()
+        return super().eventFilter(watched, event)
+
+    def _on_pointer_left(self) -> None:
+        """Close the live message once the pointer has left the chat, unless text is selected."""
+        inside = self.viewport().rect().contains(self.viewport().mapFromGlobal(QCursor.pos()))
+        focused = QGuiApplication.focusObject()
+        keyboard = self.hasFocus() or (isinstance(focused, QWidget)
+                                       and self.actions_bar.isAncestorOf(focused))
+        if not inside and not keyboard and not self.browser.has_selection():
+            self.close_editor()
+
+    def toggle_reasoning(self, row: int) -> None:
+        """Show or hide a reply's reasoning in place, under its "▸ Reasoning" line."""
+        item = self.chat_model().item(row)
+        if not item.thinking.strip():
+            return
+        self._delegate.toggle_reasoning(item)
+        index = self.model().index(row, 0)
+        self.dataChanged(index, index, [])
+        self.viewport().update()
+        self._place_timer.start(0)
+
+    def currentChanged(self, current: QModelIndex | QPersistentModelIndex,
+                       previous: QModelIndex | QPersistentModelIndex) -> None:
+        super().currentChanged(current, previous)
+        if current.isValid() and self.hasFocus():
+            self.open_editor(current.row())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        current = self.currentIndex()
+        row = current.row() if current.isValid() else None
+        if event.matches(QKeySequence.StandardKey.Copy):
+            if self.browser.has_selection():
+                self.browser.copy()
+            elif row is not None:
+                self.copy_message(row)
+            return
+        if row is not None and (event.key() == Qt.Key.Key_Menu or (
+                event.key() == Qt.Key.Key_F10
+                and event.modifiers() == Qt.KeyboardModifier.ShiftModifier)):
+            rect = self.visualRect(current)
+            self.context_menu_requested.emit(
+                row, self.viewport().mapToGlobal(rect.topLeft() + QPoint(40, 20)))
+            return
+        if row is not None and event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return,
+                                               Qt.Key.Key_Enter):
+            self.toggle_reasoning(row)
+            return
+        super().keyPressEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab from the chat goes into the current message's actions first.
+        if next and self.hasFocus() and self.actions_bar.isVisible():
+            buttons = self.actions_bar.visible_buttons()
+            if buttons:
+                buttons[0].setFocus(Qt.FocusReason.TabFocusReason)
+                return True
+        return super().focusNextPrevChild(next)
+
+    def focusInEvent(self, event: Any) -> None:
+        super().focusInEvent(event)
+        model = self.model()
+        if model is not None and model.rowCount() and not self.currentIndex().isValid():
+            self.setCurrentIndex(model.index(model.rowCount() - 1, 0))
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        index = self.indexAt(pos)
+        if index.isValid():
+            self.context_menu_requested.emit(index.row(), self.viewport().mapToGlobal(pos))

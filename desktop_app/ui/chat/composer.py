@@ -10,7 +10,7 @@ the box alone stalls the window; the clipboard still holds it.
 from __future__ import annotations
 
 from PySide6.QtCore import QLocale, QMimeData, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QTextOption
+from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QTextOption
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -36,13 +36,15 @@ class _InputEdit(QPlainTextEdit):
     """A plain-text box that grows with its content up to a few lines.
 
     Signals:
-        submitted(): Enter without Shift.
+        submitted(): Enter without Shift, while no input method is composing.
         escape_pressed(): Esc.
+        up_in_empty(): Up pressed while the box is empty.
         paste_refused(int): a paste or drop was not inserted; the length it would have made.
     """
 
     submitted = Signal()
     escape_pressed = Signal()
+    up_in_empty = Signal()
     paste_refused = Signal(int)
 
     MAX_LINES = 8
@@ -52,17 +54,32 @@ class _InputEdit(QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.document().contentsChanged.connect(self._fit_height)
         self._fit_height()
+        self._composing = False
+
+    def is_composing(self) -> bool:
+        """Whether an input method has unconfirmed text in the box (pinyin being typed)."""
+        return self._composing
+
+    def inputMethodEvent(self, e: QInputMethodEvent) -> None:
+        # Most input methods swallow the Enter that confirms a candidate, but not
+        # all do (some IBus and Windows IMEs pass it on while the preedit is
+        # still showing): the preedit itself says whether a composition is open.
+        self._composing = bool(e.preeditString())
+        super().inputMethodEvent(e)
 
     def keyPressEvent(self, e: QKeyEvent) -> None:
         if e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
             e.modifiers() & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier)
         ):
-            # An input method composing text (Chinese pinyin) consumes Enter
-            # itself before this handler sees it, so this is only a real Enter.
-            self.submitted.emit()
+            if not self._composing:
+                self.submitted.emit()
             return
         if e.key() == Qt.Key.Key_Escape:
             self.escape_pressed.emit()
+            return
+        if (e.key() == Qt.Key.Key_Up and not e.modifiers() and not self._composing
+                and self.char_count() == 0):
+            self.up_in_empty.emit()
             return
         super().keyPressEvent(e)
 
@@ -110,10 +127,14 @@ class Composer(QWidget):
         send_requested(str): the user wants to send this text (never longer than
             :data:`MAX_MESSAGE_CHARS`).
         stop_requested(): the user wants the reply to stop.
+        edit_last_requested(): Up in the empty box: edit the last message the user sent.
+        cancel_requested(): Esc while no reply runs (e.g. to stop editing a message).
     """
 
     send_requested = Signal(str)
     stop_requested = Signal()
+    edit_last_requested = Signal()
+    cancel_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,6 +162,7 @@ class Composer(QWidget):
         self.edit.paste_refused.connect(self._on_edit_paste_refused)
         self.edit.document().contentsChanged.connect(self._on_edit_changed)
         self.edit.escape_pressed.connect(self._on_edit_escape)
+        self.edit.up_in_empty.connect(self.edit_last_requested)
         self.button.clicked.connect(self._on_button_clicked)
 
     def text(self) -> str:
@@ -149,6 +171,11 @@ class Composer(QWidget):
     def clear(self) -> None:
         self.edit.clear()
         self.notice.hide()
+
+    def set_text(self, text: str) -> None:
+        """Replace the box's text (editing a sent message), cursor at the end."""
+        self.edit.setPlainText(text)
+        self.edit.moveCursor(self.edit.textCursor().MoveOperation.End)
 
     def set_busy(self, busy: bool) -> None:
         """While busy the button stops the reply; the user can keep typing the next message."""
@@ -163,6 +190,8 @@ class Composer(QWidget):
     def _on_edit_escape(self) -> None:
         if self._busy:
             self.stop_requested.emit()
+        else:
+            self.cancel_requested.emit()
 
     def _on_button_clicked(self) -> None:
         if self._busy:

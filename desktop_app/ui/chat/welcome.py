@@ -93,6 +93,7 @@ class WelcomePanel(QWidget):
         column.setMaximumWidth(READING_WIDTH)
         layout = QVBoxLayout(column)
         layout.setSpacing(10)
+        layout.addStretch(1)  # centred vertically: the space goes above and below
         layout.addWidget(title)
         layout.addWidget(intro)
         layout.addSpacing(6)
@@ -105,6 +106,7 @@ class WelcomePanel(QWidget):
         more.addWidget(self.more_button)
         more.addStretch(1)
         layout.addLayout(more)
+        layout.addStretch(1)
         outer = QHBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(column, 100)

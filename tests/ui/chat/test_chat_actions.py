@@ -96,18 +96,6 @@ def test_settings_dialog_result_reaches_new_chats(qtbot: QtBot, make_app: AppFac
     assert hearth.settings_store.load()[0].default_system_prompt == "Default prompt"
 
 
-def test_reasoning_dialog_shows_the_whole_thinking(qtbot: QtBot, make_app: AppFactory) -> None:
-    from PySide6.QtWidgets import QPlainTextEdit
-
-    hearth = make_app()
-    dialog = hearth.window.reasoning_dialog("Step one.\nStep two.")
-    qtbot.addWidget(dialog)
-    text = dialog.findChild(QPlainTextEdit)
-    assert text is not None
-    assert text.toPlainText() == "Step one.\nStep two."
-    assert text.isReadOnly()
-
-
 def test_reasoning_is_kept_apart_stored_and_left_out_of_the_next_prompt(
         qtbot: QtBot, make_app: AppFactory) -> None:
     engine = FakeEngine(thinking_tokens=["Let me ", "think."], reply_tokens=["Four."])

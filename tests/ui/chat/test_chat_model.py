@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 
 from desktop_app.core.engine.api import Role
@@ -44,20 +43,3 @@ def test_notices_get_negative_ids_and_unknown_ids_are_ignored() -> None:
     assert model.item(row).notice
     model.append_text(999, "lost")  # a message not shown (other conversation): ignored
     assert all("lost" not in item.content for item in model.items())
-
-
-def test_single_newlines_become_line_breaks_outside_code(qapp: QApplication) -> None:
-    from PySide6.QtGui import QTextDocument
-
-    from desktop_app.ui.chat.chat_view import keep_line_breaks
-
-    text = "First line\nSecond line\n\n- item one\n- item two\n\n```\ncode a\ncode b\n```"
-    converted = keep_line_breaks(text)
-    assert "code a\ncode b" in converted  # code kept exactly
-    doc = QTextDocument()
-    doc.setDefaultFont(qapp.font())  # as the delegate does; unset, code fonts warn
-    doc.setMarkdown(converted)
-    plain = doc.toPlainText()
-    assert "First line\nSecond line" in plain
-    assert "\\" not in plain
-    assert "item two" in plain

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex
-from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
+from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.api import Role
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
-from desktop_app.ui.chat.chat_view import (
-    CODE_BACKGROUND,
-    ChatView,
-    MessageDelegate,
-    shade_code_blocks,
-)
+from desktop_app.ui.chat.chat_view import ChatView
+from desktop_app.ui.chat.message_delegate import MessageDelegate
 
 
 def _view(qtbot: QtBot, items: list[ChatItem]) -> tuple[ChatView, ChatModel]:
@@ -49,7 +44,7 @@ def test_reasoning_is_a_collapsed_line_above_the_answer(qtbot: QtBot) -> None:
     assert one_line < with_reasoning < one_line + 3 * view.fontMetrics().height()
     delegate = view.itemDelegate()
     assert isinstance(delegate, MessageDelegate)
-    assert "600 words" in delegate._thinking_label(thought)
+    assert "600 words" in delegate.reasoning_label(thought)
     view.grab()  # paints every row without errors
 
 
@@ -107,14 +102,3 @@ def test_a_long_chat_lays_out_only_what_is_on_screen(qtbot: QtBot) -> None:
     qtbot.wait(50)
     assert bar.value() == bar.maximum()
     assert history[-1].message_id not in delegate._estimated
-
-
-def test_code_blocks_are_shaded_and_prose_is_not(qapp: QApplication) -> None:
-    doc = QTextDocument()
-    doc.setDefaultFont(qapp.font())
-    doc.setMarkdown("Some prose.\n\n```python\nprint('hi')\n```\n")
-    shade_code_blocks(doc)
-    backgrounds = [doc.findBlockByNumber(i).blockFormat().background().color()
-                   for i in range(doc.blockCount())]
-    assert backgrounds[0] != CODE_BACKGROUND
-    assert CODE_BACKGROUND in backgrounds

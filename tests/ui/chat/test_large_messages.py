@@ -14,13 +14,9 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.engine.api import Role
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
-from desktop_app.ui.chat.chat_view import (
-    LONG_MESSAGE_CHARS,
-    ChatView,
-    MessageDelegate,
-    is_shortened,
-)
+from desktop_app.ui.chat.chat_view import ChatView
 from desktop_app.ui.chat.composer import MAX_MESSAGE_CHARS, Composer
+from desktop_app.ui.chat.message_delegate import LONG_MESSAGE_CHARS, MessageDelegate, is_shortened
 from desktop_app.ui.common.untrusted_text import SafeTextDocument
 
 TWO_MB = ("All work and no play makes the keeper a dull boy.\n" * 40_000)[:2_000_000]
@@ -82,7 +78,7 @@ def _count_layouts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     Returns [all layouts, layouts of more than 10,000 characters].
     """
     counter = [0, 0]
-    for name in ("set_markdown", "setPlainText"):
+    for name in ("set_markdown", "setPlainText", "setHtml"):
         original = getattr(SafeTextDocument, name)
 
         def counted(doc: SafeTextDocument, text: str, _original: object = original) -> None:
@@ -114,12 +110,13 @@ def test_a_chat_with_a_2mb_message_opens_and_streams_without_relaying_it_out(
         view.grab()
     delegate = view.itemDelegate()
     assert isinstance(delegate, MessageDelegate)
-    doc = delegate._document(big_reply, 600, view.font())
+    doc = delegate.document(big_reply, 600, view.font())
     # The start of the message as plain text, and a line saying the rest is not shown.
     assert len(doc.toPlainText()) < LONG_MESSAGE_CHARS + 500
     assert doc.toPlainText().startswith("# Log\n")
     assert "2,000,006" in doc.toPlainText() or "2000006" in doc.toPlainText()
 
+    qtbot.wait(10)  # the view takes focus and its current row its live text
     layouts = _count_layouts(monkeypatch)
     for i in range(20):
         model.append_text(3, f"word{i} ")
@@ -142,6 +139,6 @@ def test_a_long_streaming_reply_switches_to_the_shortened_form(qtbot: QtBot) -> 
     view.grab()
     delegate = view.itemDelegate()
     assert isinstance(delegate, MessageDelegate)
-    text = delegate._document(reply, 600, view.font()).toPlainText()
+    text = delegate.document(reply, 600, view.font()).toPlainText()
     assert text.startswith("**bold**")  # plain text now, not Markdown
     assert len(text) < LONG_MESSAGE_CHARS + 500

@@ -16,7 +16,7 @@ def test_common_markdown_features(md: MarkdownRenderer) -> None:
     out = md.render("# Head\n\n**b** *i* ~~s~~ `code`\n\n> quote\n\n1. one\n2. two\n\n"
                     "| a | b |\n|---|---|\n| 1 | 2 |\n\n- [ ] todo\n- [x] done\n").html
     for piece in ("<h1>Head</h1>", "<strong>b</strong>", "<em>i</em>", "<s>s</s>",
-                  "<code>code</code>", "<blockquote>", "<ol>", "<td>1</td>", "☐ todo",
+                  "<code>code</code>", "<blockquote", "<ol>", "<td>1</td>", "☐ todo",
                   "☑ done"):
         assert piece in out, piece
     assert "<input" not in out

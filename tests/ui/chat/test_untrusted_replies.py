@@ -22,7 +22,8 @@ from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore, MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
-from desktop_app.ui.chat.chat_view import ChatView, MessageDelegate
+from desktop_app.ui.chat.chat_view import ChatView
+from desktop_app.ui.chat.message_delegate import MessageDelegate
 from tests.data import hostile_strings as hostile
 from tests.ui.conftest import AppFactory
 from tests.ui.tripwires import ResourceRecorder, Tripwires
@@ -50,6 +51,8 @@ def _paint_every_row(view: ChatView, model: ChatModel) -> None:
     for row in range(model.rowCount()):
         view.scrollTo(model.index(row, 0))
         view.grab()
+        view.open_editor(row)  # the live, selectable text of a row renders it too
+        view.grab()
 
 
 def _delegate(view: ChatView) -> MessageDelegate:
@@ -71,18 +74,14 @@ def test_images_in_messages_are_never_loaded(qtbot: QtBot, wires: Tripwires, rol
     assert wires.close() == (0, 0)
     assert wires.resources.all_denied()
     if role == Role.ASSISTANT:
-        # The images were parsed and asked for, and each one was answered by the hook.
-        names = wires.resources.names()
-        assert f"file://{wires.fifo.path}" in names
-        assert str(wires.fifo.path) in names
-        assert "x.png" in names
-        assert "file:///etc/passwd" in names
-        assert "//server/share/x.png" in names
-        assert any(name.startswith("qrc:") for name in names)
-        assert f"http://127.0.0.1:{wires.port.port}/x.png" in names
+        # Replies' images never become images at all: nothing reaches even the hook.
+        assert wires.resources.names() == set()
+        shown = _delegate(view).document(items[-1], 600, view.font()).toPlainText()
+        assert "[q]" in shown
+        assert "[h]" in shown
         # HTML in a reply is shown as its characters.
         html = next(item for item in items if hostile.HTML_IMAGE in item.content)
-        doc = _delegate(view)._document(html, 600, view.font())
+        doc = _delegate(view).document(html, 600, view.font())
         assert "<img" in doc.toPlainText()
 
 
@@ -98,7 +97,7 @@ def test_dev_zero_image_rendered_fifty_times_keeps_memory_flat(
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     # Reading /dev/zero as an image grew the process by gigabytes in seconds.
     assert grown_mib < 200
-    assert resources.names() == {"file:///dev/zero"}
+    assert resources.names() == set()  # the renderer shows images as their alt text
     assert resources.all_denied()
 
 
@@ -130,6 +129,39 @@ def test_links_in_a_reply_are_not_followed_on_click(qtbot: QtBot) -> None:
             QDesktopServices.unsetUrlHandler(scheme)
 
 
+def _click_along_first_line(qtbot: QtBot, view: ChatView) -> None:
+    browser = view.browser
+    for x in range(2, min(browser.width(), 500), 6):
+        qtbot.mouseClick(browser.viewport(), Qt.MouseButton.LeftButton,
+                         pos=QPoint(x, browser.fontMetrics().height() // 2))
+
+
+def test_a_clicked_link_opens_only_after_the_user_confirms_its_address(qtbot: QtBot) -> None:
+    recorder = _UrlRecorder()
+    for scheme in ("http", "https", "file"):
+        QDesktopServices.setUrlHandler(scheme, recorder, "open")
+    try:
+        view, _model = _view(qtbot, [ChatItem(1, Role.ASSISTANT, hostile.LINK_REPLY)])
+        asked: list[str] = []
+        view.confirm_link = lambda _parent, url: asked.append(url) is not None  # says no
+        view.open_editor(0)
+        assert view.browser.isVisible()
+        _click_along_first_line(qtbot, view)
+        # The whole address was shown, nothing was opened, and file: was never a link.
+        assert "http://127.0.0.1:9/x" in asked
+        assert "http://127.0.0.1:9/y" in asked
+        assert not any(url.startswith("file:") for url in asked)
+        assert recorder.urls == []
+
+        view.confirm_link = lambda _parent, url: True
+        _click_along_first_line(qtbot, view)
+        assert QUrl("http://127.0.0.1:9/x") in recorder.urls
+        assert all(url.scheme() == "http" for url in recorder.urls)
+    finally:
+        for scheme in ("http", "https", "file"):
+            QDesktopServices.unsetUrlHandler(scheme)
+
+
 def test_a_hostile_last_chat_opens_at_start(qtbot: QtBot, make_app: AppFactory,
                                             app_paths: AppPaths, wires: Tripwires) -> None:
     reply = "\n\n".join(hostile.markdown_images(wires.fifo.path, wires.port.port))
@@ -155,4 +187,4 @@ def test_a_hostile_last_chat_opens_at_start(qtbot: QtBot, make_app: AppFactory,
     hearth.window.grab()
     _paint_every_row(chat_view, hearth.window.chat_view.model())
     assert wires.close() == (0, 0)
-    assert f"file://{wires.fifo.path}" in wires.resources.names()
+    assert wires.resources.names() == set()

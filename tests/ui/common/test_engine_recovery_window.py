@@ -125,7 +125,8 @@ def test_status_line_says_the_engine_crashed_not_ready(qtbot: QtBot,
     qtbot.waitUntil(lambda: hearth.models.state == ModelState.READY, timeout=10_000)
     with qtbot.waitSignal(hearth.chat.error_occurred, timeout=5000):
         _send(qtbot, hearth, "Hi")
-    assert hearth.models.state == ModelState.CRASHED
+    # The model controller hears of the crash from the same worker signal, queued separately.
+    qtbot.waitUntil(lambda: hearth.models.state == ModelState.CRASHED, timeout=5000)
     status = hearth.window.model_status.text()
     assert "engine stopped" in status
     assert not status.startswith("Ready")

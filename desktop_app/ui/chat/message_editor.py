@@ -1,0 +1,171 @@
+"""The one live message: selectable text, working links and action buttons over a painted row.
+
+The chat paints every row itself (no widget per message keeps a long chat
+fast). The row under the pointer, or the current row when the keyboard
+moves through the chat, gets these two widgets instead, placed exactly over
+the painted text and its action line:
+
+- :class:`MessageBrowser`, a read-only ``QTextBrowser`` showing the same
+  HTML at the same width and margins as the painted row, so nothing jumps
+  and selection, Ctrl+C and links work natively. It never loads a
+  resource (see :class:`~desktop_app.ui.common.untrusted_text.SafeTextDocument`)
+  and never follows a link itself; the view decides (``setOpenLinks(False)``).
+- :class:`MessageActions`, a small bar of icon buttons: Copy, Edit for the
+  user's messages, Regenerate and Continue for the last reply.
+
+There is one of each per view, reused from row to row.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QFont, QIcon, QPainter, QPixmap, QTextDocument
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QTextBrowser, QToolButton, QWidget
+
+from desktop_app.core.paths import resources_dir
+from desktop_app.ui.common.untrusted_text import SafeTextDocument
+
+ICON_SIZE = 16
+
+
+@cache
+def themed_icon(name: str, color: str) -> QIcon:
+    """``resources/icons/<name>.svg`` drawn in ``color`` (its ``currentColor`` strokes).
+
+    Recoloured at load so icons follow the light or dark theme; an icon file
+    missing from a broken install gives an empty icon (the button keeps its text).
+    """
+    path = resources_dir() / "icons" / f"{name}.svg"
+    try:
+        svg = path.read_text(encoding="utf-8").replace("currentColor", color)
+    except OSError:
+        return QIcon()
+    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+    icon = QIcon()
+    for scale in (1, 2):
+        pixmap = QPixmap(ICON_SIZE * scale, ICON_SIZE * scale)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        renderer.render(painter)
+        painter.end()
+        pixmap.setDevicePixelRatio(scale)
+        icon.addPixmap(pixmap)
+    return icon
+
+
+class MessageBrowser(QTextBrowser):
+    """Read-only rich text for one message that loads nothing and opens nothing itself."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBrowser")
+        self.setDocument(SafeTextDocument(self))
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setReadOnly(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setViewportMargins(0, 0, 0, 0)
+        self.setContentsMargins(0, 0, 0, 0)
+        self.viewport().setAutoFillBackground(False)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction
+                                     | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        # Focused by a click (to select with the keyboard), not by Tab: Tab goes to the actions.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+
+    def loadResource(self, type: int, name: QUrl | str) -> Any:
+        # The same rule as SafeTextDocument: answer everything, read nothing.
+        document = self.document()
+        assert isinstance(document, SafeTextDocument)
+        return document.loadResource(type, name)
+
+    def has_selection(self) -> bool:
+        return self.textCursor().hasSelection()
+
+    def prepare(self, font: QFont, style_sheet: str) -> QTextDocument:
+        """An emptied document with the painted row's font and style, to be filled alike."""
+        document = self.document()
+        document.clear()
+        document.setDefaultFont(font)
+        document.setDefaultStyleSheet(style_sheet)
+        document.setDocumentMargin(0)
+        return document
+
+
+class MessageActions(QWidget):
+    """The action buttons of the live message.
+
+    Signals:
+        copy_clicked(), edit_clicked(), regenerate_clicked(), continue_clicked()
+    """
+
+    copy_clicked = Signal()
+    edit_clicked = Signal()
+    regenerate_clicked = Signal()
+    continue_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageActions")
+        self.copy_button = self._button("copy", self.tr("Copy"),
+                                        self.tr("Copy the message as text (Ctrl+C)"))
+        self.edit_button = self._button("edit", self.tr("Edit"),
+                                        self.tr("Put this message in the box to change and "
+                                                "send it again"))
+        self.regenerate_button = self._button("regenerate", self.tr("Regenerate"),
+                                              self.tr("Write this reply again (Ctrl+R)"))
+        self.continue_button = self._button("continue", self.tr("Continue"),
+                                            self.tr("Continue this reply where it stopped"))
+        self.copy_button.clicked.connect(self.copy_clicked)
+        self.edit_button.clicked.connect(self.edit_clicked)
+        self.regenerate_button.clicked.connect(self.regenerate_clicked)
+        self.continue_button.clicked.connect(self.continue_clicked)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 2, 0, 2)
+        self._layout.setSpacing(2)
+        for button in self.buttons():
+            self._layout.addWidget(button)
+        # Room here for a branch switcher ("‹ 2/3 ›") once messages have branches.
+        self._color = ""
+
+    def _button(self, icon: str, name: str, tip: str) -> QToolButton:
+        button = QToolButton(self)
+        button.setObjectName(f"{icon}MessageButton")
+        button.setProperty("icon_name", icon)
+        button.setAutoRaise(True)
+        button.setText(name)
+        button.setToolTip(tip)
+        button.setAccessibleName(name)
+        button.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        return button
+
+    def buttons(self) -> list[QToolButton]:
+        return [self.copy_button, self.edit_button, self.regenerate_button,
+                self.continue_button]
+
+    def visible_buttons(self) -> list[QToolButton]:
+        return [b for b in self.buttons() if not b.isHidden()]
+
+    def set_color(self, color: str) -> None:
+        """Draw the icons in this colour (the theme's muted text colour)."""
+        if color == self._color:
+            return
+        self._color = color
+        for button in self.buttons():
+            button.setIcon(themed_icon(str(button.property("icon_name")), color))
+
+    def configure(self, *, user: bool, regenerate: bool, cont: bool) -> None:
+        """Show the buttons that apply to this message."""
+        self.edit_button.setVisible(user)
+        self.regenerate_button.setVisible(regenerate)
+        self.continue_button.setVisible(cont)
+        self.adjustSize()
