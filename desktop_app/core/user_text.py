@@ -56,7 +56,7 @@ class UserText:
         return self.render()
 
 
-def user_text(code: str, template: str, **args: str | int | float | UserText) -> UserText:
+def user_text(code: str, template: str, /, **args: str | int | float | UserText) -> UserText:
     """Build a :class:`UserText`; ``template`` should be a ``QT_TRANSLATE_NOOP`` literal."""
     return UserText(code, template, tuple(args.items()))
 

@@ -50,7 +50,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+191"/>
+        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+192"/>
         <source>The reply is saved now.</source>
         <translation>回复现已保存。</translation>
     </message>
@@ -111,7 +111,7 @@
         </translation>
     </message>
     <message>
-        <location line="+182"/>
+        <location line="+184"/>
         <source>{n} older messages no longer fit in the model&apos;s context window and are not seen by the model.</source>
         <translation>{n} 条较早的消息已超出模型的上下文窗口，模型将看不到它们。</translation>
     </message>
@@ -899,7 +899,7 @@ GPU 层数：{layers}
 <context>
     <name>ModelController</name>
     <message>
-        <location filename="../../desktop_app/ui/models/model_controller.py" line="+116"/>
+        <location filename="../../desktop_app/ui/models/model_controller.py" line="+118"/>
         <source>That model is no longer in the library.</source>
         <translation>该模型已不在模型库中。</translation>
     </message>
@@ -924,7 +924,7 @@ GPU 层数：{layers}
         <translation>就绪 · {backend} · 上下文 {ctx} token</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+22"/>
         <source>The engine stopped · {name} is loaded again with your next message</source>
         <translation>引擎已停止 · 发送下一条消息时会重新加载 {name}</translation>
     </message>
@@ -2091,6 +2091,191 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <location line="+33"/>
         <source>{path} was exported by a newer Hearth (format {version}); update Hearth to import it. Nothing was imported.</source>
         <translation>{path} 由更新版本的 Hearth 导出（格式 {version}）；请更新 Hearth 后再导入。未导入任何内容。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/engine/api.py" line="+23"/>
+        <source>No model is loaded. Choose a model first.</source>
+        <translation>尚未加载模型。请先选择一个模型。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/engine/loader.py" line="+135"/>
+        <source>llama.cpp could not load {name}: {reason}</source>
+        <translation>llama.cpp 无法加载 {name}：{reason}</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The model file {path} does not exist.</source>
+        <translation>模型文件 {path} 不存在。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The model file {path} could not be read: {reason}.</source>
+        <translation>无法读取模型文件 {path}：{reason}。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{file} cannot be loaded: {reason}</source>
+        <translation>无法加载 {file}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/engine/process.py" line="+66"/>
+        <source>This model&apos;s chat template is the likely cause, and it would do the same again: choose the built-in prompt format in the model&apos;s settings.</source>
+        <translation>原因很可能是这个模型的聊天模板，再试也会一样：请在模型设置中选择内置提示格式。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>stopped responding</source>
+        <translation>停止了响应</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>was terminated by {signal} — possibly killed by the system for lack of memory</source>
+        <translation>被 {signal} 终止——可能因内存不足被系统结束</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>was terminated by {signal} — a crash inside llama.cpp</source>
+        <translation>被 {signal} 终止——llama.cpp 内部崩溃</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>was terminated by {signal} — llama.cpp aborted</source>
+        <translation>被 {signal} 终止——llama.cpp 中止运行</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>was terminated by {signal}</source>
+        <translation>被 {signal} 终止</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>exited unexpectedly with code {code}</source>
+        <translation>意外退出，退出码 {code}</translation>
+    </message>
+    <message>
+        <location line="+129"/>
+        <source>while it rendered this model&apos;s chat template</source>
+        <translation>（在渲染这个模型的聊天模板时）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Everything up to the crash is saved. {advice}</source>
+        <translation>崩溃之前的所有内容都已保存。{advice}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>while generating a reply</source>
+        <translation>（在生成回复时）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>while idle or loading</source>
+        <translation>（在空闲或加载时）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Everything up to the crash is saved; the model will be loaded again when you send the next message.</source>
+        <translation>崩溃之前的所有内容都已保存；发送下一条消息时会重新加载模型。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The engine process {cause} {doing}. {then}</source>
+        <translation>引擎进程{doing}{cause}。{then}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{message} llama.cpp&apos;s last message: {line}</source>
+        <translation>{message} llama.cpp 的最后一条消息：{line}</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>did not stop within {seconds} s after Stop</source>
+        <translation>在按下停止后 {seconds} 秒内没有停下</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>was suspended (stopped by a signal or a debugger) and gave no sign of life for {seconds} s</source>
+        <translation>被挂起（被信号或调试器停止），{seconds} 秒内没有任何响应</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>gave no sign of life for {seconds} s</source>
+        <translation>{seconds} 秒内没有任何响应</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The engine {what} while loading {name}, so Hearth stopped it. If the model is very large, raise “Restart a silent engine after” in its settings.</source>
+        <translation>引擎在加载 {name} 时{what}，因此 Hearth 停止了它。如果模型很大，请在它的设置中调高“引擎无响应多久后重启”。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The text shown so far is kept. {advice}</source>
+        <translation>已显示的文字已保留。{advice}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The text shown so far is kept; the model is being loaded again.</source>
+        <translation>已显示的文字已保留；正在重新加载模型。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The text shown so far is kept.</source>
+        <translation>已显示的文字已保留。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The engine {what}, so Hearth restarted it. {then}</source>
+        <translation>引擎{what}，因此 Hearth 重启了它。{then}</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Stopped before it started.</source>
+        <translation>在开始之前就已停止。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/engine/prompt.py" line="+41"/>
+        <source>To use {name} anyway, choose the built-in prompt format in the model&apos;s settings (Prompt format).</source>
+        <translation>如仍要使用 {name}，请在模型设置中选择内置提示格式（提示格式）。</translation>
+    </message>
+    <message>
+        <location line="+148"/>
+        <source>it is not valid Jinja ({error})</source>
+        <translation>它不是有效的 Jinja（{error}）</translation>
+    </message>
+    <message>
+        <location line="+79"/>
+        <source>it tried to do something unsafe and was stopped ({error})</source>
+        <translation>它试图执行不安全的操作，已被阻止（{error}）</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>it called itself too deeply</source>
+        <translation>它的递归调用太深</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>it ran out of memory</source>
+        <translation>它耗尽了内存</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>This model&apos;s chat template failed: {reason}. {hint}</source>
+        <translation>这个模型的聊天模板出错：{reason}。{hint}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/engine/runner.py" line="+148"/>
+        <source>The engine hit an unexpected error: {error}</source>
+        <translation>引擎遇到意外错误：{error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/engine/session.py" line="+190"/>
+        <source>The message is too long for the model&apos;s context window ({tokens} tokens; the context holds {n_ctx}). Shorten it or raise the context length in the model&apos;s settings.</source>
+        <translation>消息太长，超出了模型的上下文窗口（{tokens} 个 token；上下文容量为 {n_ctx}）。请缩短消息，或在模型设置中调大上下文长度。</translation>
+    </message>
+    <message>
+        <location line="+110"/>
+        <source>llama.cpp failed while generating: {reason}</source>
+        <translation>llama.cpp 在生成时出错：{reason}</translation>
     </message>
 </context>
 </TS>

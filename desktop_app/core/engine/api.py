@@ -18,6 +18,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserText, user_text
+
+NO_MODEL_LOADED = user_text("engine.no_model", QT_TRANSLATE_NOOP(
+    "core", "No model is loaded. Choose a model first."))
+"""What a reply asked of an engine with no model gets (the GUI translates it)."""
+
 
 class ParameterError(ValueError):
     """A setting the user chose is out of range. The message is shown as is."""
@@ -156,7 +162,7 @@ class ModelLoaded:
 @dataclass(frozen=True)
 class LoadFailed:
     model_path: str
-    message: str
+    message: UserText | str
 
 
 @dataclass(frozen=True)
@@ -183,7 +189,7 @@ class ReplyFinished:
 @dataclass(frozen=True)
 class GenerationFailed:
     request_id: int
-    message: str
+    message: UserText | str
 
 
 @dataclass(frozen=True)
@@ -195,7 +201,7 @@ class EngineCrashed:
     :class:`ModelLoaded` follows); otherwise it is loaded with the next message.
     """
 
-    message: str
+    message: UserText | str
     request_id: int | None = None
     restarting: bool = False
 

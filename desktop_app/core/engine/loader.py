@@ -21,6 +21,7 @@ from desktop_app.core.engine.prompt import ChatFormatter
 from desktop_app.core.memory_estimate import ModelShape, default_context, estimate
 from desktop_app.core.models.gguf import GGUFInfo, read_model_info
 from desktop_app.core.models.split_files import part_paths
+from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, UserText, user_text
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ GIB = 1024**3
 KV_CACHE_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
 
 
-class LoadError(Exception):
+class LoadError(UserFacingError):
     """The model could not be loaded; the message is shown to the user as is."""
 
 
@@ -130,6 +131,11 @@ def resolve_gpu_layers(requested: int, supports_offload: bool, needed_bytes: int
     return -1, ""
 
 
+def _llama_failed(name: str, exc: BaseException) -> UserText:
+    return user_text("load.llama_failed", QT_TRANSLATE_NOOP(
+        "core", "llama.cpp could not load {name}: {reason}"), name=name, reason=str(exc))
+
+
 def load_model(options: LoadOptions) -> LoadedModel:
     """Validate, size and load ``options.model_path``; raises :class:`LoadError`."""
     import llama_cpp
@@ -140,11 +146,17 @@ def load_model(options: LoadOptions) -> LoadedModel:
         # Every part of a split model, not just the first: llama.cpp reads them all.
         info = read_model_info(part_paths(path))
     except FileNotFoundError as exc:
-        raise LoadError(f"The model file {exc.filename or path} does not exist.") from None
+        raise LoadError(user_text("load.missing", QT_TRANSLATE_NOOP(
+            "core", "The model file {path} does not exist."), path=str(exc.filename or path))
+        ) from None
     except OSError as exc:
-        raise LoadError(f"The model file {path} could not be read: {exc.strerror or exc}.") from exc
+        raise LoadError(user_text("load.unreadable", QT_TRANSLATE_NOOP(
+            "core", "The model file {path} could not be read: {reason}."), path=str(path),
+            reason=str(exc.strerror or exc))) from exc
     except ValueError as exc:  # GGUFError
-        raise LoadError(f"{path.name} cannot be loaded: {exc}") from exc
+        raise LoadError(user_text("load.invalid", QT_TRANSLATE_NOOP(
+            "core", "{file} cannot be loaded: {reason}"), file=path.name, reason=str(exc))
+        ) from exc
     name = _display_name(info, path)
     try:
         check_options(options, info)
@@ -177,12 +189,12 @@ def load_model(options: LoadOptions) -> LoadedModel:
         llama = llama_cpp.Llama(str(path), n_gpu_layers=n_gpu_layers, **kwargs)
     except (ValueError, RuntimeError) as exc:
         if n_gpu_layers == 0:
-            raise LoadError(f"llama.cpp could not load {name}: {exc}") from exc
+            raise LoadError(_llama_failed(name, exc)) from exc
         log.warning("loading %s with %d GPU layers failed: %s", path, n_gpu_layers, exc)
         try:
             llama = llama_cpp.Llama(str(path), n_gpu_layers=0, **kwargs)
         except (ValueError, RuntimeError) as cpu_exc:
-            raise LoadError(f"llama.cpp could not load {name}: {cpu_exc}") from cpu_exc
+            raise LoadError(_llama_failed(name, cpu_exc)) from cpu_exc
         n_gpu_layers = 0
         notice = "Loading on the GPU failed, so the model runs on the CPU."
 

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from desktop_app.core.engine.api import (
     DEFAULT_WATCHDOG_SECONDS,
+    NO_MODEL_LOADED,
     EngineCrashed,
     EngineEvent,
     GenerateRequest,
@@ -53,6 +54,7 @@ from desktop_app.core.engine.api import (
 )
 from desktop_app.core.engine.protocol import Cancel, Command, Heartbeat, Phase, Shutdown, Unload
 from desktop_app.core.engine.runner import serve
+from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserText, user_text
 
 log = logging.getLogger(__name__)
 
@@ -61,24 +63,34 @@ CANCEL_GRACE = 5.0
 """Seconds a stopped reply may take to end before the engine is killed and restarted."""
 
 _Work = LoadOptions | GenerateRequest
-_TEMPLATE_ADVICE = ("This model's chat template is the likely cause, and it would do the same "
-                    "again: choose the built-in prompt format in the model's settings.")
+_TEMPLATE_ADVICE = user_text("engine.template_advice", QT_TRANSLATE_NOOP(
+    "core", "This model's chat template is the likely cause, and it would do the same again: "
+    "choose the built-in prompt format in the model's settings."))
 
 
-def describe_exit(exitcode: int | None) -> str:
+def describe_exit(exitcode: int | None) -> UserText:
     """A readable cause of death for a child process's exit code."""
     if exitcode is None:
-        return "stopped responding"
+        return user_text("engine.exit.silent", QT_TRANSLATE_NOOP("core", "stopped responding"))
     if exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = f"signal {-exitcode}"
-        hints = {"SIGKILL": " — possibly killed by the system for lack of memory",
-                 "SIGSEGV": " — a crash inside llama.cpp",
-                 "SIGABRT": " — llama.cpp aborted"}
-        return f"was terminated by {name}{hints.get(name, '')}"
-    return f"exited unexpectedly with code {exitcode}"
+        if name == "SIGKILL":
+            return user_text("engine.exit.sigkill", QT_TRANSLATE_NOOP(
+                "core", "was terminated by {signal} — possibly killed by the system for lack "
+                "of memory"), signal=name)
+        if name == "SIGSEGV":
+            return user_text("engine.exit.sigsegv", QT_TRANSLATE_NOOP(
+                "core", "was terminated by {signal} — a crash inside llama.cpp"), signal=name)
+        if name == "SIGABRT":
+            return user_text("engine.exit.sigabrt", QT_TRANSLATE_NOOP(
+                "core", "was terminated by {signal} — llama.cpp aborted"), signal=name)
+        return user_text("engine.exit.signal", QT_TRANSLATE_NOOP(
+            "core", "was terminated by {signal}"), signal=name)
+    return user_text("engine.exit.code", QT_TRANSLATE_NOOP(
+        "core", "exited unexpectedly with code {code}"), code=exitcode)
 
 
 def _is_suspended(pid: int) -> bool:
@@ -206,17 +218,26 @@ class LocalEngine:
         rid, self._active_request = self._active_request, None
         cause = describe_exit(exitcode)
         if phase == Phase.RENDERING:
-            doing = "while it rendered this model's chat template"
-            then = f"Everything up to the crash is saved. {_TEMPLATE_ADVICE}"
+            doing = user_text("engine.doing.template", QT_TRANSLATE_NOOP(
+                "core", "while it rendered this model's chat template"))
+            then = user_text("engine.then.template", QT_TRANSLATE_NOOP(
+                "core", "Everything up to the crash is saved. {advice}"), advice=_TEMPLATE_ADVICE)
         else:
-            doing = "while generating a reply" if rid is not None else "while idle or loading"
-            then = ("Everything up to the crash is saved; "
-                    "the model will be loaded again when you send the next message.")
-        message = f"The engine process {cause} {doing}. {then}"
+            doing = user_text("engine.doing.reply", QT_TRANSLATE_NOOP(
+                "core", "while generating a reply")) if rid is not None else user_text(
+                "engine.doing.idle", QT_TRANSLATE_NOOP("core", "while idle or loading"))
+            then = user_text("engine.then.reload", QT_TRANSLATE_NOOP(
+                "core", "Everything up to the crash is saved; the model will be loaded again "
+                "when you send the next message."))
+        message = user_text("engine.crashed", QT_TRANSLATE_NOOP(
+            "core", "The engine process {cause} {doing}. {then}"),
+            cause=cause, doing=doing, then=then)
         last_words = self._stderr_tail()
         if last_words and exitcode == -signal.SIGABRT:
             # An abort usually prints its reason (e.g. a GGML_ASSERT) just before.
-            message += f" llama.cpp's last message: {last_words[-1]}"
+            message = user_text("engine.crashed.last_words", QT_TRANSLATE_NOOP(
+                "core", "{message} llama.cpp's last message: {line}"),
+                message=message, line=last_words[-1])
         log.error("engine process %s (exit code %s); end of its output:\n%s", cause, exitcode,
                   "\n".join(last_words))
         return EngineCrashed(message, rid)
@@ -234,42 +255,54 @@ class LocalEngine:
         inflight, cancels = self._inflight, set(self._cancel_deadlines)
         self._close_child(kill=True)
         stuck, queued = (inflight[0], inflight[1:]) if inflight else (None, [])
+        seconds = round(stuck_for)
         if cancelled:
-            what = f"did not stop within {self._cancel_grace:g} s after Stop"
+            what = user_text("engine.stuck.cancel", QT_TRANSLATE_NOOP(
+                "core", "did not stop within {seconds} s after Stop"),
+                seconds=f"{self._cancel_grace:g}")
         elif suspended:
-            what = (f"was suspended (stopped by a signal or a debugger) and gave no sign of "
-                    f"life for {stuck_for:.0f} s")
+            what = user_text("engine.stuck.suspended", QT_TRANSLATE_NOOP(
+                "core", "was suspended (stopped by a signal or a debugger) and gave no sign of "
+                "life for {seconds} s"), seconds=seconds)
         else:
-            what = f"gave no sign of life for {stuck_for:.0f} s"
+            what = user_text("engine.stuck.silent", QT_TRANSLATE_NOOP(
+                "core", "gave no sign of life for {seconds} s"), seconds=seconds)
         log.error("engine process %s %s (phase %s); killed it", pid, what, phase)
         reload = self._last_load if self._last_load is not stuck else None
         events: list[EngineEvent] = []
         if isinstance(stuck, LoadOptions):
             name = Path(stuck.model_path).name
-            events.append(LoadFailed(stuck.model_path, (
-                f"The engine {what} while loading {name}, so Hearth stopped it. If the model "
-                "is very large, raise “Restart a silent engine after” in its settings.")))
+            events.append(LoadFailed(stuck.model_path, user_text(
+                "engine.stuck.loading", QT_TRANSLATE_NOOP(
+                    "core", "The engine {what} while loading {name}, so Hearth stopped it. If "
+                    "the model is very large, raise “Restart a silent engine after” in its "
+                    "settings."), what=what, name=name)))
         else:
             rid = stuck.request_id if stuck is not None else self._active_request
             if phase == Phase.RENDERING:
-                then = f"The text shown so far is kept. {_TEMPLATE_ADVICE}"
+                then = user_text("engine.kept.template", QT_TRANSLATE_NOOP(
+                    "core", "The text shown so far is kept. {advice}"), advice=_TEMPLATE_ADVICE)
             elif reload is not None:
-                then = "The text shown so far is kept; the model is being loaded again."
+                then = user_text("engine.kept.reload", QT_TRANSLATE_NOOP(
+                    "core", "The text shown so far is kept; the model is being loaded again."))
             else:
-                then = "The text shown so far is kept."
-            events.append(EngineCrashed(
-                f"The engine {what}, so Hearth restarted it. {then}", rid,
-                restarting=reload is not None))
+                then = user_text("engine.kept", QT_TRANSLATE_NOOP(
+                    "core", "The text shown so far is kept."))
+            events.append(EngineCrashed(user_text(
+                "engine.restarted", QT_TRANSLATE_NOOP(
+                    "core", "The engine {what}, so Hearth restarted it. {then}"),
+                what=what, then=then), rid, restarting=reload is not None))
         self._active_request = None
         if reload is not None:
             self._send(reload)
         for work in queued:
             match work:
                 case GenerateRequest(request_id=rid) if rid in cancels:
-                    events.append(GenerationFailed(rid, "Stopped before it started."))
+                    events.append(GenerationFailed(rid, user_text(
+                        "engine.stopped_early", QT_TRANSLATE_NOOP(
+                            "core", "Stopped before it started."))))
                 case GenerateRequest() if reload is None:
-                    events.append(GenerationFailed(work.request_id,
-                                                   "No model is loaded. Choose a model first."))
+                    events.append(GenerationFailed(work.request_id, NO_MODEL_LOADED))
                 case GenerateRequest():
                     self._active_request = work.request_id
                     self._send(work)
@@ -315,8 +348,7 @@ class LocalEngine:
     def generate(self, request: GenerateRequest) -> None:
         crashed_before = self._process is None or not self._process.is_alive()
         if crashed_before and self._last_load is None:
-            self._pending.append(GenerationFailed(request.request_id,
-                                                  "No model is loaded. Choose a model first."))
+            self._pending.append(GenerationFailed(request.request_id, NO_MODEL_LOADED))
             return
         if crashed_before and self._last_load is not None:
             self._send(self._last_load)  # a fresh child: reload the last model first

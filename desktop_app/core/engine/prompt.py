@@ -30,6 +30,7 @@ from jinja2.exceptions import SecurityError
 
 from desktop_app.core.engine.api import ChatMessage, Role
 from desktop_app.core.engine.template_sandbox import BoundedSandbox, TemplateBudgetError
+from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, UserText, user_text
 
 RENDER_SECONDS = 3.0
 """Time one render of a model's template may take. Real templates take milliseconds."""
@@ -37,11 +38,12 @@ RENDER_SECONDS = 3.0
 RENDER_MIN_CHARS = 1_000_000
 """Output any render may make; a render may also make 8 characters per character of input."""
 
-BUILTIN_HINT = ("To use {name} anyway, choose the built-in prompt format in the model's "
-                "settings (Prompt format).")
+BUILTIN_HINT = QT_TRANSLATE_NOOP(
+    "core", "To use {name} anyway, choose the built-in prompt format in the model's settings "
+    "(Prompt format).")
 
 
-class PromptError(ValueError):
+class PromptError(UserFacingError, ValueError):
     """The conversation could not be turned into a prompt; the message is shown as is."""
 
 
@@ -51,7 +53,7 @@ class TemplateFailed(PromptError):
     merged into the first turn may succeed; a template that ran out of its budget or
     crashed would only fail again, slowly."""
 
-    def __init__(self, message: str, *, retry_without_system: bool = False) -> None:
+    def __init__(self, message: UserText | str, *, retry_without_system: bool = False) -> None:
         super().__init__(message)
         self.retry_without_system = retry_without_system
 
@@ -183,9 +185,10 @@ class ChatFormatter:
             try:
                 self._template = env.from_string(template)
             except Exception as exc:  # TemplateSyntaxError, or RecursionError on deep nesting
-                raise PromptError(
-                    f"This model's chat template failed: it is not valid Jinja ({exc}). "
-                    + BUILTIN_HINT.format(name=model_name)) from exc
+                raise PromptError(_template_failed(
+                    user_text("template.invalid", QT_TRANSLATE_NOOP(
+                        "core", "it is not valid Jinja ({error})"), error=str(exc)),
+                    model_name)) from exc
             self.description = "Template from the model"
             self.stops: tuple[str, ...] = tuple(s for s in (eos_token,) if s)
         else:
@@ -262,14 +265,17 @@ class ChatFormatter:
                 max_chars=RENDER_MIN_CHARS + 8 * given, messages=messages,
                 add_generation_prompt=True, bos_token=self._bos, eos_token=self._eos)
         except SecurityError as exc:
-            raise TemplateFailed(self._failure(
-                f"it tried to do something unsafe and was stopped ({exc})")) from exc
+            raise TemplateFailed(self._failure(user_text("template.unsafe", QT_TRANSLATE_NOOP(
+                "core", "it tried to do something unsafe and was stopped ({error})"),
+                error=str(exc)))) from exc
         except TemplateBudgetError as exc:
             raise TemplateFailed(self._failure(str(exc))) from exc
         except RecursionError as exc:
-            raise TemplateFailed(self._failure("it called itself too deeply")) from exc
+            raise TemplateFailed(self._failure(user_text("template.recursion", QT_TRANSLATE_NOOP(
+                "core", "it called itself too deeply")))) from exc
         except MemoryError as exc:
-            raise TemplateFailed(self._failure("it ran out of memory")) from exc
+            raise TemplateFailed(self._failure(user_text("template.memory", QT_TRANSLATE_NOOP(
+                "core", "it ran out of memory")))) from exc
         except jinja2.TemplateError as exc:
             # raise_exception() from the template itself, or an undefined value used.
             raise TemplateFailed(self._failure(str(exc) or type(exc).__name__),
@@ -277,9 +283,17 @@ class ChatFormatter:
         except Exception as exc:  # OverflowError, TypeError, ...: any bug in the template
             raise TemplateFailed(self._failure(f"{type(exc).__name__}: {exc}")) from exc
 
-    def _failure(self, reason: str) -> str:
-        return (f"This model's chat template failed: {reason.rstrip('.')}. "
-                + BUILTIN_HINT.format(name=self.model_name))
+    def _failure(self, reason: UserText | str) -> UserText:
+        return _template_failed(reason, self.model_name)
+
+
+def _template_failed(reason: UserText | str, model_name: str) -> UserText:
+    """"This model's chat template failed: <reason>. To use <name> anyway, …"."""
+    if isinstance(reason, str):
+        reason = reason.rstrip(".")
+    return user_text("template.failed", QT_TRANSLATE_NOOP(
+        "core", "This model's chat template failed: {reason}. {hint}"), reason=reason,
+        hint=user_text("template.builtin_hint", BUILTIN_HINT, name=model_name))
 
 
 def _raise_exception(message: str) -> NoReturn:

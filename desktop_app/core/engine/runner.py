@@ -37,6 +37,7 @@ from collections import deque
 from multiprocessing.connection import Connection, wait
 
 from desktop_app.core.engine.api import (
+    NO_MODEL_LOADED,
     EngineEvent,
     GenerateRequest,
     GenerationFailed,
@@ -47,6 +48,7 @@ from desktop_app.core.engine.api import (
 from desktop_app.core.engine.loader import LoadError, load_model
 from desktop_app.core.engine.protocol import Cancel, Command, Heartbeat, Phase, Shutdown, Unload
 from desktop_app.core.engine.session import GenerationError, Session
+from desktop_app.core.user_text import QT_TRANSLATE_NOOP, user_text
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +145,9 @@ class Runner:
 
     def _report_bug(self, command: Command, exc: Exception) -> None:
         log.exception("engine command %s failed", type(command).__name__)
-        message = f"The engine hit an unexpected error: {type(exc).__name__}: {exc}"
+        message = user_text("engine.bug", QT_TRANSLATE_NOOP(
+            "core", "The engine hit an unexpected error: {error}"),
+            error=f"{type(exc).__name__}: {exc}")
         match command:
             case LoadOptions(model_path=path):
                 with contextlib.suppress(Exception):
@@ -158,7 +162,7 @@ class Runner:
         try:
             model = load_model(options)
         except LoadError as exc:
-            self._out.send(LoadFailed(options.model_path, str(exc)))
+            self._out.send(LoadFailed(options.model_path, exc.text))
             return
         self._session = Session(model)
         self._llama_closer = model.llama
@@ -177,8 +181,7 @@ class Runner:
         # Restoring a saved KV cache comes before the prompt is rendered: llama.cpp's work.
         self._out.set_phase(Phase.GENERATING)
         if self._session is None:
-            self._out.send(GenerationFailed(request.request_id,
-                                            "No model is loaded. Choose a model first."))
+            self._out.send(GenerationFailed(request.request_id, NO_MODEL_LOADED))
             return
 
         def cancelled() -> bool:
@@ -196,7 +199,9 @@ class Runner:
 
         try:
             self._session.generate(request, self._out.send, cancelled, self._out.set_phase)
-        except (GenerationError, ParameterError) as exc:
+        except GenerationError as exc:
+            self._out.send(GenerationFailed(request.request_id, exc.text))
+        except ParameterError as exc:
             self._out.send(GenerationFailed(request.request_id, str(exc)))
 
 

@@ -37,6 +37,7 @@ from desktop_app.core.engine.loader import LoadedModel
 from desktop_app.core.engine.prompt import PromptError, RenderedPrompt
 from desktop_app.core.engine.protocol import Phase
 from desktop_app.core.engine.thinking import ThinkingSplitter, strip_thinking
+from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, user_text
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ MAX_SAVED_STATES = 4
 MIN_REPLY_ROOM = 64  # a prompt must leave at least this many tokens for the reply
 
 
-class GenerationError(Exception):
+class GenerationError(UserFacingError):
     """A reply could not be generated; the message is shown to the user as is."""
 
 
@@ -186,10 +187,10 @@ class Session:
         if not fits(0):
             if not fits(len(cuts) - 1):
                 tokens = attempt(len(cuts) - 1)[1]
-                raise GenerationError(
-                    f"The message is too long for the model's context window ({len(tokens)} "
-                    f"tokens; the context holds {n_ctx}). Shorten it or raise the context "
-                    "length in the model's settings.")
+                raise GenerationError(user_text("generate.too_long", QT_TRANSLATE_NOOP(
+                    "core", "The message is too long for the model's context window "
+                    "({tokens} tokens; the context holds {n_ctx}). Shorten it or raise the "
+                    "context length in the model's settings."), tokens=len(tokens), n_ctx=n_ctx))
             low, high = 0, len(cuts) - 1  # fits(low) is False, fits(high) is True
             while high - low > 1:
                 middle = (low + high) // 2
@@ -250,7 +251,7 @@ class Session:
         try:
             rendered, tokens, dropped = self.build_prompt(request, phase)
         except PromptError as exc:
-            raise GenerationError(str(exc)) from exc
+            raise GenerationError(exc.text) from exc
         phase(Phase.GENERATING)
         if dropped:
             emit(ContextTrimmed(request.request_id, dropped))
@@ -296,7 +297,8 @@ class Session:
                 # after the last token (create_completion's final check): not a token.
                 sampled -= 1
         except (RuntimeError, ValueError) as exc:
-            raise GenerationError(f"llama.cpp failed while generating: {exc}") from exc
+            raise GenerationError(user_text("generate.llama_failed", QT_TRANSLATE_NOOP(
+                "core", "llama.cpp failed while generating: {reason}"), reason=str(exc))) from exc
         finally:
             close = getattr(stream, "close", None)
             if close is not None:

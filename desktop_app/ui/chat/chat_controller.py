@@ -50,6 +50,7 @@ from desktop_app.core.storage.chat_store import (
 from desktop_app.core.storage.database import StorageError
 from desktop_app.core.storage.export import ExportFormat, export, write_text_atomically
 from desktop_app.core.storage.importers import ImportProblem, import_file
+from desktop_app.core.user_text import UserText
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
 from desktop_app.ui.common.engine_worker import EngineWorker
 from desktop_app.ui.common.user_text import translated
@@ -622,14 +623,16 @@ class ChatController(QObject):
                  else MessageState.COMPLETE)
         self._finish(state, stats=stats)
 
-    def _on_worker_failed(self, request_id: int, message: str) -> None:
+    def _on_worker_failed(self, request_id: int, failure: UserText | str) -> None:
+        message = translated(failure)  # stored as the user read it, in their language
         self._stopped.pop(request_id, None)
         if self._active is None or request_id != self._active.request_id:
             return
         self._finish(MessageState.ERROR, stats=None, error=message)
         self.error_occurred.emit(message)
 
-    def _on_worker_crashed(self, message: str, request_id: int | None) -> None:
+    def _on_worker_crashed(self, crash: UserText | str, request_id: int | None) -> None:
+        message = translated(crash)
         if request_id is not None:
             self._stopped.pop(request_id, None)  # killed after Stop: no statistics will come
         active = self._active

@@ -59,10 +59,11 @@ class EngineWorker(QObject):
         chunks_received(int, str, str): request id, answer text, thinking text (one batch).
         context_trimmed(int, int): request id, number of older messages left out.
         reply_finished(int, ReplyStats): request id and its statistics.
-        generation_failed(int, str): request id and a readable message.
+        generation_failed(int, object): request id and a message (UserText or str; translate it).
         engine_restarting(): the engine stopped answering and was replaced by a new process,
             which is already loading the last model again; ``engine_crashed`` follows.
-        engine_crashed(str, object): message, and the request id that was running or None.
+        engine_crashed(object, object): message (UserText or str), and the running request
+            id or None.
     """
 
     model_loaded = Signal(object)
@@ -70,8 +71,8 @@ class EngineWorker(QObject):
     chunks_received = Signal(int, str, str)
     context_trimmed = Signal(int, int)
     reply_finished = Signal(int, object)
-    generation_failed = Signal(int, str)
-    engine_crashed = Signal(str, object)
+    generation_failed = Signal(int, object)
+    engine_crashed = Signal(object, object)
     engine_restarting = Signal()
 
     def __init__(self, engine: Engine) -> None:

@@ -22,8 +22,10 @@ from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.models.starter_model import ensure_starter_model
 from desktop_app.core.settings import ModelSettings, Settings
 from desktop_app.core.storage.database import StorageError
+from desktop_app.core.user_text import UserText
 from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.engine_worker import EngineWorker
+from desktop_app.ui.common.user_text import translated
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +154,10 @@ class ModelController(QObject):
     def _on_worker_load_failed(self, event: LoadFailed) -> None:
         if self.selected is None or event.model_path != str(self.selected.path):
             return
-        self._set_state(ModelState.FAILED, event.message)
+        self._set_state(ModelState.FAILED, translated(event.message))
 
-    def _on_worker_engine_crashed(self, message: str, _request_id: int | None) -> None:
+    def _on_worker_engine_crashed(self, message: UserText | str,
+                                  _request_id: int | None) -> None:
         selected = self.selected
         if selected is None or self._restarting:
             self._restarting = False  # the status already says the model is loading again
@@ -162,7 +165,7 @@ class ModelController(QObject):
         self.loaded = None
         if self.state == ModelState.LOADING:
             # It died loading this model: loading it again would likely do the same.
-            self._set_state(ModelState.FAILED, message)
+            self._set_state(ModelState.FAILED, translated(message))
             return
         self._set_state(ModelState.CRASHED, self.tr(
             "The engine stopped · {name} is loaded again with your next message").format(

@@ -176,7 +176,7 @@ def test_a_single_message_too_long_fails_clearly(engine: LocalEngine,
     engine.generate(request(3, "word " * 600))
     events = collect(engine, lambda e: isinstance(e, GenerationFailed | ReplyFinished))
     assert isinstance(events[-1], GenerationFailed)
-    assert "too long for the model's context window" in events[-1].message
+    assert "too long for the model's context window" in str(events[-1].message)
 
 
 @pytest.mark.parametrize(("params", "message"), [
@@ -191,7 +191,7 @@ def test_bad_parameters_are_rejected_with_a_message(engine: LocalEngine, demo_mo
     engine.generate(request(4, "Hi", **params))  # type: ignore[arg-type]
     events = collect(engine, lambda e: isinstance(e, GenerationFailed | ReplyFinished))
     assert isinstance(events[-1], GenerationFailed)
-    assert message in events[-1].message
+    assert message in str(events[-1].message)
 
 
 def test_context_longer_than_trained_is_refused(engine: LocalEngine,
@@ -199,7 +199,7 @@ def test_context_longer_than_trained_is_refused(engine: LocalEngine,
     engine.load(LoadOptions(model_path=str(demo_model_path), n_ctx=10_000_000))
     events = collect(engine, lambda e: isinstance(e, ModelLoaded | LoadFailed))
     assert isinstance(events[-1], LoadFailed)
-    assert "longer than" in events[-1].message
+    assert "longer than" in str(events[-1].message)
 
 
 def test_not_a_gguf_file_never_reaches_llama_cpp(engine: LocalEngine, tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ def test_not_a_gguf_file_never_reaches_llama_cpp(engine: LocalEngine, tmp_path: 
     engine.load(LoadOptions(model_path=str(bogus)))
     events = collect(engine, lambda e: isinstance(e, ModelLoaded | LoadFailed | EngineCrashed))
     assert isinstance(events[-1], LoadFailed)
-    assert "not a GGUF file" in events[-1].message
+    assert "not a GGUF file" in str(events[-1].message)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT])
@@ -226,7 +226,7 @@ def test_engine_killed_mid_stream_is_reported_and_recovers(engine: LocalEngine,
     crash = events[-1]
     assert isinstance(crash, EngineCrashed)
     assert crash.request_id == 1
-    assert sig.name in crash.message
+    assert sig.name in str(crash.message)
     # The next request starts a new process, reloads the model and answers.
     engine.generate(request(2, "Hello again."))
     events = collect(engine, finished(2))
@@ -235,9 +235,9 @@ def test_engine_killed_mid_stream_is_reported_and_recovers(engine: LocalEngine,
 
 
 def test_describe_exit() -> None:
-    assert "SIGSEGV" in describe_exit(-11)
-    assert "memory" in describe_exit(-9)
-    assert "code 3" in describe_exit(3)
+    assert "SIGSEGV" in str(describe_exit(-11))
+    assert "memory" in str(describe_exit(-9))
+    assert "code 3" in str(describe_exit(3))
 
 
 def test_template_from_metadata_is_used(engine: LocalEngine, templated_model_path: Path) -> None:
@@ -256,7 +256,7 @@ def test_sandbox_escaping_template_is_refused(engine: LocalEngine,
     engine.generate(request(1, "Hi"))
     events = collect(engine, lambda e: isinstance(e, GenerationFailed | ReplyFinished))
     assert isinstance(events[-1], GenerationFailed)
-    assert "unsafe" in events[-1].message
+    assert "unsafe" in str(events[-1].message)
     assert not marker.exists()
 
 

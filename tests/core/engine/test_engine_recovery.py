@@ -87,9 +87,9 @@ def test_hostile_template_fails_fast_and_the_builtin_format_works(
     elapsed = time.monotonic() - started
     failed = events[-1]
     assert isinstance(failed, GenerationFailed), failed
-    assert failed.message.startswith("This model's chat template failed: ")
-    assert reason in failed.message
-    assert "built-in prompt format in the model's settings" in failed.message
+    assert str(failed.message).startswith("This model's chat template failed: ")
+    assert reason in str(failed.message)
+    assert "built-in prompt format in the model's settings" in str(failed.message)
     assert elapsed < 30, elapsed  # the render budget is 3 s
     # The engine survived, and the same file answers with the built-in format.
     assert engine.pid == pid
@@ -114,7 +114,7 @@ def test_a_bug_in_a_command_fails_that_command_not_the_engine(
     failed = collect(engine, lambda e: isinstance(e, GenerationFailed | ReplyFinished
                                                   | EngineCrashed))[-1]
     assert isinstance(failed, GenerationFailed), failed
-    assert failed.message.startswith("The engine hit an unexpected error: TypeError")
+    assert str(failed.message).startswith("The engine hit an unexpected error: TypeError")
     engine.generate(request(2, "Hi"))
     assert isinstance(collect(engine, finished(2))[-1], ReplyFinished)
     assert engine.pid == pid
@@ -135,8 +135,8 @@ def test_suspended_engine_is_caught_by_the_watchdog_and_restarted(
     assert isinstance(crash, EngineCrashed)
     assert crash.request_id == 1
     assert crash.restarting
-    assert "suspended" in crash.message
-    assert "text shown so far is kept" in crash.message
+    assert "suspended" in str(crash.message)
+    assert "text shown so far is kept" in str(crash.message)
     assert 4 < detected < 60, detected
     assert _gone(pid)
     # A new engine loads the model again by itself, and the next message works.
@@ -163,7 +163,7 @@ def test_stop_not_acknowledged_restarts_within_the_grace_and_queued_work_runs(
     crash = events[-1]
     assert isinstance(crash, EngineCrashed)
     assert crash.request_id == 1
-    assert f"did not stop within {CANCEL_GRACE:g} s after Stop" in crash.message
+    assert f"did not stop within {CANCEL_GRACE:g} s after Stop" in str(crash.message)
     assert CANCEL_GRACE - 0.5 < killed < CANCEL_GRACE + 20, killed
     assert _gone(pid)
     events = collect(engine, finished(2))

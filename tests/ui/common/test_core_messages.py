@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QTranslator
 from PySide6.QtWidgets import QApplication
 
+from desktop_app.core.engine.api import NO_MODEL_LOADED, LoadOptions
+from desktop_app.core.engine.loader import LoadError, load_model
+from desktop_app.core.engine.process import describe_exit
+from desktop_app.core.engine.prompt import _template_failed
 from desktop_app.core.models.download import DiskFullError
 from desktop_app.core.models.hub import GatedError, OfflineError, RateLimitError, error_for_status
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserText, user_text
@@ -58,3 +64,18 @@ def test_nested_messages_are_translated_too() -> None:
     outer = UserText("outer", "It failed: {cause}", (("cause", inner),))
     assert outer.render(lambda s: s.upper().replace("{CAUSE}", "{cause}")) == (
         "IT FAILED: THE CAUSE")
+
+
+@pytest.mark.usefixtures("chinese")
+def test_engine_messages_are_translated(tmp_path: Path) -> None:
+    with pytest.raises(LoadError) as missing:
+        load_model(LoadOptions(model_path=str(tmp_path / "gone.gguf")))
+    assert translated(missing.value) == f"模型文件 {tmp_path / 'gone.gguf'} 不存在。"
+    assert translated(describe_exit(-9)) == "被 SIGKILL 终止——可能因内存不足被系统结束"
+    failure = _template_failed(user_text("template.recursion", QT_TRANSLATE_NOOP(
+        "core", "it called itself too deeply")), "Gemma 3")
+    assert translated(failure) == (
+        "这个模型的聊天模板出错：它的递归调用太深。如仍要使用 Gemma 3，请在模型设置中选择内置"
+        "提示格式（提示格式）。")
+    assert str(failure).startswith("This model's chat template failed: it called itself")
+    assert translated(NO_MODEL_LOADED) == "尚未加载模型。请先选择一个模型。"
