@@ -65,6 +65,7 @@ from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
 from desktop_app.ui.chat.markdown import COPY_SCHEME, LIGHT, SAFE_LINK, MarkdownRenderer
 from desktop_app.ui.chat.message_delegate import (
+    BAR_INSET,
     DOCUMENT_STYLE,
     BranchInfo,
     MessageDelegate,
@@ -435,7 +436,7 @@ class ChatView(QTreeView):
             return
         size = self.actions_bar.sizeHint()
         x = (parts.actions.right() + 1 - size.width() if item.role == Role.USER
-             else parts.actions.left() - 4)
+             else parts.actions.left() - BAR_INSET)
         self.actions_bar.setGeometry(x, parts.actions.top(), size.width(),
                                      min(size.height(), parts.actions.height()))
         self.actions_bar.show()
@@ -460,7 +461,8 @@ class ChatView(QTreeView):
 
         When the chat reloads with the other branch, the switched message stays
         where it was on screen (its top, or its bottom if its top was scrolled
-        off), keeps the live text and actions if it had them, and stays current.
+        off; a longer version scrolls up just enough to show as much of it as
+        fits), keeps the live text and actions if it had them, and stays current.
         """
         model = self.model()
         if model is None or not 0 <= row < model.rowCount():
@@ -500,6 +502,11 @@ class ChatView(QTreeView):
         bar = self.verticalScrollBar()
         self._follow = False
         bar.setValue(bar.value() + ((rect.bottom() if bottom else rect.top()) - y))
+        rect = self.visualRect(index)
+        overflow = rect.bottom() - self.viewport().height() + 1
+        if not bottom and overflow > 0 and rect.top() > 0:
+            # A longer version: show as much of it as fits, its top still on screen.
+            bar.setValue(bar.value() + min(overflow, rect.top()))
         self._on_scrolled(bar.value())
         if was_current:
             self.setCurrentIndex(index)

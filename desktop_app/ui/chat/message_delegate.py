@@ -69,6 +69,7 @@ from desktop_app.core.engine.api import ReplyStats, Role, StopReason
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatRole
 from desktop_app.ui.chat.markdown import DARK, LIGHT, MarkdownRenderer, Rendered
+from desktop_app.ui.chat.message_editor import ICON_SIZE, themed_icon
 from desktop_app.ui.common.look import LIGHT_COLORS, Colors
 from desktop_app.ui.common.untrusted_text import SafeTextDocument
 
@@ -83,8 +84,12 @@ USER_MAX_SHARE = 0.8
 FOOTER_GAP = 4
 ACTIONS_HEIGHT = 30
 """The line under each message where its action buttons appear."""
-SWITCHER_PAD = 6
-"""Space either side of the painted "‹ 2/3 ›"."""
+SWITCHER_PAD = 4
+"""Space either side of the painted version number."""
+SWITCHER_BUTTON = 22
+"""The width of a painted chevron's cell: the live bar's ‹ and › buttons are this wide."""
+BAR_INSET = 4
+"""How far left of a reply's text its action bar starts (icons line up with the text)."""
 LONG_MESSAGE_CHARS = 20_000
 """Longer messages show their first this many characters, as plain text.
 
@@ -481,12 +486,34 @@ class MessageDelegate(QStyledItemDelegate):
         The start of the actions line for replies, its end for the user's
         (right-aligned) messages.
         """
-        text = self.switcher_text(item)
-        if not text:
+        label = self._switcher_label(item)
+        if not label:
             return QRect()
-        width = QFontMetrics(self.small_font(font)).horizontalAdvance(text) + 2 * SWITCHER_PAD
-        x = actions.right() + 1 - width if item.role == Role.USER else actions.left()
+        width = (QFontMetrics(self.small_font(font)).horizontalAdvance(label)
+                 + 2 * SWITCHER_PAD + 2 * SWITCHER_BUTTON)
+        x = actions.right() + 1 - width if item.role == Role.USER else actions.left() - BAR_INSET
         return QRect(x, actions.top(), width, actions.height())
+
+    def _switcher_label(self, item: ChatItem) -> str:
+        """The number between the painted chevrons: "2/3"."""
+        if item.notice or item.message_id < 0:
+            return ""
+        index, count = self.branch_info(item.message_id)
+        return f"{index + 1}/{count}" if count > 1 else ""
+
+    def _paint_switcher(self, painter: QPainter, item: ChatItem, rect: QRect, font: QFont,
+                        color: QColor) -> None:
+        """‹ 2/3 › as the live bar shows it: chevron icons in button-wide cells, the number."""
+        icon_top = rect.top() + (rect.height() - ICON_SIZE) // 2
+        inset = (SWITCHER_BUTTON - ICON_SIZE) // 2
+        for name, left in (("chevron-left", rect.left() + inset),
+                           ("chevron-right", rect.right() + 1 - SWITCHER_BUTTON + inset)):
+            themed_icon(name, color.name()).paint(
+                painter, QRect(left, icon_top, ICON_SIZE, ICON_SIZE))
+        painter.setFont(self.small_font(font))
+        painter.setPen(color)
+        painter.drawText(rect.adjusted(SWITCHER_BUTTON, 0, -SWITCHER_BUTTON, 0),
+                         Qt.AlignmentFlag.AlignCenter, self._switcher_label(item))
 
     def _measure(self, item: ChatItem, view_width: int, font: QFont) -> int:
         """The row's exact height: lays out its text (cached per revision and width)."""
@@ -608,10 +635,7 @@ class MessageDelegate(QStyledItemDelegate):
             painter.drawText(parts.footer, Qt.TextFlag.TextWordWrap, self.footer_text(item))
         if not parts.switcher.isEmpty() and self.hidden_text_id != item.message_id:
             # The live row's action bar shows it as buttons instead, on the same spot.
-            painter.setFont(self.small_font(option.font))
-            painter.setPen(muted)
-            painter.drawText(parts.switcher, Qt.AlignmentFlag.AlignCenter,
-                             self.switcher_text(item))
+            self._paint_switcher(painter, item, parts.switcher, option.font, muted)
         if option.state & QStyle.StateFlag.State_HasFocus:
             # A focus ring for keyboard users, around the column.
             left, width = self.column(rect.width())

@@ -148,6 +148,9 @@ class MessageActions(QWidget):
         self.branch_label = QLabel(self)
         self.branch_label.setObjectName("branchLabel")
         self.branch_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        small = QFont(self.branch_label.font())  # as small as the painted number
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.87))
+        self.branch_label.setFont(small)
         self.previous_button.clicked.connect(lambda: self.branch_clicked.emit(-1))
         self.next_button.clicked.connect(lambda: self.branch_clicked.emit(+1))
         self._layout = QHBoxLayout(self)
