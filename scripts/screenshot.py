@@ -1,13 +1,17 @@
 """Take the README's screenshot: the real window, the real engine, a real reply.
 
 Usage (headless): ``xvfb-run -a .venv/bin/python scripts/screenshot.py [OUT.png] [--lang zh_CN]
-[--theme dark] [--sample | --welcome]``.
+[--theme dark] [--sample [--branches] [--no-hover] | --welcome]``.
 It uses a throwaway ``HEARTH_HOME`` so your own conversations never appear.
 
 ``--sample`` shows a stored conversation instead of a live reply: Markdown
 with a table, a highlighted code block with a long line, a link, reasoning
 and (with ``--lang zh_CN``) Chinese text, with the pointer's live message and
-its actions on the last reply. ``--welcome`` shows the first-run welcome.
+its actions on the last reply. ``--branches`` (with ``--sample``) has the
+model write the last reply again, then goes back to the stored one, so the
+version switcher "‹ 1/2 ›" shows in its action bar; ``--no-hover`` leaves
+no live message, to see the rows as painted. ``--welcome`` shows the
+first-run welcome.
 """
 
 from __future__ import annotations
@@ -65,7 +69,13 @@ def main() -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--sample", action="store_true", help="a stored Markdown conversation")
     mode.add_argument("--welcome", action="store_true", help="the first-run welcome")
+    parser.add_argument("--branches", action="store_true",
+                        help="with --sample: regenerate the last reply so it has two versions")
+    parser.add_argument("--no-hover", action="store_true",
+                        help="with --sample: no live message, only painted rows")
     args = parser.parse_args()
+    if (args.branches or args.no_hover) and not args.sample:
+        parser.error("--branches and --no-hover go with --sample")
     home = tempfile.mkdtemp(prefix="hearth-shot-")
     os.environ["HEARTH_HOME"] = home
 
@@ -105,7 +115,17 @@ def main() -> int:
         for _ in range(40):
             app.processEvents()
             time.sleep(0.02)
-        if args.sample:
+        if args.branches:
+            last = view.model().rowCount() - 1
+            hearth.chat.update_conversation_settings("", SamplingParams(max_tokens=40, seed=3))
+            hearth.chat.regenerate()
+            wait(lambda: not hearth.chat.busy, 300)
+            # Back to the stored reply (the richer one): "‹ 1/2 ›".
+            view.switch_branch(last, -1)
+            for _ in range(20):
+                app.processEvents()
+                time.sleep(0.02)
+        if args.sample and not args.no_hover:
             view.open_editor(view.model().rowCount() - 1)
             for _ in range(10):
                 app.processEvents()

@@ -175,6 +175,8 @@ class MainWindow(QMainWindow):
         self.chat_view.edit_requested.connect(self.edit_message)
         self.chat_view.regenerate_requested.connect(chat.regenerate)
         self.chat_view.continue_requested.connect(chat.continue_reply)
+        self.chat_view.set_branch_info(chat.siblings)
+        self.chat_view.branch_switch_requested.connect(chat.switch_branch)
         self.composer.edit_last_requested.connect(self._on_composer_edit_last)
         self.composer.cancel_requested.connect(self._stop_editing)
         self._editing_message: int | None = None  # a sent message being edited in the box
@@ -388,11 +390,11 @@ class MainWindow(QMainWindow):
         if index > 0:
             actions["previous_branch"] = (
                 self.tr("‹ Previous version ({n}/{count})").format(n=index, count=count),
-                lambda: chat.switch_branch(item.message_id, -1))
+                lambda: view.switch_branch(row, -1))
         if index + 1 < count:
             actions["next_branch"] = (
                 self.tr("Next version ({n}/{count}) ›").format(n=index + 2, count=count),
-                lambda: chat.switch_branch(item.message_id, +1))
+                lambda: view.switch_branch(row, +1))
         if item.role == Role.USER:
             actions["edit"] = (self.tr("Edit…"), lambda: self.edit_message(row))
         is_last = row == model.rowCount() - 1

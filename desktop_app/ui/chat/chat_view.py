@@ -8,6 +8,13 @@ or the current row when moving with the keyboard, gets the view's single
 painted text, so text can be selected and copied, links clicked and actions
 used. The streaming row never gets them: it changes every batch.
 
+A message with other versions (an edited question, a regenerated reply)
+shows "‹ 2/3 ›": painted in its actions line, and as buttons in the live
+row's bar; Alt+Left and Alt+Right switch the current message's version.
+The view asks for the numbers through :meth:`ChatView.set_branch_info` and
+asks for a switch with ``branch_switch_requested``; it keeps the switched
+message where it was on screen when the chat reloads with the new branch.
+
 Links are untrusted: only http(s) ones are links at all (see
 :mod:`desktop_app.ui.chat.markdown`), and a click shows the full address and
 opens the browser only once the user confirms.
@@ -58,8 +65,11 @@ from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
 from desktop_app.ui.chat.markdown import COPY_SCHEME, LIGHT, SAFE_LINK, MarkdownRenderer
 from desktop_app.ui.chat.message_delegate import (
+    BAR_INSET,
     DOCUMENT_STYLE,
+    BranchInfo,
     MessageDelegate,
+    no_branches,
     renders_markdown,
 )
 from desktop_app.ui.chat.message_editor import MessageActions, MessageBrowser, themed_icon
@@ -101,6 +111,8 @@ class ChatView(QTreeView):
         edit_requested(int): the user wants to change and resend this (user) message's row.
         regenerate_requested(): the user wants the last reply written again.
         continue_requested(): the user wants the last reply continued.
+        branch_switch_requested(int, int): show another version of this message
+            (id), -1 the previous one, +1 the next one.
 
     Attributes:
         confirm_link: asks whether to open a link (parent, url) -> bool; tests replace it.
@@ -110,12 +122,17 @@ class ChatView(QTreeView):
     edit_requested = Signal(int)
     regenerate_requested = Signal()
     continue_requested = Signal()
+    branch_switch_requested = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None, colors: Colors = LIGHT_COLORS) -> None:
         super().__init__(parent)
         self.confirm_link: LinkConfirm = ask_to_open_link
         self._colors = colors
         self._busy = False
+        self._branch_info: BranchInfo = no_branches
+        # While a version switch is asked for: the reload puts the row back, not at the end.
+        self._switching = False
+        self._switched_reset = False
         self._corrected: list[QPersistentModelIndex] = []
         self._correction_timer = QTimer(self)
         self._correction_timer.setSingleShot(True)
@@ -133,6 +150,7 @@ class ChatView(QTreeView):
         self.actions_bar.edit_clicked.connect(lambda: self._on_action(self.edit_requested.emit))
         self.actions_bar.regenerate_clicked.connect(self.regenerate_requested)
         self.actions_bar.continue_clicked.connect(self.continue_requested)
+        self.actions_bar.branch_clicked.connect(self._on_branch_clicked)
         self._place_timer = QTimer(self)
         self._place_timer.setSingleShot(True)
         self._place_timer.timeout.connect(self._place_editor)
@@ -211,6 +229,13 @@ class ChatView(QTreeView):
     def message_delegate(self) -> MessageDelegate:
         return self._delegate
 
+    def set_branch_info(self, branch_info: BranchInfo) -> None:
+        """Where a message's (index, count) among its versions comes from (the controller)."""
+        self._branch_info = branch_info
+        self._delegate.branch_info = branch_info
+        self.viewport().update()
+        self._refresh_editor()
+
     # ---- following the bottom ----------------------------------------------------
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -242,6 +267,9 @@ class ChatView(QTreeView):
 
     def _on_reset(self) -> None:
         self.close_editor()
+        if self._switching:
+            self._switched_reset = True  # switch_branch puts the switched row back in place
+            return
         self._follow = True
         self.jump_button.hide()
         self.scrollToBottom()
@@ -303,6 +331,7 @@ class ChatView(QTreeView):
         old = self._delegate
         new = MessageDelegate(self, self._colors)
         new.hidden_text_id = old.hidden_text_id
+        new.branch_info = self._branch_info
         new._expanded = set(old._expanded)
         self._use_delegate(new)
 
@@ -369,7 +398,9 @@ class ChatView(QTreeView):
         reply = item.role == Role.ASSISTANT and not item.notice
         self.actions_bar.configure(user=item.role == Role.USER,
                                    regenerate=reply and last and not self._busy,
-                                   cont=reply and last and not self._busy and can_continue(item))
+                                   cont=reply and last and not self._busy and can_continue(item),
+                                   branch=self.branch_position(item),
+                                   can_switch=not self._busy)
         self._delegate.hidden_text_id = item.message_id
         self._place_editor()
         self.viewport().update()
@@ -405,7 +436,7 @@ class ChatView(QTreeView):
             return
         size = self.actions_bar.sizeHint()
         x = (parts.actions.right() + 1 - size.width() if item.role == Role.USER
-             else parts.actions.left() - 4)
+             else parts.actions.left() - BAR_INSET)
         self.actions_bar.setGeometry(x, parts.actions.top(), size.width(),
                                      min(size.height(), parts.actions.height()))
         self.actions_bar.show()
@@ -416,6 +447,85 @@ class ChatView(QTreeView):
             self._refresh_editor()
         elif row is not None:
             self._place_timer.start(0)
+
+    # ---- versions (branches) ------------------------------------------------------------
+
+    def branch_position(self, item: ChatItem) -> tuple[int, int]:
+        """The message's (index, count) among its versions; (0, 1) when it has no other."""
+        if item.notice or item.message_id < 0:
+            return (0, 1)
+        return self._branch_info(item.message_id)
+
+    def switch_branch(self, row: int, direction: int) -> None:
+        """Ask to show the previous (-1) or next (+1) version of the row's message.
+
+        When the chat reloads with the other branch, the switched message stays
+        where it was on screen (its top, or its bottom if its top was scrolled
+        off; a longer version scrolls up just enough to show as much of it as
+        fits), keeps the live text and actions if it had them, and stays current.
+        """
+        model = self.model()
+        if model is None or not 0 <= row < model.rowCount():
+            return
+        item = self.chat_model().item(row)
+        index, count = self.branch_position(item)
+        if count < 2 or not 0 <= index + direction < count:
+            return
+        rect = self.visualRect(model.index(row, 0))
+        anchor_bottom = rect.top() < 0
+        self._switching, self._switched_reset = True, False
+        had_editor = self.editor_row() == row and self.browser.isVisible()
+        was_current = self.currentIndex().row() == row
+        focused = QGuiApplication.focusObject()
+        try:
+            self.branch_switch_requested.emit(item.message_id, direction)
+        finally:
+            reset = self._switched_reset
+            self._switching = self._switched_reset = False
+        if reset:
+            self._restore_anchor(row, rect.bottom() if anchor_bottom else rect.top(),
+                                 anchor_bottom, had_editor=had_editor,
+                                 was_current=was_current, focused=focused)
+
+    def _restore_anchor(self, row: int, y: int, bottom: bool, *, had_editor: bool,
+                        was_current: bool, focused: object) -> None:
+        model = self.model()
+        if not 0 <= row < model.rowCount():
+            self.jump_to_latest()
+            return
+        # The switched row is a new message: measure it exactly so its place holds.
+        self._delegate.exact_height(self.chat_model().item(row), self.viewport().width(),
+                                    self.font())
+        self.doItemsLayout()
+        index = model.index(row, 0)
+        rect = self.visualRect(index)
+        bar = self.verticalScrollBar()
+        self._follow = False
+        bar.setValue(bar.value() + ((rect.bottom() if bottom else rect.top()) - y))
+        rect = self.visualRect(index)
+        overflow = rect.bottom() - self.viewport().height() + 1
+        if not bottom and overflow > 0 and rect.top() > 0:
+            # A longer version: show as much of it as fits, its top still on screen.
+            bar.setValue(bar.value() + min(overflow, rect.top()))
+        self._on_scrolled(bar.value())
+        if was_current:
+            self.setCurrentIndex(index)
+        if had_editor:
+            self.open_editor(row)
+        if focused in self.actions_bar.buttons():
+            # Keep the keyboard on the switcher; at an end, on the button still usable.
+            usable = [b for b in (focused, self.actions_bar.previous_button,
+                                  self.actions_bar.next_button)
+                      if isinstance(b, QToolButton) and b.isVisible() and b.isEnabled()]
+            if usable:
+                usable[0].setFocus(Qt.FocusReason.OtherFocusReason)
+            else:
+                self.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_branch_clicked(self, direction: int) -> None:
+        row = self.editor_row()
+        if row is not None:
+            self.switch_branch(row, direction)
 
     def _on_action(self, action: Callable[[int], Any]) -> None:
         row = self.editor_row()
@@ -491,7 +601,22 @@ class ChatView(QTreeView):
     def eventFilter(self, watched: Any, event: QEvent) -> bool:
         if watched is self.browser and event.type() == QEvent.Type.Leave:
             self._on_pointer_left()
+        if (watched is self.browser and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)):
+            # Alt+Left/Right in the live text switch versions (not QTextBrowser's history).
+            direction = self._branch_key(event)
+            row = self.editor_row()
+            if direction and row is not None:
+                self.switch_branch(row, direction)
+                return True
         return super().eventFilter(watched, event)
+
+    @staticmethod
+    def _branch_key(event: QKeyEvent) -> int:
+        """-1 for Alt+Left, +1 for Alt+Right, 0 for any other key."""
+        if event.modifiers() != Qt.KeyboardModifier.AltModifier:
+            return 0
+        return {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: +1}.get(Qt.Key(event.key()), 0)
 
     def _on_pointer_left(self) -> None:
         """Close the live message once the pointer has left the chat, unless text is selected."""
@@ -534,6 +659,11 @@ class ChatView(QTreeView):
             rect = self.visualRect(current)
             self.context_menu_requested.emit(
                 row, self.viewport().mapToGlobal(rect.topLeft() + QPoint(40, 20)))
+            return
+        direction = self._branch_key(event)
+        if direction:
+            if row is not None:
+                self.switch_branch(row, direction)
             return
         if row is not None and event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return,
                                                Qt.Key.Key_Enter):

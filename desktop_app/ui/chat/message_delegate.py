@@ -10,7 +10,10 @@ the user's as bubbles on the right, replies across the column with no
 bubble. Every row keeps a line at its bottom for the message's actions,
 which the view shows on hover or keyboard focus (see
 :mod:`desktop_app.ui.chat.message_editor`); reserving it keeps rows from
-jumping when the actions appear.
+jumping when the actions appear. A message with other versions (edits,
+regenerated replies) has its switcher "‹ 2/3 ›" painted, muted, in that
+line, where the live row's bar shows it as buttons: it costs no height, so
+switching never changes a row's height by itself.
 
 Every message is untrusted text. Replies are Markdown rendered to Qt-safe
 HTML by :mod:`desktop_app.ui.chat.markdown` (raw HTML off, no images, only
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -65,6 +69,7 @@ from desktop_app.core.engine.api import ReplyStats, Role, StopReason
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatRole
 from desktop_app.ui.chat.markdown import DARK, LIGHT, MarkdownRenderer, Rendered
+from desktop_app.ui.chat.message_editor import ICON_SIZE, themed_icon
 from desktop_app.ui.common.look import LIGHT_COLORS, Colors
 from desktop_app.ui.common.untrusted_text import SafeTextDocument
 
@@ -79,12 +84,26 @@ USER_MAX_SHARE = 0.8
 FOOTER_GAP = 4
 ACTIONS_HEIGHT = 30
 """The line under each message where its action buttons appear."""
+SWITCHER_PAD = 4
+"""Space either side of the painted version number."""
+SWITCHER_BUTTON = 22
+"""The width of a painted chevron's cell: the live bar's ‹ and › buttons are this wide."""
+BAR_INSET = 4
+"""How far left of a reply's text its action bar starts (icons line up with the text)."""
 LONG_MESSAGE_CHARS = 20_000
 """Longer messages show their first this many characters, as plain text.
 
 About 5,000 tokens: longer than nearly every real reply, and short enough
 that re-laying out a reply streaming past it stays near 10 ms a batch.
 """
+BranchInfo = Callable[[int], tuple[int, int]]
+"""Message id -> (index, count) among its versions; (0, 1) for a message without others."""
+
+
+def no_branches(_message_id: int) -> tuple[int, int]:
+    return (0, 1)
+
+
 DOCUMENT_STYLE = "p, li { line-height: 135%; } pre { line-height: 120%; }"
 """Airier lines than Qt's default for prose; the painted row and the editor both use it."""
 
@@ -214,6 +233,7 @@ class RowGeometry:
     text: QRect          # the message text: the painted document or the editor over it
     footer: QRect        # statistics and errors under a reply
     actions: QRect       # the line for the action buttons
+    switcher: QRect      # the painted "‹ 2/3 ›", in the actions line (empty without versions)
 
 
 class MessageDelegate(QStyledItemDelegate):
@@ -229,6 +249,8 @@ class MessageDelegate(QStyledItemDelegate):
         exact_measurements: rows laid out exactly (tests and benchmarks read it).
         markdown_renders: documents filled from rendered Markdown (tests read it).
         hidden_text_id: the message whose text the view's editor shows instead.
+        branch_info: a message's (index, count) among its versions, asked at every
+            layout and paint (the controller answers from memory).
     """
 
     height_corrected = Signal(QPersistentModelIndex)
@@ -251,6 +273,7 @@ class MessageDelegate(QStyledItemDelegate):
         self.exact_measurements = 0
         self.markdown_renders = 0
         self.hidden_text_id: int | None = None
+        self.branch_info: BranchInfo = no_branches
 
     # ---- state the view changes -------------------------------------------------
 
@@ -422,7 +445,7 @@ class MessageDelegate(QStyledItemDelegate):
         if item.notice:
             ideal = min(text_width, int(doc.idealWidth()) + 1)
             text = QRect(left + (width - ideal) // 2, top, ideal, doc_h)
-            return RowGeometry(empty, empty, empty, text, empty, empty)
+            return RowGeometry(empty, empty, empty, text, empty, empty, empty)
         if item.role == Role.USER:
             doc_w = min(text_width, max(int(doc.idealWidth()) + 1, 24))
             bubble = QRect(left + width - doc_w - 2 * BUBBLE_PAD, top,
@@ -430,7 +453,8 @@ class MessageDelegate(QStyledItemDelegate):
             text = QRect(bubble.left() + BUBBLE_PAD, bubble.top() + BUBBLE_PAD, text_width,
                          doc_h)
             actions = QRect(left, bubble.bottom() + 1, width, ACTIONS_HEIGHT)
-            return RowGeometry(bubble, empty, empty, text, empty, actions)
+            return RowGeometry(bubble, empty, empty, text, empty, actions,
+                               self._switcher_rect(item, actions, font))
         reasoning = thinking = empty
         label_h = self._reasoning_height(item, font)
         if label_h:
@@ -446,7 +470,50 @@ class MessageDelegate(QStyledItemDelegate):
         footer = QRect(left, text.bottom() + 1 + FOOTER_GAP, text_width,
                        footer_h - FOOTER_GAP) if footer_h else empty
         actions = QRect(left, text.bottom() + 1 + footer_h, width, ACTIONS_HEIGHT)
-        return RowGeometry(empty, reasoning, thinking, text, footer, actions)
+        return RowGeometry(empty, reasoning, thinking, text, footer, actions,
+                           self._switcher_rect(item, actions, font))
+
+    def switcher_text(self, item: ChatItem) -> str:
+        """The painted version switcher, "‹ 2/3 ›", or "" for a message with no other version."""
+        if item.notice or item.message_id < 0:
+            return ""
+        index, count = self.branch_info(item.message_id)
+        return f"‹ {index + 1}/{count} ›" if count > 1 else ""
+
+    def _switcher_rect(self, item: ChatItem, actions: QRect, font: QFont) -> QRect:
+        """Where the painted switcher goes: where the live bar shows its buttons.
+
+        The start of the actions line for replies, its end for the user's
+        (right-aligned) messages.
+        """
+        label = self._switcher_label(item)
+        if not label:
+            return QRect()
+        width = (QFontMetrics(self.small_font(font)).horizontalAdvance(label)
+                 + 2 * SWITCHER_PAD + 2 * SWITCHER_BUTTON)
+        x = actions.right() + 1 - width if item.role == Role.USER else actions.left() - BAR_INSET
+        return QRect(x, actions.top(), width, actions.height())
+
+    def _switcher_label(self, item: ChatItem) -> str:
+        """The number between the painted chevrons: "2/3"."""
+        if item.notice or item.message_id < 0:
+            return ""
+        index, count = self.branch_info(item.message_id)
+        return f"{index + 1}/{count}" if count > 1 else ""
+
+    def _paint_switcher(self, painter: QPainter, item: ChatItem, rect: QRect, font: QFont,
+                        color: QColor) -> None:
+        """‹ 2/3 › as the live bar shows it: chevron icons in button-wide cells, the number."""
+        icon_top = rect.top() + (rect.height() - ICON_SIZE) // 2
+        inset = (SWITCHER_BUTTON - ICON_SIZE) // 2
+        for name, left in (("chevron-left", rect.left() + inset),
+                           ("chevron-right", rect.right() + 1 - SWITCHER_BUTTON + inset)):
+            themed_icon(name, color.name()).paint(
+                painter, QRect(left, icon_top, ICON_SIZE, ICON_SIZE))
+        painter.setFont(self.small_font(font))
+        painter.setPen(color)
+        painter.drawText(rect.adjusted(SWITCHER_BUTTON, 0, -SWITCHER_BUTTON, 0),
+                         Qt.AlignmentFlag.AlignCenter, self._switcher_label(item))
 
     def _measure(self, item: ChatItem, view_width: int, font: QFont) -> int:
         """The row's exact height: lays out its text (cached per revision and width)."""
@@ -462,6 +529,10 @@ class MessageDelegate(QStyledItemDelegate):
         self._estimated.discard(item.message_id)
         self.exact_measurements += 1
         return height
+
+    def exact_height(self, item: ChatItem, view_width: int, font: QFont) -> int:
+        """The row's height, laid out exactly now (the view anchors a row it is about to show)."""
+        return self._measure(item, view_width, font)
 
     def _estimate(self, item: ChatItem, view_width: int, font: QFont) -> int:
         """A cheap height for a row not yet painted: wrapped lines from character widths.
@@ -562,6 +633,9 @@ class MessageDelegate(QStyledItemDelegate):
             painter.setFont(self.small_font(option.font))
             painter.setPen(QColor(self.colors.error) if item.error else muted)
             painter.drawText(parts.footer, Qt.TextFlag.TextWordWrap, self.footer_text(item))
+        if not parts.switcher.isEmpty() and self.hidden_text_id != item.message_id:
+            # The live row's action bar shows it as buttons instead, on the same spot.
+            self._paint_switcher(painter, item, parts.switcher, option.font, muted)
         if option.state & QStyle.StateFlag.State_HasFocus:
             # A focus ring for keyboard users, around the column.
             left, width = self.column(rect.width())

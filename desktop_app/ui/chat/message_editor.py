@@ -11,7 +11,8 @@ the painted text and its action line:
   resource (see :class:`~desktop_app.ui.common.untrusted_text.SafeTextDocument`)
   and never follows a link itself; the view decides (``setOpenLinks(False)``).
 - :class:`MessageActions`, a small bar of icon buttons: Copy, Edit for the
-  user's messages, Regenerate and Continue for the last reply.
+  user's messages, Regenerate and Continue for the last reply, and for a
+  message with other versions (branches) the switcher "‹ 2/3 ›".
 
 There is one of each per view, reused from row to row.
 """
@@ -19,12 +20,20 @@ There is one of each per view, reused from row to row.
 from __future__ import annotations
 
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QFont, QIcon, QPainter, QPixmap, QTextDocument
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QTextBrowser, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QTextBrowser,
+    QToolButton,
+    QWidget,
+)
 
 from desktop_app.core.paths import resources_dir
 from desktop_app.ui.common.untrusted_text import SafeTextDocument
@@ -101,14 +110,20 @@ class MessageBrowser(QTextBrowser):
 class MessageActions(QWidget):
     """The action buttons of the live message.
 
+    For a message with other versions the bar starts (replies) or ends (the
+    user's messages, whose bar is right-aligned) with the version switcher:
+    ‹ and › buttons around "2/3", on the same spot as the painted one.
+
     Signals:
         copy_clicked(), edit_clicked(), regenerate_clicked(), continue_clicked()
+        branch_clicked(int): -1 for the previous version, +1 for the next one.
     """
 
     copy_clicked = Signal()
     edit_clicked = Signal()
     regenerate_clicked = Signal()
     continue_clicked = Signal()
+    branch_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,13 +141,42 @@ class MessageActions(QWidget):
         self.edit_button.clicked.connect(self.edit_clicked)
         self.regenerate_button.clicked.connect(self.regenerate_clicked)
         self.continue_button.clicked.connect(self.continue_clicked)
+        self.previous_button = self._button("chevron-left", self.tr("Previous version"),
+                                            self.tr("Previous version (Alt+Left)"))
+        self.next_button = self._button("chevron-right", self.tr("Next version"),
+                                        self.tr("Next version (Alt+Right)"))
+        self.branch_label = QLabel(self)
+        self.branch_label.setObjectName("branchLabel")
+        self.branch_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        small = QFont(self.branch_label.font())  # as small as the painted number
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.87))
+        self.branch_label.setFont(small)
+        self.previous_button.clicked.connect(lambda: self.branch_clicked.emit(-1))
+        self.next_button.clicked.connect(lambda: self.branch_clicked.emit(+1))
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 2, 0, 2)
         self._layout.setSpacing(2)
-        for button in self.buttons():
-            self._layout.addWidget(button)
-        # Room here for a branch switcher ("‹ 2/3 ›") once messages have branches.
+        self._switcher_first = True
+        self._lay_out()
         self._color = ""
+        self.configure(user=False, regenerate=False, cont=False)
+
+    def _switcher(self) -> list[QWidget]:
+        return [self.previous_button, self.branch_label, self.next_button]
+
+    def _lay_out(self) -> None:
+        """The switcher first (replies) or last (the user's messages), the actions beside it."""
+        actions: list[QWidget] = [self.copy_button, self.edit_button, self.regenerate_button,
+                                  self.continue_button]
+        order = (self._switcher() + actions if self._switcher_first
+                 else actions + self._switcher())
+        for widget in order:
+            self._layout.removeWidget(widget)
+        for widget in order:
+            self._layout.addWidget(widget)
+        # Tab follows the order on screen.
+        for first, second in pairwise(self.buttons()):
+            QWidget.setTabOrder(first, second)
 
     def _button(self, icon: str, name: str, tip: str) -> QToolButton:
         button = QToolButton(self)
@@ -149,23 +193,46 @@ class MessageActions(QWidget):
         return button
 
     def buttons(self) -> list[QToolButton]:
-        return [self.copy_button, self.edit_button, self.regenerate_button,
-                self.continue_button]
+        """Every button, in the order they are shown for the current message."""
+        actions = [self.copy_button, self.edit_button, self.regenerate_button,
+                   self.continue_button]
+        switcher = [self.previous_button, self.next_button]
+        return switcher + actions if self._switcher_first else actions + switcher
 
     def visible_buttons(self) -> list[QToolButton]:
-        return [b for b in self.buttons() if not b.isHidden()]
+        """The buttons shown and usable now (what Tab can reach)."""
+        return [b for b in self.buttons() if not b.isHidden() and b.isEnabled()]
 
     def set_color(self, color: str) -> None:
-        """Draw the icons in this colour (the theme's muted text colour)."""
+        """Draw the icons and the version number in this colour (the theme's muted text)."""
         if color == self._color:
             return
         self._color = color
         for button in self.buttons():
             button.setIcon(themed_icon(str(button.property("icon_name")), color))
+        self.branch_label.setStyleSheet(f"color: {color};")
 
-    def configure(self, *, user: bool, regenerate: bool, cont: bool) -> None:
-        """Show the buttons that apply to this message."""
+    def configure(self, *, user: bool, regenerate: bool, cont: bool,
+                  branch: tuple[int, int] = (0, 1), can_switch: bool = True) -> None:
+        """Show the buttons that apply to this message.
+
+        ``branch`` is the message's (index, count) among its versions; the
+        switcher shows when there are several, its buttons disabled at the
+        ends and while switching is not possible (``can_switch``: a reply streams).
+        """
         self.edit_button.setVisible(user)
         self.regenerate_button.setVisible(regenerate)
         self.continue_button.setVisible(cont)
+        index, count = branch
+        if self._switcher_first == user:
+            self._switcher_first = not user
+            self._lay_out()
+        for widget in self._switcher():
+            widget.setVisible(count > 1)
+        if count > 1:
+            self.branch_label.setText(f"{index + 1}/{count}")
+            self.branch_label.setAccessibleName(
+                self.tr("Version {n} of {count}").format(n=index + 1, count=count))
+            self.previous_button.setEnabled(can_switch and index > 0)
+            self.next_button.setEnabled(can_switch and index + 1 < count)
         self.adjustSize()
