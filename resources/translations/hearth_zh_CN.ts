@@ -129,7 +129,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+75"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+85"/>
         <source>Open link?</source>
         <translation>打开链接？</translation>
     </message>
@@ -143,7 +143,7 @@
 {url}</translation>
     </message>
     <message>
-        <location line="+88"/>
+        <location line="+96"/>
         <location line="+1"/>
         <source>Jump to latest</source>
         <translation>跳到最新</translation>
@@ -154,7 +154,7 @@
         <translation>滚动到最新消息并跟随回复</translation>
     </message>
     <message>
-        <location line="+124"/>
+        <location line="+134"/>
         <source>Type a message below to start.
 Everything stays on this computer.</source>
         <translation>在下方输入消息即可开始。
@@ -642,7 +642,7 @@ Everything stays on this computer.</source>
         <translation>入门模型：SmolLM2 135M，一个用来试用 Hearth 的小模型。它只会英语，知识有限；打开“模型”（Ctrl+M）获取真正的助手，包括会说中文的模型。</translation>
     </message>
     <message>
-        <location line="+81"/>
+        <location line="+83"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -828,7 +828,7 @@ GPU 层数：{layers}
 <context>
     <name>MessageActions</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_editor.py" line="+116"/>
+        <location filename="../../desktop_app/ui/chat/message_editor.py" line="+131"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
@@ -867,16 +867,41 @@ GPU 层数：{layers}
         <source>Continue this reply where it stopped</source>
         <translation>从停止处继续这条回复</translation>
     </message>
+    <message>
+        <location line="+5"/>
+        <source>Previous version</source>
+        <translation>上一个版本</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Previous version (Alt+Left)</source>
+        <translation>上一个版本 (Alt+Left)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Next version</source>
+        <translation>下一个版本</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Next version (Alt+Right)</source>
+        <translation>下一个版本 (Alt+Right)</translation>
+    </message>
+    <message>
+        <location line="+88"/>
+        <source>Version {n} of {count}</source>
+        <translation>第 {n} 个版本，共 {count} 个</translation>
+    </message>
 </context>
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+250"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+272"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+97"/>
         <source>Long message: {shown} of {total} characters shown. Right-click › Show the whole message.</source>
         <translation>长消息：已显示 {total} 个字符中的 {shown} 个。右键 › 显示完整消息。</translation>
     </message>
@@ -1225,7 +1250,7 @@ GPU 层数：{layers}
 <context>
     <name>ReplyStats</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-260"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-264"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
