@@ -32,10 +32,7 @@ from typing import Any, TypeGuard, TypeVar
 from desktop_app.core.engine.api import (
     AUTO,
     DEFAULT_WATCHDOG_SECONDS,
-    MAX_WATCHDOG_SECONDS,
-    MIN_WATCHDOG_SECONDS,
     LoadOptions,
-    ParameterError,
     SamplingParams,
 )
 from desktop_app.core.storage.database import StorageError
@@ -44,9 +41,6 @@ log = logging.getLogger(__name__)
 
 SETTINGS_FORMAT = 1
 """Written to the file as ``"format"``; for a future version that must convert old files."""
-
-KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
-
 
 class SettingsError(StorageError):
     """The settings file could not be written. The message names the file and the cause."""
@@ -89,26 +83,9 @@ class ModelSettings:
     def validate(self) -> ModelSettings:
         """Return self, or raise :class:`ParameterError` naming the bad setting.
 
-        Only each value's own range is checked; whether a context fits a given
-        model is for the model settings form, which knows the model.
+        The ranges are :meth:`LoadOptions.validate`'s: one home for them.
         """
-        if self.n_ctx < 0:
-            raise ParameterError(f"Context length must be 0 (auto) or more, got {self.n_ctx}.")
-        if self.n_gpu_layers < AUTO:
-            raise ParameterError(
-                f"GPU layers must be {AUTO} (auto), 0 (CPU only) or a layer count, "
-                f"got {self.n_gpu_layers}.")
-        if self.n_threads < 0:
-            raise ParameterError(f"CPU threads must be 0 (auto) or more, got {self.n_threads}.")
-        if self.n_batch < 1:
-            raise ParameterError(f"Batch size must be at least 1, got {self.n_batch}.")
-        if self.kv_cache_type not in KV_CACHE_TYPES:
-            raise ParameterError(f"KV cache type must be one of {', '.join(KV_CACHE_TYPES)}, "
-                                 f"got {self.kv_cache_type!r}.")
-        if not MIN_WATCHDOG_SECONDS <= self.watchdog_seconds <= MAX_WATCHDOG_SECONDS:
-            raise ParameterError(
-                f"The engine watchdog must be from {MIN_WATCHDOG_SECONDS} to "
-                f"{MAX_WATCHDOG_SECONDS} seconds, got {self.watchdog_seconds}.")
+        self.load_options("").validate()
         return self
 
 

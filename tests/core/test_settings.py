@@ -303,11 +303,13 @@ def test_integer_valued_floats_load_as_floats(store: SettingsStore, path: Path) 
     ModelSettings(n_threads=-1),
     ModelSettings(n_batch=0),
     ModelSettings(kv_cache_type="bf16"),
+    ModelSettings(kv_cache_type="q4_0"),  # a quantized cache needs flash attention
+    ModelSettings(watchdog_seconds=1),
 ])
 def test_model_settings_validate(bad: ModelSettings) -> None:
     with pytest.raises(ParameterError):
         bad.validate()
-    assert ModelSettings(n_gpu_layers=AUTO, kv_cache_type="q4_0").validate()
+    assert ModelSettings(n_gpu_layers=AUTO, kv_cache_type="q4_0", flash_attn=True).validate()
 
 
 def test_an_unknown_theme_falls_back_with_a_warning(tmp_path: Path) -> None:

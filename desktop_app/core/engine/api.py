@@ -59,6 +59,9 @@ a reply (see ``runner``), so silence this long means the process is stopped
 or stuck, not slow. Generous, because a heavily swapping machine can delay a
 heartbeat by many seconds.
 """
+KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
+"""KV cache element types Hearth offers (llama.cpp's ggml type names)."""
+
 MIN_WATCHDOG_SECONDS = 5
 MAX_WATCHDOG_SECONDS = 3600
 
@@ -111,9 +114,38 @@ class LoadOptions:
     n_gpu_layers: int = AUTO    # AUTO, 0 (CPU only) or a layer count
     n_batch: int = 512
     flash_attn: bool = False
-    kv_cache_type: str = "f16"  # f16, q8_0, q4_0 where the build supports them
+    kv_cache_type: str = "f16"  # one of KV_CACHE_TYPES
     builtin_prompt_format: bool = False  # ignore the file's chat template
     watchdog_seconds: float = DEFAULT_WATCHDOG_SECONDS  # read by the parent, not the engine
+
+    def validate(self) -> LoadOptions:
+        """Return self, or raise :class:`ParameterError` naming the bad setting.
+
+        The one check of each value's own range, for the saved model settings,
+        the settings form and the engine alike; whether a context fits a given
+        model is checked where the model is known (the loader, the form).
+        """
+        if self.n_ctx < 0:
+            raise ParameterError(f"Context length must be 0 (auto) or more, got {self.n_ctx}.")
+        if self.n_gpu_layers < AUTO:
+            raise ParameterError(
+                f"GPU layers must be {AUTO} (auto), 0 (CPU only) or a layer count, "
+                f"got {self.n_gpu_layers}.")
+        if self.n_threads < 0:
+            raise ParameterError(f"CPU threads must be 0 (auto) or more, got {self.n_threads}.")
+        if self.n_batch < 1:
+            raise ParameterError(f"Batch size must be at least 1, got {self.n_batch}.")
+        if self.kv_cache_type not in KV_CACHE_TYPES:
+            raise ParameterError(f"KV cache type must be one of {', '.join(KV_CACHE_TYPES)}, "
+                                 f"got {self.kv_cache_type!r}.")
+        if self.kv_cache_type != "f16" and not self.flash_attn:
+            # llama.cpp refuses to create a context with a quantized V cache without it.
+            raise ParameterError(f"A {self.kv_cache_type} KV cache needs flash attention.")
+        if not MIN_WATCHDOG_SECONDS <= self.watchdog_seconds <= MAX_WATCHDOG_SECONDS:
+            raise ParameterError(
+                f"The engine watchdog must be from {MIN_WATCHDOG_SECONDS} to "
+                f"{MAX_WATCHDOG_SECONDS} seconds, got {self.watchdog_seconds}.")
+        return self
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core import hardware
-from desktop_app.core.engine.api import AUTO, LoadOptions, ModelLoaded, ParameterError
+from desktop_app.core.engine.api import (
+    AUTO,
+    KV_CACHE_TYPES,
+    LoadOptions,
+    ModelLoaded,
+    ParameterError,
+)
 from desktop_app.core.engine.prompt import ChatFormatter
 from desktop_app.core.memory_estimate import ModelShape, default_context, estimate
 from desktop_app.core.models.gguf import GGUFInfo, read_model_info
@@ -28,7 +34,8 @@ log = logging.getLogger(__name__)
 GIB = 1024**3
 
 # ggml type ids for the KV cache (ggml.h: GGML_TYPE_F16 = 1, Q4_0 = 2, Q8_0 = 8).
-KV_CACHE_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
+_GGML_TYPE_IDS = {"f16": 1, "q8_0": 8, "q4_0": 2}
+assert set(_GGML_TYPE_IDS) == set(KV_CACHE_TYPES), "a KV cache type without its ggml id"
 
 
 class LoadError(UserFacingError):
@@ -75,25 +82,12 @@ def _display_name(info: GGUFInfo, path: Path) -> str:
 
 def check_options(options: LoadOptions, info: GGUFInfo) -> None:
     """Reject settings llama.cpp would fail on, with a sentence the user can act on."""
+    options.validate()
     name = _display_name(info, Path(options.model_path))
-    if options.n_ctx < 0:
-        raise ParameterError(f"Context length must be 0 (auto) or positive, got {options.n_ctx}.")
     trained = info.context_length
     if trained and options.n_ctx > trained:
         raise ParameterError(
             f"Context length {options.n_ctx} is longer than {name} supports ({trained} tokens).")
-    if options.n_threads < 0:
-        raise ParameterError(f"Threads must be 0 (auto) or positive, got {options.n_threads}.")
-    if options.n_batch < 1:
-        raise ParameterError(f"Batch size must be at least 1, got {options.n_batch}.")
-    if options.n_gpu_layers < AUTO:
-        raise ParameterError(f"GPU layers must be Auto, 0 or a layer count, "
-                             f"got {options.n_gpu_layers}.")
-    if options.kv_cache_type not in KV_CACHE_TYPES:
-        raise ParameterError(f"KV cache type must be one of {', '.join(KV_CACHE_TYPES)}, "
-                             f"got {options.kv_cache_type!r}.")
-    if options.kv_cache_type != "f16" and not options.flash_attn:
-        raise ParameterError(f"A {options.kv_cache_type} KV cache needs flash attention.")
 
 
 def check_memory(name: str, n_ctx: int, needed_bytes: int, available_bytes: int) -> None:
@@ -179,8 +173,8 @@ def load_model(options: LoadOptions) -> LoadedModel:
         "n_ctx": n_ctx, "n_threads": n_threads, "n_threads_batch": n_threads,
         "n_batch": options.n_batch, "n_ubatch": min(options.n_batch, 512),
         "flash_attn": options.flash_attn,
-        "type_k": KV_CACHE_TYPES[options.kv_cache_type],
-        "type_v": KV_CACHE_TYPES[options.kv_cache_type],
+        "type_k": _GGML_TYPE_IDS[options.kv_cache_type],
+        "type_v": _GGML_TYPE_IDS[options.kv_cache_type],
         # An explicit seed: with the library's default the first completion after
         # a load repeated <start_of_image> with Gemma 3. Each reply sets its own.
         "seed": 0, "verbose": False,

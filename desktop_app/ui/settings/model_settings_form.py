@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.engine.api import (
     AUTO,
+    KV_CACHE_TYPES,
     MAX_WATCHDOG_SECONDS,
     MIN_WATCHDOG_SECONDS,
     ParameterError,
@@ -36,7 +37,6 @@ MAX_CONTEXT = 16_777_216  # the spin box's range only; the model's trained conte
 MAX_GPU_LAYERS = 999      # llama.cpp treats any count above the model's layers as "all"
 MAX_THREADS = 1024
 MAX_BATCH = 16_384
-KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
 
 # The prompt-format combo's items, by their data.
 FORMAT_MODEL = "model"

@@ -55,7 +55,7 @@ def test_explicit_layers_are_kept_or_refused_on_a_cpu_build() -> None:
 @pytest.mark.parametrize(("changes", "message"), [
     ({"n_ctx": -1}, "Context length must be"),
     ({"n_ctx": 10_000_000}, "longer than"),
-    ({"n_threads": -2}, "Threads"),
+    ({"n_threads": -2}, "CPU threads"),
     ({"n_batch": 0}, "Batch size"),
     ({"n_gpu_layers": -7}, "GPU layers"),
     ({"kv_cache_type": "bf16"}, "KV cache type"),
