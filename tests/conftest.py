@@ -6,6 +6,8 @@ own temporary folder, so no test reads or writes the real home directory.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import multiprocessing
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,7 +89,10 @@ def _with_chat_template(source: Path, template: str, name: str) -> Path:
     writer = gguf.GGUFWriter(partial, arch=str(arch.contents()), endianess=reader.endianess)
     metadata = {gguf.Keys.Tokenizer.CHAT_TEMPLATE:
                 MetadataDetails(gguf.GGUFValueType.STRING, template)}
-    copy_with_new_metadata(reader, writer, metadata, [])
+    # gguf-py draws a progress bar on stderr; a test capturing its own stderr must
+    # not see it when this file is written for the first time (a fresh checkout).
+    with contextlib.redirect_stderr(io.StringIO()):
+        copy_with_new_metadata(reader, writer, metadata, [])
     partial.replace(target)
     return target
 
