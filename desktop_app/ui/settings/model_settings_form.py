@@ -9,7 +9,7 @@ attention), is shown as an inline error and reported through
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +29,7 @@ from desktop_app.core.engine.api import (
     ParameterError,
 )
 from desktop_app.core.settings import ModelSettings
+from desktop_app.ui.settings.validated_form import ValidatedForm
 
 # Below this a context cannot hold a system prompt and one exchange; llama.cpp
 # would load, then fail or trim on the first message, which is harder to understand.
@@ -59,7 +60,7 @@ def _spin(low: int, high: int, step: int) -> QSpinBox:
     return spin
 
 
-class ModelSettingsForm(QWidget):
+class ModelSettingsForm(ValidatedForm):
     """Edits the :class:`ModelSettings` of one model.
 
     ``trained_context`` is the context length the model was trained for (from
@@ -71,15 +72,11 @@ class ModelSettingsForm(QWidget):
         validity_changed(bool): the form went from valid to invalid or back.
     """
 
-    changed = Signal()
-    validity_changed = Signal(bool)
-
     def __init__(self, trained_context: int | None, settings: ModelSettings | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.trained_context = trained_context
         self._filling = False
-        self._valid = True
 
         self.context_spin = _spin(0, MAX_CONTEXT, 1024)
         self.context_spin.setSpecialValueText(self.tr("Auto"))
@@ -188,6 +185,9 @@ class ModelSettingsForm(QWidget):
 
     # ---- public API ----------------------------------------------------------
 
+    def build(self) -> ModelSettings:
+        return self.settings()
+
     def settings(self) -> ModelSettings:
         """The settings as entered. Raises :class:`ParameterError` with the reason if invalid."""
         for label, spin in ((self.tr("Context length"), self.context_spin),
@@ -248,13 +248,6 @@ class ModelSettingsForm(QWidget):
             self._filling = False
         self._revalidate()
 
-    def is_valid(self) -> bool:
-        return self._valid
-
-    def error_text(self) -> str:
-        """Why the form is invalid, or "" when it is valid."""
-        return self.error_label.text() if not self._valid else ""
-
     # ---- internals ---------------------------------------------------------------
 
     def _check_showable(self, settings: ModelSettings) -> None:
@@ -282,17 +275,3 @@ class ModelSettingsForm(QWidget):
         if not self._filling:
             self._revalidate()
 
-    def _revalidate(self) -> None:
-        try:
-            self.settings()
-        except ParameterError as exc:
-            message, valid = str(exc), False
-        else:
-            message, valid = "", True
-        self.error_label.setText(message)
-        self.error_label.setVisible(not valid)
-        changed_validity = valid != self._valid
-        self._valid = valid
-        if changed_validity:
-            self.validity_changed.emit(valid)
-        self.changed.emit()

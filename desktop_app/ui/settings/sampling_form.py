@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.engine.api import ParameterError, SamplingParams
+from desktop_app.ui.settings.validated_form import ValidatedForm
 
 MAX_SEED = 2**32 - 1
 MAX_TOKENS_LIMIT = 1_000_000
@@ -118,7 +119,7 @@ def _fixed_width(spin: QAbstractSpinBox) -> None:
     spin.setMinimumWidth(110)
 
 
-class SamplingForm(QWidget):
+class SamplingForm(ValidatedForm):
     """Edits one :class:`SamplingParams`, with named presets.
 
     ``presets`` maps names (``Settings.presets``) to parameters; the combo lists
@@ -131,16 +132,12 @@ class SamplingForm(QWidget):
         validity_changed(bool): the form went from valid to invalid or back.
     """
 
-    changed = Signal()
-    validity_changed = Signal(bool)
-
     def __init__(self, presets: Mapping[str, SamplingParams], params: SamplingParams | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._presets = dict(presets)
         self._loaded = SamplingParams()  # what set_params() showed, for exact float round trips
         self._filling = False  # True while the form itself fills fields (not a user edit)
-        self._valid = True
 
         self.preset_combo = QComboBox()
         self.preset_combo.setObjectName("presetCombo")
@@ -230,6 +227,9 @@ class SamplingForm(QWidget):
 
     # ---- public API ----------------------------------------------------------
 
+    def build(self) -> SamplingParams:
+        return self.params()
+
     def params(self) -> SamplingParams:
         """The parameters as entered, validated. Raises :class:`ParameterError` with the reason."""
         for label, spin in self._labelled_spins():
@@ -281,13 +281,6 @@ class SamplingForm(QWidget):
     def current_preset(self) -> str:
         """The preset name shown in the combo, or "" for Custom."""
         return str(self.preset_combo.currentData())
-
-    def is_valid(self) -> bool:
-        return self._valid
-
-    def error_text(self) -> str:
-        """Why the form is invalid, or "" when it is valid."""
-        return self.error_label.text() if not self._valid else ""
 
     # ---- slots -------------------------------------------------------------------
 
@@ -368,18 +361,4 @@ class SamplingForm(QWidget):
                 return
         self.preset_combo.setCurrentIndex(self.preset_combo.findData(""))
 
-    def _revalidate(self) -> None:
-        try:
-            self.params()
-        except ParameterError as exc:
-            message, valid = str(exc), False
-        else:
-            message, valid = "", True
-        self.error_label.setText(message)
-        self.error_label.setVisible(not valid)
-        changed_validity = valid != self._valid
-        self._valid = valid
-        if changed_validity:
-            self.validity_changed.emit(valid)
-        self.changed.emit()
 
