@@ -168,8 +168,6 @@ class EngineWorker(QObject):
     def _poll_timeout(self) -> float:
         if not self._pending:
             return IDLE_POLL
-        if any(p.urgent for p in self._pending.values()):
-            return 0.0
         due = min(p.first_at for p in self._pending.values()) + FLUSH_INTERVAL
         return max(0.0, due - time.monotonic())
 
