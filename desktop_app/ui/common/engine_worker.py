@@ -9,6 +9,13 @@ Tokens are batched: text for a request accumulates until 50 ms have passed
 since its first unsent token (or the reply ends), then goes out as one
 ``chunks_received``. At 45 tokens/s that is about two tokens per signal, and at
 hundreds of tokens/s it still caps the GUI at 20 updates a second.
+
+The first chunk of each reply is the exception: it goes out in the same step
+that received it (with whatever else that poll brought), so the reply appears
+as soon as the engine produces it instead of up to 50 ms later, and time to
+first token in the window stays that of the engine (issue 8). Every later
+batch starts with a token that arrived after the previous signal and waits its
+50 ms, so a reply still gets at most one signal per 50 ms.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ MAX_FAILURES_IN_A_ROW = 5
 @dataclass
 class _Pending:
     first_at: float
+    urgent: bool = False  # the reply's first text: sent at the end of this step
     text: list[str] = field(default_factory=list)
     thinking: list[str] = field(default_factory=list)
 
@@ -83,6 +91,7 @@ class EngineWorker(QObject):
         # Only touched by the worker thread.
         self._pending: dict[int, _Pending] = {}
         self._cancelled: set[int] = set()
+        self._started: set[int] = set()  # requests whose first chunk has gone out
 
     # ---- called from the GUI thread ---------------------------------------
 
@@ -101,6 +110,7 @@ class EngineWorker(QObject):
             # pressed Stop, so nothing more may appear in the chat.
             self._cancelled.add(request_id)
             self._pending.pop(request_id, None)
+            self._started.discard(request_id)
             self._engine.cancel(request_id)
 
         self._submit(do_cancel)
@@ -132,6 +142,7 @@ class EngineWorker(QObject):
                     failures += 1
                     log.exception("engine worker step failed (%d in a row)", failures)
                     self._pending.clear()
+                    self._started.clear()
                     self.engine_crashed.emit(
                         "Hearth's engine worker hit an error; see the log for details.", None)
                     if failures >= MAX_FAILURES_IN_A_ROW:
@@ -168,22 +179,23 @@ class EngineWorker(QObject):
                     return
                 pending = self._pending.get(rid)
                 if pending is None:
-                    pending = self._pending[rid] = _Pending(time.monotonic())
+                    pending = self._pending[rid] = _Pending(
+                        time.monotonic(), urgent=rid not in self._started)
                 (pending.thinking if event.thinking else pending.text).append(event.text)
             case ReplyFinished(request_id=rid, stats=stats):
                 self._flush_request(rid)
-                self._cancelled.discard(rid)
+                self._end_request(rid)
                 self.reply_finished.emit(rid, stats)
             case GenerationFailed(request_id=rid, message=message):
                 self._flush_request(rid)
-                self._cancelled.discard(rid)
+                self._end_request(rid)
                 self.generation_failed.emit(rid, message)
             case EngineCrashed(message=message, request_id=rid):
                 if rid is not None:
                     # The text that arrived before the crash still reaches the chat,
                     # which keeps it and marks the reply interrupted.
                     self._flush_request(rid)
-                    self._cancelled.discard(rid)
+                    self._end_request(rid)
                 if event.restarting:
                     self.engine_restarting.emit()
                 self.engine_crashed.emit(message, rid)
@@ -197,13 +209,18 @@ class EngineWorker(QObject):
     def _flush(self, *, force: bool) -> None:
         now = time.monotonic()
         due = [r for r, p in self._pending.items()
-               if force or now - p.first_at >= FLUSH_INTERVAL]
+               if force or p.urgent or now - p.first_at >= FLUSH_INTERVAL]
         for rid in due:
             self._flush_request(rid)
+
+    def _end_request(self, request_id: int) -> None:
+        self._cancelled.discard(request_id)
+        self._started.discard(request_id)
 
     def _flush_request(self, request_id: int) -> None:
         pending = self._pending.pop(request_id, None)
         if pending is not None and request_id not in self._cancelled:
+            self._started.add(request_id)
             self.chunks_received.emit(request_id, "".join(pending.text), "".join(pending.thinking))
 
 

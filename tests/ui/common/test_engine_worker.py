@@ -1,4 +1,4 @@
-"""The worker thread: batching, cancel, crash reports, clean shutdown."""
+"""The worker thread: batching, the first chunk at once, cancel, crash reports, clean shutdown."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.api import GenerateRequest, LoadOptions, StopReason
+from desktop_app.ui.common import engine_worker
 from desktop_app.ui.common.engine_worker import EngineThread, EngineWorker
 from tests.ui.fake_engine import FakeEngine
 
@@ -98,3 +99,60 @@ def test_a_failing_step_is_reported_and_the_loop_goes_on(qtbot: QtBot, engine: F
     assert "error" in crashed.args[0]
     with qtbot.waitSignal(worker.reply_finished, timeout=5000):
         worker.generate(_request(11))
+
+
+class _Clock:
+    """The worker's clock, moved by hand so batching is tested by counting, not timing."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def stepped(engine: FakeEngine,
+            monkeypatch: pytest.MonkeyPatch) -> tuple[EngineWorker, _Clock, list[str]]:
+    """A worker driven one step at a time from the test, with its clock held still."""
+    clock = _Clock()
+    monkeypatch.setattr(engine_worker, "time", clock)
+    engine.token_interval = 0.0  # one token per poll, at once
+    worker = EngineWorker(engine)
+    batches: list[str] = []
+    worker.chunks_received.connect(lambda rid, text, thinking: batches.append(thinking + text))
+    return worker, clock, batches
+
+
+def test_the_first_chunk_goes_out_in_the_step_that_received_it(
+        engine: FakeEngine, stepped: tuple[EngineWorker, _Clock, list[str]]) -> None:
+    worker, clock, batches = stepped
+    worker.generate(_request(5))
+    worker._step()
+    assert batches == ["word0 "]
+    assert not worker._pending
+    # Later tokens wait for the batch timer: the clock has not moved, so nothing goes out.
+    for _ in range(4):
+        worker._step()
+    assert batches == ["word0 "]
+    assert "".join(worker._pending[5].text) == "word1 word2 word3 word4 "
+    clock.now += engine_worker.FLUSH_INTERVAL + 0.001
+    worker._step()
+    assert batches == ["word0 ", "word1 word2 word3 word4 word5 "]
+    assert not worker._pending
+
+
+def test_every_reply_gets_its_first_chunk_at_once(
+        engine: FakeEngine, stepped: tuple[EngineWorker, _Clock, list[str]]) -> None:
+    worker, _clock, batches = stepped
+    engine.reply_tokens = ["a ", "b ", "c "]
+    worker.generate(_request(1))
+    while not engine.requests or engine._stream is not None:
+        worker._step()
+    worker._step()  # the ReplyFinished event: flushes what was left of reply 1
+    assert batches == ["a ", "b c "]
+    engine.thinking_tokens = ["hmm "]
+    worker.generate(_request(2))
+    worker._step()
+    # The second reply's first chunk (reasoning, here) is not held back either.
+    assert batches == ["a ", "b c ", "hmm "]
