@@ -12,22 +12,11 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core import hardware
 from desktop_app.core.models.catalog import CatalogEntry
-from desktop_app.ui.app import HearthApp
 from desktop_app.ui.common.look import DARK_COLORS, LIGHT_COLORS, Look
-from desktop_app.ui.models.model_controller import ModelState
+from tests.ui.chat_driver import reply_to, wait_ready
 from tests.ui.conftest import AppFactory
 
 pytestmark = pytest.mark.usefixtures("registered_demo")
-
-
-def _ready(qtbot: QtBot, hearth: HearthApp) -> None:
-    qtbot.waitUntil(lambda: hearth.models.state == ModelState.READY, timeout=10_000)
-
-
-def _reply_to(qtbot: QtBot, hearth: HearthApp, action: object) -> None:
-    with qtbot.waitSignal(hearth.chat.busy_changed, timeout=5000,
-                          check_params_cb=lambda busy: not busy):
-        action()  # type: ignore[operator]
 
 
 def test_a_fresh_data_folder_shows_the_welcome_and_a_prompt_sends_itself(
@@ -36,14 +25,14 @@ def test_a_fresh_data_folder_shows_the_welcome_and_a_prompt_sends_itself(
     hearth = make_app()
     window = hearth.window
     assert window.chat_stack.currentWidget() is window.welcome
-    _ready(qtbot, hearth)
+    wait_ready(qtbot, hearth)
     assert hearth.models.selected is not None
     assert hearth.models.selected.display_name in window.welcome.model_line.text()
     # Suggestions come from a background job measuring this machine's memory.
     qtbot.waitUntil(lambda: bool(window.welcome.download_buttons), timeout=5000)
     prompt = window.welcome.prompt_buttons[0]
     window.composer.set_text("a draft the user keeps")
-    _reply_to(qtbot, hearth, lambda: qtbot.mouseClick(prompt, Qt.MouseButton.LeftButton))
+    reply_to(qtbot, hearth, lambda: qtbot.mouseClick(prompt, Qt.MouseButton.LeftButton))
     assert window.chat_stack.currentWidget() is window.chat_view
     assert hearth.chat.conversation is not None
     stored = hearth.store.messages(hearth.chat.conversation.id)
@@ -79,10 +68,10 @@ def test_a_suggested_download_starts_in_the_models_window(
 def test_edit_and_up_put_a_sent_message_back_in_the_box(qtbot: QtBot,
                                                         make_app: AppFactory) -> None:
     hearth = make_app()
-    _ready(qtbot, hearth)
+    wait_ready(qtbot, hearth)
     window = hearth.window
-    _reply_to(qtbot, hearth, lambda: hearth.chat.send("First question"))
-    _reply_to(qtbot, hearth, lambda: hearth.chat.send("Second question"))
+    reply_to(qtbot, hearth, lambda: hearth.chat.send("First question"))
+    reply_to(qtbot, hearth, lambda: hearth.chat.send("Second question"))
     window.chat_view.open_editor(0)
     window.chat_view.actions_bar.edit_button.click()
     assert window.composer.text() == "First question"
@@ -94,13 +83,13 @@ def test_edit_and_up_put_a_sent_message_back_in_the_box(qtbot: QtBot,
 
 def test_regenerate_from_the_replys_own_button(qtbot: QtBot, make_app: AppFactory) -> None:
     hearth = make_app()
-    _ready(qtbot, hearth)
-    _reply_to(qtbot, hearth, lambda: hearth.chat.send("Question"))
+    wait_ready(qtbot, hearth)
+    reply_to(qtbot, hearth, lambda: hearth.chat.send("Question"))
     view = hearth.window.chat_view
     view.open_editor(1)
     assert view.actions_bar.regenerate_button.isVisibleTo(view.actions_bar)
     first = view.chat_model().item(1).message_id
-    _reply_to(qtbot, hearth, view.actions_bar.regenerate_button.click)
+    reply_to(qtbot, hearth, view.actions_bar.regenerate_button.click)
     assert view.chat_model().rowCount() == 2
     assert view.chat_model().item(1).message_id != first
 

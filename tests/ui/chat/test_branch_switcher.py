@@ -12,16 +12,11 @@ from desktop_app.core.engine.api import Role
 from desktop_app.ui.app import HearthApp
 from desktop_app.ui.chat.chat_view import ChatView
 from desktop_app.ui.models.model_controller import ModelState
+from tests.ui.chat_driver import reply_to
 from tests.ui.conftest import AppFactory
 from tests.ui.fake_engine import FakeEngine
 
 pytestmark = pytest.mark.usefixtures("registered_demo")
-
-
-def _reply_to(qtbot: QtBot, hearth: HearthApp, action: object) -> None:
-    with qtbot.waitSignal(hearth.chat.busy_changed, timeout=5000,
-                          check_params_cb=lambda busy: not busy):
-        action()  # type: ignore[operator]
 
 
 @pytest.fixture
@@ -34,9 +29,9 @@ def hearth(qtbot: QtBot, make_app: AppFactory, engine: FakeEngine) -> HearthApp:
     """A chat with a question and a reply regenerated once: the reply has two versions."""
     app = make_app(lambda: engine)
     qtbot.waitUntil(lambda: app.models.state == ModelState.READY, timeout=10_000)
-    _reply_to(qtbot, app, lambda: app.chat.send("Question"))
+    reply_to(qtbot, app, lambda: app.chat.send("Question"))
     engine.reply_tokens = ["second"]
-    _reply_to(qtbot, app, app.chat.regenerate)
+    reply_to(qtbot, app, app.chat.regenerate)
     qtbot.wait(20)  # the batched layout
     return app
 
@@ -106,7 +101,7 @@ def test_an_edited_question_shows_its_versions(hearth: HearthApp, qtbot: QtBot) 
     window = hearth.window
     window.edit_message(0)
     window.composer.set_text("Better question")
-    _reply_to(qtbot, hearth, lambda: qtbot.mouseClick(window.composer.button,
+    reply_to(qtbot, hearth, lambda: qtbot.mouseClick(window.composer.button,
                                                       Qt.MouseButton.LeftButton))
     assert _shown(hearth)[0] == "Better question"
     view = _view(hearth)
@@ -172,7 +167,7 @@ def test_switching_is_disabled_and_refused_while_a_reply_streams(
     with qtbot.waitSignal(hearth.chat.error_occurred, timeout=1000):
         qtbot.keyClick(view, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert _shown(hearth)[1] == "second"
-    _reply_to(qtbot, hearth, hearth.chat.stop)
+    reply_to(qtbot, hearth, hearth.chat.stop)
     view.open_editor(1)
     assert bar.previous_button.isEnabled()
 
@@ -206,12 +201,12 @@ def test_the_switched_message_stays_where_it_was_on_screen(
     qtbot.waitUntil(lambda: hearth.models.state == ModelState.READY, timeout=10_000)
     engine.reply_tokens = [f"line {i}\n\n" for i in range(30)]
     for n in range(3):
-        _reply_to(qtbot, hearth, lambda n=n: hearth.chat.send(f"Question {n}"))
+        reply_to(qtbot, hearth, lambda n=n: hearth.chat.send(f"Question {n}"))
     # The middle question gets another version... then the chat scrolls to it.
     view = _view(hearth)
-    _reply_to(qtbot, hearth, lambda: hearth.chat.edit_message(
+    reply_to(qtbot, hearth, lambda: hearth.chat.edit_message(
         view.chat_model().item(2).message_id, "Question 1, again"))
-    _reply_to(qtbot, hearth, lambda: hearth.chat.send("Question 2"))
+    reply_to(qtbot, hearth, lambda: hearth.chat.send("Question 2"))
     qtbot.wait(20)
     index = view.model().index(2, 0)
     view.scrollTo(index, ChatView.ScrollHint.PositionAtCenter)

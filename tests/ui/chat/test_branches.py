@@ -8,21 +8,11 @@ from pytestqt.qtbot import QtBot
 from desktop_app.core.engine.api import Role
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.app import HearthApp
-from desktop_app.ui.models.model_controller import ModelState
+from tests.ui.chat_driver import reply_to, wait_ready
 from tests.ui.conftest import AppFactory
 from tests.ui.fake_engine import FakeEngine
 
 pytestmark = pytest.mark.usefixtures("registered_demo")
-
-
-def _ready(qtbot: QtBot, hearth: HearthApp) -> None:
-    qtbot.waitUntil(lambda: hearth.models.state == ModelState.READY, timeout=10_000)
-
-
-def _reply_to(qtbot: QtBot, hearth: HearthApp, action: object) -> None:
-    with qtbot.waitSignal(hearth.chat.busy_changed, timeout=5000,
-                          check_params_cb=lambda busy: not busy):
-        action()  # type: ignore[operator]
 
 
 def _shown(hearth: HearthApp) -> list[str]:
@@ -37,10 +27,10 @@ def engine() -> FakeEngine:
 @pytest.fixture
 def hearth(qtbot: QtBot, make_app: AppFactory, engine: FakeEngine) -> HearthApp:
     app = make_app(lambda: engine)
-    _ready(qtbot, app)
-    _reply_to(qtbot, app, lambda: app.chat.send("Question"))
+    wait_ready(qtbot, app)
+    reply_to(qtbot, app, lambda: app.chat.send("Question"))
     engine.reply_tokens = ["second"]
-    _reply_to(qtbot, app, app.chat.regenerate)
+    reply_to(qtbot, app, app.chat.regenerate)
     return app
 
 
