@@ -174,7 +174,10 @@ class _SelfTest:
     def _chat(self, hearth: HearthApp) -> tuple[int, str]:
         """Send :data:`PROMPT` by pressing Enter in the composer and wait for the whole reply."""
         started = time.monotonic()
-        hearth.chat.update_conversation_settings("", SamplingParams(max_tokens=MAX_TOKENS, seed=1))
+        # The default system prompt and greedy decoding: the starter answers sensibly.
+        hearth.chat.update_conversation_settings(
+            hearth.chat.default_system_prompt,
+            SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=MAX_TOKENS, seed=1))
         first_chunk: list[float] = []
         batches: list[str] = []
 
