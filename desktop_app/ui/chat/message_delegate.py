@@ -166,7 +166,7 @@ class StreamingDocument:
         blocks_inserted: top-level blocks inserted so far (tests count them).
     """
 
-    def __init__(self, message_id: int, doc: QTextDocument) -> None:
+    def __init__(self, message_id: int, doc: SafeTextDocument) -> None:
         self.message_id = message_id
         self.doc = doc
         self._pieces: list[str] = []

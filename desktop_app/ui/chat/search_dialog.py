@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.storage.chat_store import ChatStore, SearchHit
 from desktop_app.core.storage.database import StorageError
 from desktop_app.core.storage.search_text import Snippet
-from desktop_app.ui.common.untrusted_text import make_plain
+from desktop_app.ui.common.untrusted_text import SafeTextDocument, make_plain
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -113,7 +113,8 @@ class SnippetDelegate(QStyledItemDelegate):
     """Paints a result's title and snippet from :data:`HTML_ROLE` (escaped, bold matches)."""
 
     def _document(self, option: QStyleOptionViewItem, index: _Index) -> QTextDocument:
-        document = QTextDocument()
+        # Snippets quote messages: escaped already, and rendered where nothing can load.
+        document = SafeTextDocument()
         document.setDefaultFont(option.font)
         document.setHtml(index.data(HTML_ROLE) or "")
         document.setTextWidth(max(option.rect.width() - 8, 50))
