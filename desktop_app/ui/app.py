@@ -166,12 +166,10 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     window.models_page_requested.connect(models_page.open_page)
     window.download_requested.connect(
         lambda entry: _download_suggested(models_page, window, entry))
-    # The welcome suggests models that fit: the memory budget may ask the GPU driver.
+    # The welcome suggests models that fit, from the Models window's one measurement.
     language = QLocale().name() if settings.language == "system" else settings.language
-    jobs.run(hardware.model_memory_budget,
-             lambda budget: window.welcome.set_suggestions(
-                 suggestions(catalog, budget, language)),
-             lambda exc: log.warning("no model suggestions: %s", exc))
+    models_page.memory_measured.connect(
+        lambda budget: window.welcome.set_suggestions(suggestions(catalog, budget, language)))
     jobs.run(markdown.warm_up, lambda _none: None,
              lambda exc: log.warning("code highlighting not warmed up: %s", exc))
     if look is not None:

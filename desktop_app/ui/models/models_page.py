@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QTabWidget, QVBoxLayout, QWidget
 
@@ -38,7 +39,13 @@ class ModelsPage(QDialog):
 
     ``available_memory`` returns the bytes a model may use on this computer;
     it may be slow (it asks the GPU driver), so it only runs in background jobs.
+
+    Signals:
+        memory_measured(int): what a model may use here, measured once at start-up
+            (the welcome's suggestions use it too, instead of asking the driver again).
     """
+
+    memory_measured = Signal(object)  # bytes: past what a C int holds
 
     def __init__(self, controller: ModelController, library: ModelLibrary,
                  downloads: DownloadManager, hub: HubClient, jobs: BackgroundJobs,
@@ -102,6 +109,7 @@ class ModelsPage(QDialog):
 
     def _on_memory_measured(self, available: int) -> None:
         self.recommended.model.set_available_memory(available)
+        self.memory_measured.emit(available)
 
     def _on_memory_failed(self, exc: BaseException) -> None:
         log.warning("could not measure the free memory: %s", exc)
