@@ -35,6 +35,12 @@ from desktop_app.core.engine.api import (
     LoadOptions,
     SamplingParams,
 )
+from desktop_app.core.remote.servers import ServerConfig, server_from_json, server_to_json
+from desktop_app.core.serve.config import (
+    ApiServerSettings,
+    api_server_from_json,
+    api_server_to_json,
+)
 from desktop_app.core.storage.database import StorageError
 
 log = logging.getLogger(__name__)
@@ -118,7 +124,10 @@ class Settings:
     last_model_id: str | None = None
     last_conversation_id: int | None = None
     window_geometry: str = ""   # QWidget.saveGeometry() as base64
+    # No network at all: no Hugging Face, no remote servers (the local API server may still run).
     offline: bool = False
+    servers: list[ServerConfig] = field(default_factory=list)  # remote servers, in the user's order
+    api_server: ApiServerSettings = field(default_factory=ApiServerSettings)
 
 
 # ---- JSON forms ---------------------------------------------------------------------
@@ -244,6 +253,7 @@ _SIMPLE_FIELDS: dict[str, Callable[[object], object]] = {
     "last_conversation_id": _optional_int,
     "window_geometry": _str,
     "offline": _bool,
+    "api_server": api_server_from_json,
 }
 
 
@@ -261,6 +271,8 @@ def settings_to_json(settings: Settings) -> dict[str, Any]:
         "last_conversation_id": settings.last_conversation_id,
         "window_geometry": settings.window_geometry,
         "offline": settings.offline,
+        "servers": [server_to_json(server) for server in settings.servers],
+        "api_server": api_server_to_json(settings.api_server),
     }
 
 
@@ -308,6 +320,20 @@ def settings_from_json(data: Mapping[str, Any], source: str = "the settings file
                 except ValueError as exc:
                     warnings.append(f"The load settings of model “{model_id}” in {source} "
                                     f"were not valid ({exc}) and were reset to the defaults.")
+    if "servers" in data:
+        raw_servers = data["servers"]
+        if not isinstance(raw_servers, list):
+            reset("servers", ValueError(f"expected a list, got {raw_servers!r}"))
+        else:
+            for raw in raw_servers:
+                try:
+                    server = server_from_json(raw)
+                except ValueError as exc:
+                    warnings.append(f"A remote server in {source} was not valid ({exc}) and "
+                                    "was left out.")
+                else:
+                    if all(s.id != server.id for s in settings.servers):
+                        settings.servers.append(server)
     return settings, warnings
 
 

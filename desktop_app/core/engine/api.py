@@ -117,6 +117,9 @@ class LoadOptions:
     kv_cache_type: str = "f16"  # one of KV_CACHE_TYPES
     builtin_prompt_format: bool = False  # ignore the file's chat template
     watchdog_seconds: float = DEFAULT_WATCHDOG_SECONDS  # read by the parent, not the engine
+    # Non-empty: ``model_path`` is a model name served by this remote server
+    # (``Settings.servers``), and the routing engine sends the work there.
+    server_id: str = ""
 
     def validate(self) -> LoadOptions:
         """Return self, or raise :class:`ParameterError` naming the bad setting.
@@ -155,6 +158,7 @@ class GenerateRequest:
     ``conversation_id`` lets the engine keep a KV-cache state per conversation.
     ``continue_reply``: the last message is an assistant turn to be continued
     (after a reply stopped at the length limit) instead of starting a new one.
+    ``prompt``: see the field.
     """
 
     request_id: int
@@ -163,6 +167,9 @@ class GenerateRequest:
     params: SamplingParams = field(default_factory=SamplingParams)
     system_prompt: str = ""
     continue_reply: bool = False
+    # A raw completion (``/v1/completions``): this text is the whole prompt, no chat
+    # template is applied, and ``messages`` is empty.
+    prompt: str | None = None
 
 
 @dataclass(frozen=True)
