@@ -67,6 +67,7 @@ fi
 # Dependencies (pip skips what is already satisfied), then Hearth itself, always
 # reinstalled so the bundle has the checkout's code and version.
 say "installing Hearth's dependencies and PyInstaller"
+"$PY" -m pip install -q --no-deps --require-hashes -r "$ROOT/scripts/pinned-requirements.txt"
 "$PY" -m pip install -q "$ROOT" "$PYINSTALLER_SPEC"
 "$PY" -m pip install -q --no-deps --force-reinstall "$ROOT"
 rm -rf "$ROOT/build/lib" "$ROOT/build/bdist."*  # setuptools' leftovers from the wheel build

@@ -65,10 +65,11 @@ fi
 
 # Reinstall only when the dependency list or this script changed.
 stamp="$VENV/.hearth-setup"
-want=$(cat "$HEARTH_ROOT/pyproject.toml" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
+want=$(cat "$HEARTH_ROOT/pyproject.toml" "$HEARTH_ROOT/scripts/pinned-requirements.txt" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing Python packages (the first time builds llama.cpp: about 5 minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q --no-deps --require-hashes -r "$HEARTH_ROOT/scripts/pinned-requirements.txt"
   "$VENV/bin/python" -m pip install -q -e "$HEARTH_ROOT[dev]"
   echo "$want" > "$stamp"
 fi
