@@ -88,7 +88,8 @@ def test_wrong_or_missing_key(fault_server: FaultServer, caplog: pytest.LogCaptu
         client.close()
         assert info.value.status == 401
         assert "API key is wrong or missing" in str(info.value)
-        assert secret not in str(info.value) and secret not in repr(info.value.text)
+        assert secret not in str(info.value)
+        assert secret not in repr(info.value.text)
     assert secret not in caplog.text
     assert secret not in repr(client)
     assert fault_server.headers_seen[0]["Authorization"] == f"Bearer {secret}"
@@ -104,7 +105,8 @@ def test_wrong_url_is_404_in_words(fault_server: FaultServer) -> None:
         client.list_models()
     client.close()
     assert info.value.status == 404
-    assert "404" in str(info.value) and "/v1" in str(info.value)
+    assert "404" in str(info.value)
+    assert "/v1" in str(info.value)
 
 
 def free_port() -> int:

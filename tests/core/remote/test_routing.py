@@ -136,8 +136,10 @@ def test_removed_server_gives_load_failed(router: RoutingEngine, servers: Server
     del servers.configs["srv-test"]
     router.load(LoadOptions(model_path="ok", server_id="srv-test"))
     events = router.poll_events(0.1)
-    assert len(events) == 1 and isinstance(events[0], LoadFailed)
-    assert events[0].model_path == "ok" and "removed" in str(events[0].message)
+    assert len(events) == 1
+    assert isinstance(events[0], LoadFailed)
+    assert events[0].model_path == "ok"
+    assert "removed" in str(events[0].message)
 
 
 def test_changed_settings_or_key_get_a_fresh_engine(router: RoutingEngine, servers: Servers,
@@ -150,7 +152,8 @@ def test_changed_settings_or_key_get_a_fresh_engine(router: RoutingEngine, serve
     servers.keys["srv-test"] = "new-key"
     router.load(options)
     second = router.remote("srv-test")
-    assert second is not first and isinstance(second, RemoteEngine)
+    assert second is not first
+    assert isinstance(second, RemoteEngine)
     servers.configs["srv-test"] = replace(servers.configs["srv-test"], name="Renamed")
     router.load(options)
     third = router.remote("srv-test")
@@ -183,7 +186,8 @@ def test_unload_and_shutdown(local: CountingFake, servers: Servers) -> None:
     remote = router.remote("srv-test")
     assert remote is not None
     router.unload()  # the remote model is the active one: the local one is not touched
-    assert local.unloads == 0 and remote.model is None
+    assert local.unloads == 0
+    assert remote.model is None
     router.load(LoadOptions(model_path="/models/local.gguf"))
     router.unload()
     assert local.unloads == 1

@@ -27,7 +27,8 @@ def test_load_reports_the_model_and_context(remote: RemoteEngine,
                                             fault_server: FaultServer) -> None:
     loaded = load(remote)
     assert isinstance(loaded, ModelLoaded)
-    assert loaded.model_path == "ok" and loaded.n_ctx == 8192
+    assert loaded.model_path == "ok"
+    assert loaded.n_ctx == 8192
     assert loaded.backend == "Remote"
     assert loaded.device == f"Test server · 127.0.0.1:{fault_server.server_address[1]}"
 
@@ -41,7 +42,8 @@ def test_load_of_a_model_the_server_lacks(remote: RemoteEngine) -> None:
 
 def test_generate_without_a_model(remote: RemoteEngine) -> None:
     _, _, final = reply(remote, request())
-    assert isinstance(final, GenerationFailed) and final.message == NO_MODEL_LOADED
+    assert isinstance(final, GenerationFailed)
+    assert final.message == NO_MODEL_LOADED
 
 
 def use_model(engine: RemoteEngine, model: str) -> None:
@@ -55,7 +57,8 @@ def test_streamed_reply_with_usage(remote: RemoteEngine, fault_server: FaultServ
     answer, thinking, final = reply(remote, request(system_prompt="Be brief.", params=(
         SamplingParams(temperature=0.2, top_p=0.9, top_k=30, min_p=0.1, repeat_penalty=1.2,
                        max_tokens=50, seed=7, stop=("END",)))))
-    assert answer == "".join(OK_WORDS) and thinking == ""
+    assert answer == "".join(OK_WORDS)
+    assert thinking == ""
     assert isinstance(final, ReplyFinished)
     stats = final.stats
     assert stats.stop_reason == StopReason.END
@@ -66,7 +69,8 @@ def test_streamed_reply_with_usage(remote: RemoteEngine, fault_server: FaultServ
     body = fault_server.requests[-1]
     assert body["messages"] == [{"role": "system", "content": "Be brief."},
                                 {"role": "user", "content": "Hi"}]
-    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
     assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"],
             body["stop"]) == (0.2, 0.9, 50, 7, ["END"])
     # A local server kind gets llama.cpp's extra sampling fields.
@@ -94,7 +98,8 @@ def test_vllm_gets_its_field_names_and_continues_the_reply(fault_server: FaultSe
         messages = (ChatMessage(Role.USER, "Count"), ChatMessage(Role.ASSISTANT, "1, 2,"))
         reply(engine, request(messages=messages, continue_reply=True))
         body = fault_server.requests[-1]
-        assert body["repetition_penalty"] == 1.1 and "repeat_penalty" not in body
+        assert body["repetition_penalty"] == 1.1
+        assert "repeat_penalty" not in body
         assert body["messages"][-1] == {"role": "assistant", "content": "1, 2,"}
         assert body["continue_final_message"] is True
         assert body["add_generation_prompt"] is False
@@ -106,13 +111,15 @@ def test_vllm_gets_its_field_names_and_continues_the_reply(fault_server: FaultSe
 def test_length_stop(remote: RemoteEngine) -> None:
     use_model(remote, "length")
     _, _, final = reply(remote, request())
-    assert isinstance(final, ReplyFinished) and final.stats.stop_reason == StopReason.LENGTH
+    assert isinstance(final, ReplyFinished)
+    assert final.stats.stop_reason == StopReason.LENGTH
 
 
 def test_stream_without_done_line_still_ends(remote: RemoteEngine) -> None:
     use_model(remote, "nodone")
     answer, _, final = reply(remote, request())
-    assert answer == "Hi" and isinstance(final, ReplyFinished)
+    assert answer == "Hi"
+    assert isinstance(final, ReplyFinished)
     assert final.stats.completion_tokens == 1  # counted, as usage was missing
 
 
@@ -137,7 +144,8 @@ def test_raw_prompt_uses_completions(remote: RemoteEngine, fault_server: FaultSe
     assert answer == "".join(OK_WORDS)
     assert isinstance(final, ReplyFinished)
     body = fault_server.requests[-1]
-    assert body["prompt"] == "Once upon a time" and "messages" not in body
+    assert body["prompt"] == "Once upon a time"
+    assert "messages" not in body
 
 
 @pytest.mark.parametrize(("model", "words"), [
@@ -155,7 +163,8 @@ def test_http_errors_in_words(remote: RemoteEngine, model: str, words: list[str]
     message = str(final.message)
     for word in words:
         assert word in message
-    assert "\x1b" not in message and len(message) < 500
+    assert "\x1b" not in message
+    assert len(message) < 500
 
 
 def test_server_error_message_is_plain_and_short(remote: RemoteEngine) -> None:

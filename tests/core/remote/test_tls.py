@@ -78,7 +78,8 @@ def test_self_signed_server_with_its_ca_file(tls_server: tuple[FaultServer, Path
     try:
         assert isinstance(load(engine), ModelLoaded)
         answer, _, final = reply(engine, request())
-        assert answer == "".join(OK_WORDS) and isinstance(final, ReplyFinished)
+        assert answer == "".join(OK_WORDS)
+        assert isinstance(final, ReplyFinished)
     finally:
         engine.shutdown()
 
