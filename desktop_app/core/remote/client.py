@@ -372,6 +372,8 @@ class Connection:
             stream = info.get("return_value")
             if stream is not None:
                 with self._lock:
+                    if event == "connection.connect_tcp.complete":
+                        self._streams = []  # one connection per client: the old one is gone
                     self._streams.append(stream)
                     abort_now = self.aborted
                 if abort_now:

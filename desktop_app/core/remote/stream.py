@@ -171,18 +171,20 @@ class ReplyStream:
         with self._lock:
             self._cancelled = True
             connection = self._connection
+        # The final event first: the stream's thread, woken by the closed socket, then
+        # finds the reply already ended and adds nothing.
+        self._finish(ReplyFinished(self.request.request_id, self._stats(StopReason.CANCELLED)))
         if connection is not None:
             connection.abort()
-        self._finish(ReplyFinished(self.request.request_id, self._stats(StopReason.CANCELLED)))
 
     def abort(self, message: UserText | str) -> None:
         """Close the stream and report ``message`` as the failure (shutdown)."""
         with self._lock:
             self._cancelled = True
             connection = self._connection
+        self._finish(GenerationFailed(self.request.request_id, message))
         if connection is not None:
             connection.abort()
-        self._finish(GenerationFailed(self.request.request_id, message))
 
     def _finish(self, event: EngineEvent) -> None:
         with self._lock:
