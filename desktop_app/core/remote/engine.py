@@ -8,6 +8,10 @@ Events go into one thread-safe queue; after each, ``notify()`` is called so
 a router waiting on another engine's :meth:`poll_events` wakes at once (see
 ``desktop_app.core.engine.routing``).
 
+A reply asked for while the load is still being checked waits for it (as
+the local engine queues it behind the load), then starts or fails with the
+load's message.
+
 ``cancel`` shuts the reply's socket (the server sees the client leave and
 stops generating) and reports the reply as cancelled at once, without
 waiting for the stream's thread.
@@ -28,6 +32,9 @@ from desktop_app.core.engine.api import (
     LoadFailed,
     LoadOptions,
     ModelLoaded,
+    ReplyFinished,
+    ReplyStats,
+    StopReason,
 )
 from desktop_app.core.remote.client import RemoteClient, RemoteError, Timeouts, clean_text
 from desktop_app.core.remote.servers import ServerConfig
@@ -56,6 +63,8 @@ class RemoteEngine:
         self._model: str | None = None
         self._load_generation = 0
         self._streams: dict[int, ReplyStream] = {}
+        self._loading = False
+        self._waiting: list[GenerateRequest] = []  # sent while the load was being checked
         self._threads: set[threading.Thread] = set()
         self._closed = False
 
@@ -121,6 +130,7 @@ class RemoteEngine:
             self._load_generation += 1
             generation = self._load_generation
             self._model = None
+            self._loading = True
         self._start("hearth-remote-load", lambda: self._load(options, generation))
 
     def _load(self, options: LoadOptions, generation: int) -> None:
@@ -129,19 +139,21 @@ class RemoteEngine:
         try:
             models = self.client.list_models()
         except RemoteError as exc:
-            self._put(LoadFailed(name, exc.text))
+            self._load_failed(generation, LoadFailed(name, exc.text))
             return
         except Exception:  # a bug must still answer the load
             log.exception("remote load failed")
-            self._put(LoadFailed(name, user_text("remote.load_internal", QT_TRANSLATE_NOOP(
-                "core", "Checking the models of {server} failed; see the log for details."),
+            self._load_failed(generation, LoadFailed(name, user_text(
+                "remote.load_internal", QT_TRANSLATE_NOOP(
+                    "core", "Checking the models of {server} failed; see the log for details."),
                 server=self.config.name)))
             return
         info = next((m for m in models if m.id == name), None)
         if info is None:
             offered = ", ".join(m.id for m in models[:5]) + (", …" if len(models) > 5 else "")
-            self._put(LoadFailed(name, user_text("remote.unknown_model", QT_TRANSLATE_NOOP(
-                "core", "{server} does not offer the model “{model}”. It offers: {models}."),
+            self._load_failed(generation, LoadFailed(name, user_text(
+                "remote.unknown_model", QT_TRANSLATE_NOOP(
+                    "core", "{server} does not offer the model “{model}”. It offers: {models}."),
                 server=self.config.name, model=clean_text(name, 120),
                 models=clean_text(offered, 400) or "none")))
             return
@@ -149,16 +161,40 @@ class RemoteEngine:
             if generation != self._load_generation or self._closed:
                 return  # another load (or unload) came after this one
             self._model = info.id
+            self._loading = False
+            waiting, self._waiting = self._waiting, []
         self._put(ModelLoaded(
             model_path=name, n_ctx=info.context_length or 0, chat_format="server's template",
             backend="Remote", device=f"{self.config.name} · {self.client.host}",
             n_gpu_layers=0, load_seconds=time.perf_counter() - started))
+        for request in waiting:
+            self._stream(request, info.id)
+
+    def _load_failed(self, generation: int, event: LoadFailed) -> None:
+        with self._lock:
+            current = generation == self._load_generation
+            if current:
+                self._loading = False
+                waiting, self._waiting = self._waiting, []
+            else:
+                waiting = []
+        self._put(event)
+        for request in waiting:
+            self._put(GenerationFailed(request.request_id, event.message))
 
     def generate(self, request: GenerateRequest) -> None:
-        model = self._model
+        """Stream a reply; one sent while the load is being checked starts after it."""
+        with self._lock:
+            model = self._model
+            if model is None and self._loading and not self._closed:
+                self._waiting.append(request)
+                return
         if model is None or self._closed:
             self._put(GenerationFailed(request.request_id, NO_MODEL_LOADED))
             return
+        self._stream(request, model)
+
+    def _stream(self, request: GenerateRequest, model: str) -> None:
         stream = ReplyStream(self.client, model, request, self._put)
         with self._lock:
             self._streams[request.request_id] = stream
@@ -176,8 +212,13 @@ class RemoteEngine:
     def cancel(self, request_id: int) -> None:
         with self._lock:
             stream = self._streams.get(request_id)
+            waiting = next((r for r in self._waiting if r.request_id == request_id), None)
+            if waiting is not None:
+                self._waiting.remove(waiting)
         if stream is not None:
             stream.cancel()
+        elif waiting is not None:
+            self._put(ReplyFinished(request_id, ReplyStats(stop_reason=StopReason.CANCELLED)))
 
     def _cancel_all(self) -> None:
         with self._lock:
@@ -190,6 +231,10 @@ class RemoteEngine:
         with self._lock:
             self._load_generation += 1
             self._model = None
+            self._loading = False
+            waiting, self._waiting = self._waiting, []
+        for request in waiting:
+            self._put(GenerationFailed(request.request_id, NO_MODEL_LOADED))
         self._cancel_all()
 
     def shutdown(self) -> None:
@@ -200,9 +245,13 @@ class RemoteEngine:
             self._closed = True
             self._load_generation += 1
             self._model = None
+            self._loading = False
             streams = list(self._streams.values())
+            waiting, self._waiting = self._waiting, []
         message = user_text("remote.closed", QT_TRANSLATE_NOOP(
             "core", "The connection to {server} was closed."), server=self.config.name)
+        for request in waiting:
+            self._put(GenerationFailed(request.request_id, message))
         for stream in streams:
             stream.abort(message)
         self.client.close()

@@ -194,3 +194,24 @@ def test_unload_and_shutdown(local: CountingFake, servers: Servers) -> None:
     router.shutdown()
     assert local.shut_down
     assert remote.client._closed
+
+
+def test_offline_mode_gives_load_failed(local: CountingFake, fault_server: FaultServer) -> None:
+    from desktop_app.core.keychain import MemoryKeyStore
+    from desktop_app.core.remote.resolver import settings_resolver
+    from desktop_app.core.settings import Settings
+
+    settings = Settings(servers=[config_for(fault_server.base_url)], offline=True)
+    router = RoutingEngine(local, settings_resolver(lambda: settings, MemoryKeyStore()))
+    try:
+        router.load(LoadOptions(model_path="ok", server_id="srv-test"))
+        events = router.poll_events(0.1)
+        assert isinstance(events[-1], LoadFailed)
+        assert "offline mode" in str(events[-1].message)
+        assert fault_server.requests == []
+        assert fault_server.headers_seen == []  # not even the model list was asked for
+        settings.offline = False
+        router.load(LoadOptions(model_path="ok", server_id="srv-test"))
+        events = collect(router, lambda ev: any(isinstance(e, ModelLoaded) for e in ev))
+    finally:
+        router.shutdown()

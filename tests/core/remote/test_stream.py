@@ -11,6 +11,7 @@ from desktop_app.core.engine.api import (
     ChatMessage,
     GenerationFailed,
     LoadFailed,
+    LoadOptions,
     ModelLoaded,
     ReplyFinished,
     Role,
@@ -277,3 +278,27 @@ def test_shutdown_ends_running_replies(fault_server: FaultServer) -> None:
     events = engine.poll_events(0)
     assert isinstance(events[-1], GenerationFailed)
     assert "was closed" in str(events[-1].message)
+
+
+def test_a_reply_sent_during_the_load_waits_for_it(remote: RemoteEngine) -> None:
+    remote.load(LoadOptions(model_path="ok", server_id="srv-test"))
+    remote.generate(request(11))  # before ModelLoaded, as the local engine allows
+    events = wait_for(remote, (ReplyFinished, GenerationFailed), request_id=11)
+    assert isinstance(events[0], ModelLoaded)
+    assert "".join(e.text for e in events if isinstance(e, TokenChunk)) == "".join(OK_WORDS)
+    assert isinstance(events[-1], ReplyFinished)
+
+
+def test_a_reply_sent_during_a_failing_load_fails_with_its_message(
+        remote: RemoteEngine) -> None:
+    remote.load(LoadOptions(model_path="missing", server_id="srv-test"))
+    remote.generate(request(12))
+    remote.generate(request(13))
+    remote.cancel(13)
+    events = wait_for(remote, GenerationFailed, request_id=12)
+    failed = [e for e in events if isinstance(e, LoadFailed)]
+    assert len(failed) == 1
+    assert events[-1].message == failed[0].message  # type: ignore[union-attr]
+    cancelled = [e for e in events if isinstance(e, ReplyFinished)]
+    assert [e.request_id for e in cancelled] == [13]
+    assert cancelled[0].stats.stop_reason == StopReason.CANCELLED
