@@ -96,6 +96,14 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- routes ------------------------------------------------------------------------
 
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.path.startswith("http://"):  # asked as an HTTP proxy: an absolute URL
+            self.server.proxied.append(self.path)
+            self.path = "/" + self.path.split("/", 3)[3]
+        return True
+
     def do_GET(self) -> None:
         self.server.headers_seen.append(dict(self.headers))
         if not self._authorised():
@@ -219,6 +227,7 @@ class FaultServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.requests: list[dict[str, Any]] = []
         self.headers_seen: list[dict[str, str]] = []
+        self.proxied: list[str] = []  # absolute URLs asked of it as a proxy
         self.models: object = {"object": "list", "data": [
             {"id": "ok", "object": "model", "max_model_len": 8192}]}
         self.api_key: str | None = None

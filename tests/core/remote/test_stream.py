@@ -302,3 +302,50 @@ def test_a_reply_sent_during_a_failing_load_fails_with_its_message(
     cancelled = [e for e in events if isinstance(e, ReplyFinished)]
     assert [e.request_id for e in cancelled] == [13]
     assert cancelled[0].stats.stop_reason == StopReason.CANCELLED
+
+
+def test_requests_go_through_the_proxy(fault_server: FaultServer,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's host is only reachable through the proxy (the fault server plays both)."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def only_loopback(host: str, *args: object, **kwargs: object) -> object:
+        if host != "127.0.0.1":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", only_loopback)
+    proxy = fault_server.base_url.removesuffix("/v1")
+    engine = RemoteEngine(config_for("http://models.example.invalid/v1", proxy=proxy), None,
+                          timeouts=FAST)
+    try:
+        assert isinstance(load(engine), ModelLoaded)
+        answer, _, final = reply(engine, request())
+        assert answer == "".join(OK_WORDS)
+        assert isinstance(final, ReplyFinished)
+    finally:
+        engine.shutdown()
+    assert fault_server.proxied == ["http://models.example.invalid/v1/models",
+                                    "http://models.example.invalid/v1/chat/completions"]
+
+
+def test_the_key_never_reaches_the_log(fault_server: FaultServer,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    fault_server.api_key = "sk-very-SECRET-key"
+    engine = RemoteEngine(config_for(fault_server.base_url), "sk-very-SECRET-key",
+                          timeouts=FAST)
+    try:
+        assert isinstance(load(engine), ModelLoaded)
+        _, _, final = reply(engine, request())
+        assert isinstance(final, ReplyFinished)
+        use_model(engine, "drop")
+        _, _, failed = reply(engine, request(2))
+        assert isinstance(failed, GenerationFailed)
+    finally:
+        engine.shutdown()
+    assert caplog.records  # httpx and httpcore did log, at DEBUG
+    assert "SECRET" not in caplog.text
+    assert "SECRET" not in str(failed.message)
