@@ -21,9 +21,11 @@ reply does all emit :class:`GenerationFailed` after whatever arrived.
 
 Continuing a reply (``continue_reply``) sends the partial assistant message
 last. vLLM is asked explicitly to continue it (``continue_final_message``);
-llama.cpp's server continues a trailing assistant message by itself; other
-servers may start a new assistant turn instead, which is the best an
-OpenAI-compatible API allows.
+llama.cpp's own server (``llama-server``) continues a trailing assistant
+message by itself; other servers (llama-cpp-python's, the cloud APIs) may
+start a new assistant turn instead, which is the best an OpenAI-compatible API
+allows. Context trimming is the server's business: a prompt that does not fit
+comes back as the server's own error, in words.
 
 Sampling: every server gets the standard fields (temperature, top_p,
 max_tokens, seed, stop). Servers on the user's own machine or network
