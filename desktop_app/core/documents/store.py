@@ -124,6 +124,10 @@ class DocumentsError(UserFacingError):
     """A problem with collections the user can act on (a name taken, a mismatched embedder)."""
 
 
+class NoCollections(DocumentsError):
+    """A read-only open found no documents database: nothing was ever indexed here."""
+
+
 def documents_dir(data_dir: Path) -> Path:
     """Where collections live: ``documents/`` in the data folder (module docstring)."""
     return Path(data_dir) / "documents"
@@ -192,16 +196,24 @@ class DocumentStore:
         self.root = root
 
     @classmethod
-    def open(cls, data_dir: Path) -> DocumentStore:
+    def open(cls, data_dir: Path, *, read_only: bool = False) -> DocumentStore:
         """Open (creating) the store under ``data_dir``; removes files of deleted collections.
 
-        Raises :class:`~desktop_app.core.storage.database.StorageError` for
+        ``read_only`` reads beside the writer (the window holds the data
+        folder's lock) and writes nothing, not even a missing database: it
+        raises :class:`NoCollections` then. Raises
+        :class:`~desktop_app.core.storage.database.StorageError` for
         environment problems (a full disk, a damaged file).
         """
         root = documents_dir(data_dir)
-        database = Database.open(root / DATABASE_NAME, migrations=MIGRATIONS)
+        path = root / DATABASE_NAME
+        if read_only and not path.exists():
+            raise NoCollections(user_text("documents.none", QT_TRANSLATE_NOOP(
+                "core", "There are no document collections yet")))
+        database = Database.open(path, migrations=MIGRATIONS, read_only=read_only)
         store = cls(database, root)
-        store._remove_strays()
+        if not read_only:
+            store._remove_strays()
         return store
 
     def close(self) -> None:
