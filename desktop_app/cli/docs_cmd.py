@@ -37,6 +37,7 @@ from desktop_app.core.documents.ingest import (
     IngestRunner,
     ProgressChanged,
     RunFinished,
+    queue_paths,
 )
 from desktop_app.core.documents.retrieval import (
     DEFAULT_MODE,
@@ -243,8 +244,10 @@ def _add(args: argparse.Namespace, store: DocumentStore, paths: AppPaths) -> int
     elif collection is None:
         collection = store.create_collection(args.collection, USE_NAME, USE_DIMS)
     printer = _ProgressLine(sys.stderr)
+    for document in queue_paths(store, collection.id, list(args.paths)):
+        printer.touched[document.id] = document
     runner = IngestRunner(paths.data_dir, embedders, on_event=printer)
-    runner.add(collection.id, list(args.paths))
+    runner.resume()
     try:
         while not runner.wait(0.2):
             pass

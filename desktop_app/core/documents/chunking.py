@@ -146,14 +146,21 @@ def _next_start(text: str, low: int, high: int) -> int:
         found = pattern.search(text, low, high)
         if found is not None and found.end() < high:
             return found.end()
-    return _safe_cut(text, low, low - 1)
+    while low < high and _continues(text[low]):  # forward: never before the last start
+        low += 1
+    return low
 
 
-def _safe_cut(text: str, pos: int, low: int) -> int:
-    """``pos`` moved back (not below ``low + 1``) until it is not inside a character."""
-    while pos > low + 1 and pos < len(text) and _continues(text[pos]):
-        pos -= 1
-    return pos
+def _safe_cut(text: str, pos: int, floor: int) -> int:
+    """``pos`` moved back (not below ``floor``; else forward) until it is not inside a character."""
+    cut = pos
+    while cut > floor and cut < len(text) and _continues(text[cut]):
+        cut -= 1
+    if cut < len(text) and _continues(text[cut]):
+        cut = pos
+        while cut < len(text) and _continues(text[cut]):
+            cut += 1
+    return cut
 
 
 def _continues(char: str) -> bool:

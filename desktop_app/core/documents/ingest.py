@@ -222,15 +222,9 @@ class IngestRunner:
                 collection_id, paths = self._requests.get_nowait()
             except queue.Empty:
                 return
-            try:
-                store.collection(collection_id)
-            except KeyError:
-                continue  # deleted meanwhile
-            for path in _expand(paths, self._cancel):
-                size = _file_size(path)
-                document = store.add_document(collection_id, path, size)
+            for document in queue_paths(store, collection_id, paths, self._cancel.is_set):
                 run.total += 1
-                run.bytes_total += size
+                run.bytes_total += document.size
                 self._emit(DocumentChanged(document))
             self._send_progress(run, force=True)
 
@@ -366,28 +360,36 @@ class IngestRunner:
                               run.fraction, run.chunks / elapsed, eta)
 
 
-def _expand(paths: Sequence[Path], cancel: threading.Event) -> Iterator[Path]:
-    """Files to index: named files as they are, folders' supported files, recursively.
+def queue_paths(store: DocumentStore, collection_id: int, paths: Sequence[Path],
+                should_stop: Callable[[], bool] = lambda: False) -> Iterator[Document]:
+    """Record files as queued documents of the collection, yielding each as it is queued.
 
-    Folders are walked without following symbolic links (a link loop, or a
-    link out of the folder, is not what the user chose) and skip hidden
-    entries (``.git``, editor swap files). A named file is taken whatever its
-    type, so an unsupported one fails with a reason instead of vanishing.
+    Named files are taken whatever their type, so an unsupported one fails
+    with a reason instead of vanishing; folders give their supported files,
+    recursively, walked without following symbolic links (a link loop, or a
+    link out of the folder, is not what the user chose) and skipping hidden
+    entries (``.git``, editor swap files). The runner calls this on its
+    thread; the CLI calls it before starting the runner, so a Ctrl-C at any
+    moment leaves every named file recorded and resumable.
     """
+    try:
+        store.collection(collection_id)
+    except KeyError:
+        return  # deleted meanwhile
     for raw in paths:
         path = Path(os.path.abspath(Path(raw).expanduser()))
         if not path.is_dir():
-            yield path
+            yield store.add_document(collection_id, path, _file_size(path))
             continue
         for folder, dirs, names in os.walk(path, followlinks=False):
-            if cancel.is_set():
+            if should_stop():
                 return
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(names):
                 candidate = Path(folder) / name
                 if not name.startswith(".") and format_of(candidate) is not None \
                         and not candidate.is_symlink():
-                    yield candidate
+                    yield store.add_document(collection_id, candidate, _file_size(candidate))
 
 
 def _file_size(path: Path) -> int:
