@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from desktop_app.core.documents.chunking import (
@@ -49,7 +51,7 @@ def test_chinese_chunks_end_at_sentence_marks_and_fit() -> None:
 def test_chunks_cover_the_text_with_overlap() -> None:
     text = _chinese(100)
     spans = list(split(text))
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert start < end  # overlap: nothing between two chunks is lost
     assert spans[0][0] == 0
 

@@ -78,7 +78,8 @@ def test_each_bad_file_fails_alone_with_its_reason(
     runner.add(collection.id, [folder, explicit, tmp_path / "missing.txt"])
     assert runner.wait(30)
     final = recorder.finished()
-    assert final.error is None and not final.cancelled
+    assert final.error is None
+    assert not final.cancelled
     states = {d.name: (d.state, str(d.reason or "")) for d in store.documents(collection.id)}
     assert states["good.txt"] == ("ready", "")
     assert states["scan.pdf"] == ("failed", "scan.pdf has no text to index (a scanned "
@@ -194,4 +195,5 @@ def test_reindex_after_an_embedder_change(
     assert embedders["fake-b"].texts == ["Some text to embed twice."]
     refreshed = store.collection(collection.id)
     assert store.vector_path(refreshed).stat().st_size > 0
-    assert refreshed.vector_rows == 1 and refreshed.dims == 8
+    assert refreshed.vector_rows == 1
+    assert refreshed.dims == 8

@@ -43,7 +43,7 @@ def test_pdf_text_keeps_page_numbers_and_names_pages_without_text(tmp_path: Path
 def test_encrypted_pdf_fails_with_a_message(tmp_path: Path) -> None:
     plain = make_pdf(tmp_path / "plain.pdf", ["Secret numbers 42."])
     locked = make_encrypted_pdf(tmp_path / "locked.pdf", plain)
-    with pytest.raises(ParseError, match="locked.pdf is protected by a password"):
+    with pytest.raises(ParseError, match=r"locked\.pdf is protected by a password"):
         list(parse(locked))
 
 
@@ -57,7 +57,7 @@ def test_pdf_encrypted_without_a_user_password_is_read(tmp_path: Path) -> None:
 def test_malformed_pdf_fails_alone(tmp_path: Path, content: bytes) -> None:
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(content)
-    with pytest.raises(ParseError, match="broken.pdf is not a valid PDF file"):
+    with pytest.raises(ParseError, match=r"broken\.pdf is not a valid PDF file"):
         list(parse(bad))
 
 
@@ -72,7 +72,7 @@ def test_docx_paragraphs_headings_and_tables(tmp_path: Path) -> None:
 def test_malformed_docx_fails_alone(tmp_path: Path) -> None:
     bad = tmp_path / "fake.docx"
     bad.write_bytes(b"PK\x03\x04 this is not a zip")
-    with pytest.raises(ParseError, match="fake.docx is not a valid Word"):
+    with pytest.raises(ParseError, match=r"fake\.docx is not a valid Word"):
         list(parse(bad))
 
 
@@ -146,7 +146,7 @@ def test_source_code_by_extension(tmp_path: Path) -> None:
 def test_unsupported_type_fails_with_its_name(tmp_path: Path) -> None:
     path = tmp_path / "program.exe"
     path.write_bytes(b"MZ")
-    with pytest.raises(ParseError, match="program.exe: Hearth does not read files of this type"):
+    with pytest.raises(ParseError, match=r"program\.exe: Hearth does not read files of this type"):
         list(parse(path))
 
 
