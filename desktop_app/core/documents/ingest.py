@@ -29,6 +29,7 @@ Documents page.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -42,7 +43,12 @@ from pathlib import Path
 from desktop_app.core.documents.chunking import Chunk, chunk_sections
 from desktop_app.core.documents.embedders import Embedder, EmbedderCache
 from desktop_app.core.documents.parsers import Section, format_of, parse
-from desktop_app.core.documents.store import Collection, Document, DocumentStore
+from desktop_app.core.documents.store import (
+    Collection,
+    Document,
+    DocumentState,
+    DocumentStore,
+)
 from desktop_app.core.documents.text_files import open_regular_file
 from desktop_app.core.documents.vector_index import VectorFile, VectorFileDamaged
 from desktop_app.core.storage.database import StorageError
@@ -263,8 +269,8 @@ class IngestRunner:
             self._finished(store, document, run, failed=False)
         except (StorageError, VectorFileDamaged):
             raise
-        except KeyError:
-            return  # the document or its collection was deleted meanwhile
+        except KeyError:  # the document or its collection was deleted meanwhile
+            self._finished(store, document, run, failed=False)
         except UserFacingError as exc:
             reason = exc.text if isinstance(exc.text, UserText) else UserText(
                 "documents.failed", "{why}", (("why", str(exc.text)),))
@@ -329,8 +335,8 @@ class IngestRunner:
             files[current.id] = vector_file
         return current, vector_file
 
-    def _set(self, store: DocumentStore, document_id: int, state: str) -> None:
-        store.set_state(document_id, state)  # type: ignore[arg-type]
+    def _set(self, store: DocumentStore, document_id: int, state: DocumentState) -> None:
+        store.set_state(document_id, state)
         self._emit(DocumentChanged(store.document(document_id)))
 
     def _finished(self, store: DocumentStore, document: Document, run: _Run, *,
@@ -339,7 +345,8 @@ class IngestRunner:
         run.failed += int(failed)
         run.bytes_done += document.size
         run.current, run.fraction = None, 0.0
-        self._emit(DocumentChanged(store.document(document.id)))
+        with contextlib.suppress(KeyError):  # removed while it was being indexed
+            self._emit(DocumentChanged(store.document(document.id)))
         self._send_progress(run, force=True)
 
     def _send_progress(self, run: _Run, *, force: bool = False) -> None:

@@ -416,21 +416,37 @@ class DocumentStore:
         document = self.document(document_id)
         collection = self.collection(document.collection_id)
         first = vector_file.append(vectors)
-        if first != collection.vector_rows:
-            raise VectorFileDamaged(f"{vector_file.path}: appended at row {first}, "
-                                    f"{collection.vector_rows} recorded")
-        with self.database.transaction() as conn:
-            conn.executemany(
-                "INSERT INTO chunks (document_id, collection_id, seq, vector_row, text, "
-                "start_offset, end_offset, page, heading, line) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(document_id, collection.id, c.seq, first + i, c.text, c.start, c.end, c.page,
-                  c.heading, c.line) for i, c in enumerate(chunks)])
-            conn.execute(
-                "UPDATE collections SET vector_rows = ?, revision = revision + 1 WHERE id = ?",
-                (first + len(chunks), collection.id))
-            conn.execute("UPDATE documents SET chunk_count = chunk_count + ?, updated_at = ? "
-                         "WHERE id = ?", (len(chunks), time.time(), document_id))
+        try:
+            if first != collection.vector_rows:
+                raise VectorFileDamaged(f"{vector_file.path}: appended at row {first}, "
+                                        f"{collection.vector_rows} recorded")
+            with self.database.transaction() as conn:
+                # Checked inside the transaction: the GUI may delete the document or
+                # its collection between our reads and this commit.
+                alive = conn.execute(
+                    "SELECT 1 FROM documents AS d JOIN collections AS c "
+                    "ON c.id = d.collection_id WHERE d.id = ? AND c.vector_rows = ?",
+                    (document_id, first)).fetchone()
+                if alive is None:
+                    raise KeyError(document_id)
+                conn.executemany(
+                    "INSERT INTO chunks (document_id, collection_id, seq, vector_row, text, "
+                    "start_offset, end_offset, page, heading, line) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(document_id, collection.id, c.seq, first + i, c.text, c.start, c.end,
+                      c.page, c.heading, c.line) for i, c in enumerate(chunks)])
+                conn.execute(
+                    "UPDATE collections SET vector_rows = ?, revision = revision + 1 "
+                    "WHERE id = ?", (first + len(chunks), collection.id))
+                conn.execute("UPDATE documents SET chunk_count = chunk_count + ?, "
+                             "updated_at = ? WHERE id = ?",
+                             (len(chunks), time.time(), document_id))
+        except BaseException:
+            # The rows never committed: take them off again, so the file stays exactly
+            # as long as SQLite says (a crash here is handled on the next open instead).
+            if first == collection.vector_rows:
+                vector_file.truncate(first)
+            raise
 
     def finish_document(self, document_id: int, notices: Iterable[UserText]) -> None:
         """Mark the document ready, with the notices about parts of it that had no text."""
@@ -438,6 +454,13 @@ class DocumentStore:
             "UPDATE documents SET state = 'ready', reason = NULL, complete = 1, notices = ?, "
             "updated_at = ? WHERE id = ?",
             (json.dumps([_to_json(n) for n in notices]), time.time(), document_id))
+
+    def reindex_document(self, document_id: int) -> Document:
+        """Queue a document to be indexed afresh even if its file did not change."""
+        self.database.execute(
+            "UPDATE documents SET state = 'queued', reason = NULL, content_hash = '', "
+            "complete = 0, updated_at = ? WHERE id = ?", (time.time(), document_id))
+        return self.document(document_id)
 
     def remove_document(self, document_id: int) -> None:
         """Forget a document; its vector rows stay in the file, dead (module docstring)."""

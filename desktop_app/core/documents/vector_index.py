@@ -177,6 +177,14 @@ class VectorFile:
         os.fsync(self._stream.fileno())
         return first
 
+    def truncate(self, rows: int) -> None:
+        """Cut the file back to ``rows`` rows: undoes an append whose commit failed."""
+        if self._stream is None:
+            raise ValueError("opened for search only")
+        self._stream.truncate(_HEADER_BYTES + rows * self._row_bytes)
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+
     # ---- searching ----------------------------------------------------------------------
 
     def _matrix(self, rows: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -197,3 +198,48 @@ def test_reindex_after_an_embedder_change(
     assert store.vector_path(refreshed).stat().st_size > 0
     assert refreshed.vector_rows == 1
     assert refreshed.dims == 8
+
+
+def test_removing_documents_and_collections_mid_run_is_safe(
+        app_paths: AppPaths, store: DocumentStore, tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.txt").write_text(_long_text(6), encoding="utf-8")
+    collection = store.create_collection("c", "fake", 16)
+    other = store.create_collection("other", "fake", 16)
+    (tmp_path / "x.txt").write_text("Another collection's file.", encoding="utf-8")
+    embedder = FakeEmbedder()
+    asked: queue.SimpleQueue[int] = queue.SimpleQueue()
+    done = threading.Event()
+
+    def hook(call: int) -> None:  # in the worker: let the "GUI" act, then go on
+        if call in (2, 5):
+            done.clear()
+            asked.put(call)
+            assert done.wait(10)
+
+    embedder.hook = hook
+    recorder = Recorder()
+    runner = _runner(app_paths, embedder, recorder)
+    runner.add(collection.id, [tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.txt"])
+    runner.add(other.id, [tmp_path / "x.txt"])
+    # The GUI thread (this one, with its own store) removes things while the worker embeds.
+    assert asked.get(timeout=10) == 2
+    store.remove_document(1)  # "a.txt", being embedded
+    done.set()
+    assert asked.get(timeout=10) == 5
+    store.delete_collection(other.id)  # its file is queued behind
+    done.set()
+    assert runner.wait(30)
+    final = recorder.finished()
+    assert final.error is None
+    assert {d.name: d.state for d in store.documents(collection.id)} == {"b.txt": "ready",
+                                                                         "c.txt": "ready"}
+    assert store.collection_named("other") is None
+    # The vector file is exactly as long as SQLite says: more can be added.
+    refreshed = store.collection(collection.id)
+    vectors = store.open_vectors_for_append(refreshed)[1]
+    assert vectors.file_rows() == refreshed.vector_rows
+    vectors.close()
+    runner.add(collection.id, [tmp_path / "a.txt"])
+    assert runner.wait(30)
+    assert {d.state for d in store.documents(collection.id)} == {"ready"}

@@ -165,3 +165,25 @@ def test_keyword_search_finds_chinese_words_and_english_prefixes(store: Document
     assert store.chunks([top[0][0]])[top[0][0]].text.startswith("Penguins")
     assert keyword_expression("a an") is None
     assert keyword_expression('"); DROP TABLE chunks; --') == '"DROP"* OR "TABLE"* OR "chunks"*'
+
+
+def test_a_commit_that_fails_after_the_append_takes_the_rows_off_again(
+        store: DocumentStore) -> None:
+    embedder = FakeEmbedder()
+    collection_id, _ = _fill(store, embedder, ["first"])
+    collection = store.collection(collection_id)
+    document = store.add_document(collection_id, Path("/nowhere/late.txt"))
+    store.begin_document(document.id, "h", 1)
+    collection, vectors = store.open_vectors_for_append(collection)
+    real_append = vectors.append
+
+    def append_then_vanish(matrix: np.ndarray) -> int:
+        first = real_append(matrix)
+        store.database.execute("DELETE FROM documents WHERE id = ?", (document.id,))
+        return first
+
+    vectors.append = append_then_vanish  # type: ignore[method-assign]
+    with pytest.raises(KeyError):
+        store.add_chunks(document.id, _chunks(["x", "y"]), embedder.embed(["x", "y"]), vectors)
+    assert vectors.file_rows() == store.collection(collection_id).vector_rows == 1
+    vectors.close()
