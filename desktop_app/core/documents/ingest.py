@@ -209,7 +209,7 @@ class IngestRunner:
                 with self._lock:
                     if self._requests.empty():
                         break
-        except StorageError as exc:
+        except (StorageError, VectorFileDamaged) as exc:
             error = str(exc)
             log.warning("indexing stopped: %s", exc)
         finally:

@@ -415,6 +415,8 @@ class DocumentStore:
             return
         document = self.document(document_id)
         collection = self.collection(document.collection_id)
+        if vector_file.path != self.vector_path(collection):
+            raise KeyError(document_id)  # re-indexed meanwhile: this generation is gone
         first = vector_file.append(vectors)
         try:
             if first != collection.vector_rows:

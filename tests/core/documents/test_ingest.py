@@ -243,3 +243,35 @@ def test_removing_documents_and_collections_mid_run_is_safe(
     runner.add(collection.id, [tmp_path / "a.txt"])
     assert runner.wait(30)
     assert {d.state for d in store.documents(collection.id)} == {"ready"}
+
+
+def test_reindexing_a_collection_while_it_is_indexed(
+        app_paths: AppPaths, store: DocumentStore, tmp_path: Path) -> None:
+    doc = tmp_path / "long.txt"
+    doc.write_text(_long_text(12), encoding="utf-8")
+    collection = store.create_collection("c", "fake", 16)
+    embedder = FakeEmbedder()
+    asked: queue.SimpleQueue[int] = queue.SimpleQueue()
+    done = threading.Event()
+
+    def hook(call: int) -> None:
+        if call == 3:
+            asked.put(call)
+            assert done.wait(10)
+
+    embedder.hook = hook
+    recorder = Recorder()
+    runner = _runner(app_paths, embedder, recorder)
+    runner.add(collection.id, [doc])
+    assert asked.get(timeout=10) == 3
+    store.set_embedder(collection.id, "fake", 16)  # "Re-index" pressed mid-document
+    done.set()
+    assert runner.wait(30)
+    assert recorder.finished().error is None
+    document = store.document(1)
+    assert document.state == "ready"
+    refreshed = store.collection(collection.id)
+    assert refreshed.generation == 2
+    assert refreshed.vector_rows == document.chunk_count == store.chunk_total(collection.id)
+    seqs = [r[0] for r in store.database.query("SELECT seq FROM chunks ORDER BY seq")]
+    assert seqs == list(range(document.chunk_count))
