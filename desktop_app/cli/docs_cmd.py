@@ -368,6 +368,9 @@ def _remove(args: argparse.Namespace, store: DocumentStore, paths: AppPaths) -> 
         data: dict[str, Any] = {"removed_collection": collection.name}
     else:
         store.remove_document(target.id)
+        refreshed = store.collection(collection.id)
+        if store.dead_rows(refreshed) * 2 > refreshed.vector_rows:
+            store.compact(collection.id)  # most of the file is dead rows: rewrite it
         data = {"collection": collection.name, "removed_document": _document_json(target)}
     return _emit(args, data, lambda: f"Deleted {what}.\n")
 

@@ -330,6 +330,50 @@ class DocumentStore:
         return VectorFile.open_for_search(self.vector_path(collection), collection.dims,
                                           collection.vector_kind)
 
+    def dead_rows(self, collection: Collection) -> int:
+        """Vector rows no chunk uses any more (left by removed or re-indexed documents)."""
+        return collection.vector_rows - self.chunk_total(collection.id)
+
+    def compact(self, collection_id: int) -> Collection:
+        """Rewrite the collection's vectors without dead rows, as a new generation.
+
+        Live rows are copied as stored (no re-quantising) in their order, the
+        chunks' row numbers and the generation change in one commit, and only
+        then is the old file deleted: a crash at any point leaves either the
+        old generation or the new one, whole. Worth it when
+        :meth:`dead_rows` is a large share; searches skip dead rows anyway.
+        """
+        collection = self.collection(collection_id)
+        mapping = self.row_chunk_ids(collection.id, collection.vector_rows)
+        live = np.flatnonzero(mapping >= 0)
+        new = Collection(**{**collection.__dict__, "generation": collection.generation + 1})
+        target = self.vector_path(new)
+        target.unlink(missing_ok=True)  # a leftover of a crashed compaction
+        source = self.open_vectors_for_search(collection)
+        writer = VectorFile.open_for_append(target, collection.dims, collection.vector_kind, 0)
+        try:
+            matrix = source.raw_rows(collection.vector_rows)
+            for begin in range(0, len(live), 65536):
+                writer.append_raw(matrix[live[begin:begin + 65536]])
+        finally:
+            writer.close()
+            source.close()
+        with self.database.transaction() as conn:
+            current = conn.execute("SELECT generation, revision FROM collections WHERE id = ?",
+                                   (collection.id,)).fetchone()
+            if current is None or tuple(current) != (collection.generation,
+                                                     collection.revision):
+                target.unlink(missing_ok=True)  # changed meanwhile: keep what is there
+                return self.collection(collection.id)
+            conn.executemany("UPDATE chunks SET vector_row = ? WHERE id = ?",
+                             ((new_row, int(mapping[old_row]))
+                              for new_row, old_row in enumerate(live.tolist())))
+            conn.execute("UPDATE collections SET generation = ?, vector_rows = ?, "
+                         "revision = revision + 1 WHERE id = ?",
+                         (new.generation, len(live), collection.id))
+        self.vector_path(collection).unlink(missing_ok=True)
+        return self.collection(collection.id)
+
     def row_chunk_ids(self, collection_id: int, rows: int) -> npt.NDArray[np.int64]:
         """For each of the first ``rows`` vector rows, the chunk id using it (-1: dead row)."""
         mapping = np.full(rows, -1, dtype=np.int64)

@@ -178,6 +178,21 @@ class VectorFile:
         os.fsync(self._stream.fileno())
         return first
 
+    def append_raw(self, rows: np.ndarray) -> int:
+        """Append rows already in this file's format (compaction copies them as they are)."""
+        if self._stream is None:
+            raise ValueError("opened for search only")
+        first = self.file_rows()
+        self._stream.seek(_HEADER_BYTES + first * self._row_bytes)
+        self._stream.write(np.ascontiguousarray(rows, dtype=np.uint8).tobytes())
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+        return first
+
+    def raw_rows(self, rows: int) -> np.ndarray:
+        """The first ``rows`` rows as stored (a read-only map of bytes, one row a line)."""
+        return self._matrix(rows)
+
     def truncate(self, rows: int) -> None:
         """Cut the file back to ``rows`` rows: undoes an append whose commit failed."""
         if self._stream is None:

@@ -187,3 +187,28 @@ def test_a_commit_that_fails_after_the_append_takes_the_rows_off_again(
         store.add_chunks(document.id, _chunks(["x", "y"]), embedder.embed(["x", "y"]), vectors)
     assert vectors.file_rows() == store.collection(collection_id).vector_rows == 1
     vectors.close()
+
+
+def test_compaction_drops_dead_rows_and_keeps_every_chunk_findable(
+        store: DocumentStore) -> None:
+    embedder = FakeEmbedder()
+    cache = EmbedderCache(factory=lambda name, threads: embedder)
+    collection_id, first = _fill(store, embedder, ["one", "two", "three"])
+    _fill(store, embedder, ["four", "five"])
+    store.remove_document(first)
+    before = store.collection(collection_id)
+    assert store.dead_rows(before) == 3
+    after = store.compact(collection_id)
+    assert (after.vector_rows, after.generation) == (2, before.generation + 1)
+    assert store.dead_rows(after) == 0
+    assert not store.vector_path(before).exists()
+    assert store.open_vectors_for_search(after).file_rows() == 2
+    retriever = Retriever(store, cache)
+    for text in ("four", "five"):  # a text's own vector is its nearest neighbour
+        best = retriever.search([after], text, 1)
+        assert best[0].chunk.text == text
+        assert best[0].score == pytest.approx(1.0, abs=0.01)
+    retriever.close()
+    # Appending goes on after the compacted rows.
+    _fill(store, embedder, ["six"])
+    assert store.collection(collection_id).vector_rows == 3
