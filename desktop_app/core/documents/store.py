@@ -26,10 +26,12 @@ of the file those chunks came from, so an unchanged file is not re-indexed and
 a changed one is.
 
 Deleting a document leaves its vector rows in the file, dead (no chunk points
-at them); searches skip them. Re-indexing (a new embedder, a damaged file)
+at them); searches skip them, and :meth:`DocumentStore.compact` rewrites the
+file without them when they become a large share. Re-indexing (a new embedder, a damaged file)
 starts a new *generation* file and deletes the old one; the generation number
 in SQLite says which file is current, so a crash between the two steps
-leaves a stray file that the next open deletes, never a wrong one.
+leaves a stray file that the next open deletes, never a wrong one (compaction
+uses the same generations).
 
 One :class:`DocumentStore` per thread (an SQLite connection is bound to the
 thread that made it): the indexing worker opens its own.
