@@ -39,7 +39,7 @@ from typing import BinaryIO, Literal
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from desktop_app.core.documents.embedders import Vectors
 
@@ -98,6 +98,7 @@ class VectorFile:
         self._stream = stream
         self._map: np.ndarray | None = None
         self._mapped_rows = 0
+        self._threadpools: ThreadpoolController | None = None
 
     # ---- opening ----------------------------------------------------------------------
 
@@ -227,7 +228,9 @@ class VectorFile:
         buffer = np.empty((min(rows, BLOCK_ROWS), self.dims), dtype=np.float32)
         # One BLAS thread: a matrix-vector product is bound by memory, and on a busy
         # machine two threads waiting on each other made 1M rows 10x slower (bench).
-        with threadpool_limits(limits=1, user_api="blas"):
+        if self._threadpools is None:  # finding the BLAS libraries costs ~0.5 ms: once
+            self._threadpools = ThreadpoolController()
+        with self._threadpools.limit(limits=1, user_api="blas"):
             self._score_blocks(matrix, q, buffer, out)
         return out
 
