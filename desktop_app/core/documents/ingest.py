@@ -48,6 +48,7 @@ from desktop_app.core.documents.store import (
     Document,
     DocumentState,
     DocumentStore,
+    MissingRecord,
 )
 from desktop_app.core.documents.text_files import open_regular_file
 from desktop_app.core.documents.vector_index import VectorFile, VectorFileDamaged
@@ -61,6 +62,7 @@ BATCH_CHUNKS = 32
 PROGRESS_INTERVAL = 0.25
 """Seconds between progress events (document changes are sent at once)."""
 _HASH_BLOCK = 1 << 20
+_MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class _Run:
     current: Document | None = None
     fraction: float = 0.0
     last_sent: float = float("-inf")
+    attempts: dict[int, int] = field(default_factory=dict)
 
 
 class IngestRunner:
@@ -204,7 +207,7 @@ class IngestRunner:
                 self._take_requests(store, run)
                 pending = store.pending_documents()
                 if pending:
-                    self._index(store, pending[0], run, files)
+                    self._index_once_more(store, pending[0], run, files)
                     continue
                 with self._lock:
                     if self._requests.empty():
@@ -233,6 +236,25 @@ class IngestRunner:
                 run.bytes_total += document.size
                 self._emit(DocumentChanged(document))
             self._send_progress(run, force=True)
+
+    def _index_once_more(self, store: DocumentStore, document: Document, run: _Run,
+                         files: dict[int, VectorFile]) -> None:
+        """Index ``document``, unless it keeps coming back: then it fails, never loops.
+
+        A document is pending again after an attempt only when the user
+        re-indexed it meanwhile; a few times is plausible, forever is a bug.
+        """
+        attempts = run.attempts.get(document.id, 0) + 1
+        run.attempts[document.id] = attempts
+        if attempts > _MAX_ATTEMPTS:
+            log.error("%s stays pending after %d attempts", document.path, _MAX_ATTEMPTS)
+            store.set_state(document.id, "failed", user_text(
+                "documents.loop", QT_TRANSLATE_NOOP(
+                    "core", "{name} could not be indexed (it kept starting over)"),
+                name=document.name))
+            self._finished(store, document, run, failed=True)
+            return
+        self._index(store, document, run, files)
 
     def _index(self, store: DocumentStore, document: Document, run: _Run,
                files: dict[int, VectorFile]) -> None:
@@ -269,7 +291,7 @@ class IngestRunner:
             self._finished(store, document, run, failed=False)
         except (StorageError, VectorFileDamaged):
             raise
-        except KeyError:  # the document or its collection was deleted meanwhile
+        except MissingRecord:  # the document or its collection was deleted meanwhile
             self._finished(store, document, run, failed=False)
         except UserFacingError as exc:
             reason = exc.text if isinstance(exc.text, UserText) else UserText(
@@ -345,7 +367,7 @@ class IngestRunner:
         run.failed += int(failed)
         run.bytes_done += document.size
         run.current, run.fraction = None, 0.0
-        with contextlib.suppress(KeyError):  # removed while it was being indexed
+        with contextlib.suppress(MissingRecord):  # removed while it was being indexed
             self._emit(DocumentChanged(store.document(document.id)))
         self._send_progress(run, force=True)
 

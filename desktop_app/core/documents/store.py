@@ -126,6 +126,14 @@ class DocumentsError(UserFacingError):
     """A problem with collections the user can act on (a name taken, a mismatched embedder)."""
 
 
+class MissingRecord(KeyError):
+    """A collection or document that is not (or no longer) in the store.
+
+    Its own class because a worker must tell "the user deleted it meanwhile"
+    from a ``KeyError`` raised by a parser library on a hostile file.
+    """
+
+
 class NoCollections(DocumentsError):
     """A read-only open found no documents database: nothing was ever indexed here."""
 
@@ -256,7 +264,7 @@ class DocumentStore:
     def collection(self, collection_id: int) -> Collection:
         rows = self.database.query("SELECT * FROM collections WHERE id = ?", (collection_id,))
         if not rows:
-            raise KeyError(collection_id)
+            raise MissingRecord(collection_id)
         return _collection(rows[0])
 
     def collection_named(self, name: str) -> Collection | None:
@@ -406,7 +414,7 @@ class DocumentStore:
     def document(self, document_id: int) -> Document:
         rows = self.database.query("SELECT * FROM documents WHERE id = ?", (document_id,))
         if not rows:
-            raise KeyError(document_id)
+            raise MissingRecord(document_id)
         return _document(rows[0])
 
     def documents(self, collection_id: int) -> list[Document]:
@@ -462,7 +470,7 @@ class DocumentStore:
         document = self.document(document_id)
         collection = self.collection(document.collection_id)
         if vector_file.path != self.vector_path(collection):
-            raise KeyError(document_id)  # re-indexed meanwhile: this generation is gone
+            raise MissingRecord(document_id)  # re-indexed meanwhile: this generation is gone
         first = vector_file.append(vectors)
         try:
             if first != collection.vector_rows:
@@ -476,7 +484,7 @@ class DocumentStore:
                     "ON c.id = d.collection_id WHERE d.id = ? AND c.vector_rows = ?",
                     (document_id, first)).fetchone()
                 if alive is None:
-                    raise KeyError(document_id)
+                    raise MissingRecord(document_id)
                 conn.executemany(
                     "INSERT INTO chunks (document_id, collection_id, seq, vector_row, text, "
                     "start_offset, end_offset, page, heading, line) "

@@ -275,3 +275,40 @@ def test_reindexing_a_collection_while_it_is_indexed(
     assert refreshed.vector_rows == document.chunk_count == store.chunk_total(collection.id)
     seqs = [r[0] for r in store.database.query("SELECT seq FROM chunks ORDER BY seq")]
     assert seqs == list(range(document.chunk_count))
+
+
+def test_a_parser_keyerror_fails_the_document_instead_of_looping(
+        app_paths: AppPaths, store: DocumentStore, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.core.documents import ingest
+
+    def broken_parse(path: Path) -> Iterator[object]:
+        raise KeyError("/Resources")  # as a library may, on a hostile file
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(ingest, "parse", broken_parse)
+    doc = tmp_path / "odd.txt"
+    doc.write_text("text", encoding="utf-8")
+    collection = store.create_collection("c", "fake", 16)
+    runner = _runner(app_paths, FakeEmbedder(), Recorder())
+    runner.add(collection.id, [doc])
+    assert runner.wait(10)
+    document = store.document(1)
+    assert document.state == "failed"
+    assert str(document.reason) == "odd.txt could not be read (KeyError: '/Resources')"
+
+
+def test_a_document_that_keeps_coming_back_fails_after_a_few_attempts(
+        app_paths: AppPaths, store: DocumentStore, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    tries: list[int] = []
+    monkeypatch.setattr(IngestRunner, "_index",
+                        lambda self, store, document, run, files: tries.append(document.id))
+    doc = tmp_path / "a.txt"
+    doc.write_text("text", encoding="utf-8")
+    collection = store.create_collection("c", "fake", 16)
+    runner = _runner(app_paths, FakeEmbedder(), Recorder())
+    runner.add(collection.id, [doc])
+    assert runner.wait(10)
+    assert tries == [1] * 5
+    assert str(store.document(1).reason) == "a.txt could not be indexed (it kept starting over)"
