@@ -44,7 +44,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -240,9 +240,11 @@ class DocumentStore:
             if collection is None:
                 shutil.rmtree(entry, ignore_errors=True)
                 continue
-            keep = self.vector_path(collection).name
             for file in entry.glob("vectors-*.bin"):
-                if file.name != keep:
+                generation = file.stem.removeprefix("vectors-")
+                # Only older generations: a newer file may be a compaction another
+                # thread is writing right now (compact() clears a crashed one itself).
+                if generation.isdigit() and int(generation) < collection.generation:
                     file.unlink(missing_ok=True)
 
     # ---- collections ------------------------------------------------------------------
@@ -305,6 +307,8 @@ class DocumentStore:
         vector file is deleted after the new generation is committed.
         """
         old = self.collection(collection_id)
+        # A file left under the next generation's name by a crashed compaction goes first.
+        self.vector_path(replace(old, generation=old.generation + 1)).unlink(missing_ok=True)
         with self.database.transaction() as conn:
             conn.execute("DELETE FROM chunks WHERE collection_id = ?", (collection_id,))
             conn.execute(
@@ -356,7 +360,7 @@ class DocumentStore:
         collection = self.collection(collection_id)
         mapping = self.row_chunk_ids(collection.id, collection.vector_rows)
         live = np.flatnonzero(mapping >= 0)
-        new = Collection(**{**collection.__dict__, "generation": collection.generation + 1})
+        new = replace(collection, generation=collection.generation + 1)
         target = self.vector_path(new)
         target.unlink(missing_ok=True)  # a leftover of a crashed compaction
         source = self.open_vectors_for_search(collection)

@@ -212,3 +212,18 @@ def test_compaction_drops_dead_rows_and_keeps_every_chunk_findable(
     # Appending goes on after the compacted rows.
     _fill(store, embedder, ["six"])
     assert store.collection(collection_id).vector_rows == 3
+
+
+def test_opening_removes_older_generations_but_not_a_compaction_in_progress(
+        store: DocumentStore, app_paths: AppPaths) -> None:
+    collection_id, _ = _fill(store, FakeEmbedder(), ["text"])
+    collection = store.set_embedder(collection_id, "fake", 16)  # generation 2
+    folder = store.collection_dir(collection_id)
+    older, newer = folder / "vectors-1.bin", folder / "vectors-3.bin"
+    older.write_bytes(b"left by a crash")
+    newer.write_bytes(b"being written by a compaction")
+    DocumentStore.open(app_paths.data_dir).close()
+    assert not older.exists()
+    assert newer.exists()
+    store.set_embedder(collection.id, "fake", 16)  # its next generation replaces the leftover
+    assert not newer.exists()
