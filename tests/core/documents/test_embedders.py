@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +81,27 @@ def test_a_gguf_model_embeds_through_llama_cpp() -> None:
     assert vectors.shape == (3, 576)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_a_query_is_not_held_up_by_a_batch_on_another_thread() -> None:
+    encoder = shared_use()
+    expected = encoder.embed(["a question"])
+    batch = ["A long passage about many things. " * 40] * 64
+    results: list[np.ndarray] = []
+    spans: list[float] = []
+
+    def run_batch() -> None:
+        started = time.perf_counter()
+        results.append(encoder.embed(batch))
+        spans.append(time.perf_counter() - started)
+
+    worker = threading.Thread(target=run_batch)
+    worker.start()
+    time.sleep(0.05)
+    started = time.perf_counter()
+    query = encoder.embed(["a question"])
+    took = time.perf_counter() - started
+    worker.join()
+    assert np.allclose(query, expected, atol=1e-6)  # concurrent calls give the same vectors
+    assert np.allclose(results[0][0], encoder.embed(batch[:1])[0], atol=1e-6)
+    assert took < spans[0] / 3, (took, spans[0])  # not queued behind the batch
