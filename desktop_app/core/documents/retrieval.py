@@ -199,6 +199,43 @@ def preview_retrieval(store: DocumentStore, embedders: EmbedderCache, collection
         retriever.close()
 
 
+@dataclass(frozen=True)
+class Passage:
+    """A chunk in its surroundings, for the citation panel: highlight ``text[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+
+def passage_around(store: DocumentStore, chunk: StoredChunk, *, extra_chunks: int = 1) -> Passage:
+    """The chunk's text with its neighbours in the document (same page or section) around it.
+
+    Chunks overlap, so neighbours are joined by their document offsets, not
+    concatenated. Only neighbours from the same page/heading are added: a
+    citation of page 3 shows page 3.
+    """
+    pieces = [c for c in store.neighbours(chunk, extra_chunks, extra_chunks)
+              if (c.page, c.heading) == (chunk.page, chunk.heading)]
+    if not any(c.id == chunk.id for c in pieces):
+        return Passage(chunk.text, 0, len(chunk.text))
+    text = ""
+    end_offset = None
+    start = end = 0
+    for piece in pieces:
+        if end_offset is not None and piece.start < end_offset:
+            addition = piece.text[end_offset - piece.start:]  # skip the overlap
+            offset_in_text = len(text) - (end_offset - piece.start)
+        else:
+            addition = ("\n" if text else "") + piece.text
+            offset_in_text = len(text) + (1 if text else 0)
+        if piece.id == chunk.id:
+            start, end = offset_in_text, offset_in_text + len(piece.text)
+        text += addition
+        end_offset = max(end_offset or 0, piece.end)
+    return Passage(text, start, end)
+
+
 def _ranked(scores: dict[int, float]) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 

@@ -539,16 +539,16 @@ class DocumentStore:
         for begin in range(0, len(ids), 500):
             part = ids[begin:begin + 500]
             marks = ",".join("?" for _ in part)
-            for row in self.database.query(
-                    "SELECT c.*, d.name AS document_name, d.path AS document_path "
-                    f"FROM chunks AS c JOIN documents AS d ON d.id = c.document_id "
-                    f"WHERE c.id IN ({marks})", part):
-                found[int(row["id"])] = StoredChunk(
-                    int(row["id"]), int(row["document_id"]), row["document_name"],
-                    row["document_path"], int(row["collection_id"]), int(row["seq"]),
-                    row["text"], int(row["start_offset"]), int(row["end_offset"]), row["page"],
-                    row["heading"], row["line"])
+            for row in self.database.query(f"{_CHUNK_SELECT} WHERE c.id IN ({marks})", part):
+                found[int(row["id"])] = _stored_chunk(row)
         return found
+
+    def neighbours(self, chunk: StoredChunk, before: int, after: int) -> list[StoredChunk]:
+        """The chunk with up to ``before``/``after`` chunks of its document around it, in order."""
+        rows = self.database.query(
+            f"{_CHUNK_SELECT} WHERE c.document_id = ? AND c.seq BETWEEN ? AND ? ORDER BY c.seq",
+            (chunk.document_id, chunk.seq - max(0, before), chunk.seq + max(0, after)))
+        return [_stored_chunk(row) for row in rows]
 
     def keyword_search(self, collection_id: int, query: str, k: int) -> list[tuple[int, float]]:
         """The ``k`` best chunks for ``query`` by BM25: ``(chunk id, score)``, best first.
@@ -594,6 +594,16 @@ def keyword_expression(query: str) -> str | None:
 
 
 # ---- row conversion -------------------------------------------------------------------
+
+_CHUNK_SELECT = ("SELECT c.*, d.name AS document_name, d.path AS document_path "
+                 "FROM chunks AS c JOIN documents AS d ON d.id = c.document_id")
+
+
+def _stored_chunk(row: Any) -> StoredChunk:
+    return StoredChunk(int(row["id"]), int(row["document_id"]), row["document_name"],
+                       row["document_path"], int(row["collection_id"]), int(row["seq"]),
+                       row["text"], int(row["start_offset"]), int(row["end_offset"]),
+                       row["page"], row["heading"], row["line"])
 
 
 def _collection(row: Any) -> Collection:

@@ -15,11 +15,12 @@ from desktop_app.core.documents.retrieval import (
     Retriever,
     fuse,
     pack_context,
+    passage_around,
     preview_retrieval,
 )
 from desktop_app.core.documents.store import Collection, DocumentStore, StoredChunk
 from desktop_app.core.paths import AppPaths
-from tests.core.documents.samples import make_pdf, shared_use
+from tests.core.documents.samples import FakeEmbedder, make_pdf, shared_use
 
 CORPUS = {
     "tower.md": "# Eiffel Tower\n\nThe Eiffel Tower in Paris is about 330 metres tall.\n\n"
@@ -128,3 +129,27 @@ def test_empty_question_and_empty_collection(app_paths: AppPaths) -> None:
     assert preview_retrieval(store, cache, collection, "anything") == []
     store.close()
 
+
+
+def test_a_passage_shows_the_chunk_within_its_neighbours(app_paths: AppPaths,
+                                                         tmp_path: Path) -> None:
+    text = "".join(f"第{i}句话讲的是第{i}件事情。" for i in range(300))
+    doc = tmp_path / "long.txt"
+    doc.write_text(text, encoding="utf-8")
+    store = DocumentStore.open(app_paths.data_dir)
+    collection = store.create_collection("c", "fake", 16)
+    runner = IngestRunner(app_paths.data_dir,
+                          EmbedderCache(factory=lambda name, threads: FakeEmbedder()))
+    runner.add(collection.id, [doc])
+    assert runner.wait(30)
+    ids = [r[0] for r in store.database.query("SELECT id FROM chunks ORDER BY seq")]
+    assert len(ids) >= 4
+    chunks = store.chunks(ids)
+    middle = chunks[ids[2]]
+    passage = passage_around(store, middle, extra_chunks=1)
+    assert passage.text[passage.start:passage.end] == middle.text
+    assert passage.text == text[chunks[ids[1]].start:chunks[ids[3]].end]  # overlaps joined
+    first = passage_around(store, chunks[ids[0]], extra_chunks=1)
+    assert first.start == 0
+    assert first.text == text[:chunks[ids[1]].end]
+    store.close()
