@@ -270,7 +270,9 @@ class IngestRunner:
                                 "collection holds {expected}; re-index the collection"),
                     name=embedder.name, dims=embedder.dims, expected=collection.dims))
             path = Path(document.path)
-            digest, size = _hash_file(path)
+            digest, size = _hash_file(path, self._cancel.is_set)
+            if self._cancel.is_set():
+                return  # cancelled while hashing a big file: still pending
             resume_at = store.begin_document(document.id, digest, size)
             if resume_at is None:  # this content is indexed already
                 store.finish_document(document.id, document.notices)
@@ -428,12 +430,16 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-def _hash_file(path: Path) -> tuple[str, int]:
-    """SHA-256 of the file's bytes and its size, streamed (a changed file is re-indexed)."""
+def _hash_file(path: Path, should_stop: Callable[[], bool]) -> tuple[str, int]:
+    """SHA-256 of the file's bytes and its size, streamed (a changed file is re-indexed).
+
+    Stops early (with a meaningless result) when ``should_stop`` says so: a
+    2 GB file takes seconds to hash, and cancel should not wait for it.
+    """
     digest = hashlib.sha256()
     size = 0
     with open_regular_file(path) as stream:
-        while block := stream.read(_HASH_BLOCK):
+        while not should_stop() and (block := stream.read(_HASH_BLOCK)):
             digest.update(block)
             size += len(block)
     return digest.hexdigest(), size

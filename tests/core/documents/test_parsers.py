@@ -6,6 +6,7 @@ import codecs
 import os
 import sys
 import threading
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,19 @@ def test_bom_detection_helpers() -> None:
     assert detect_encoding(codecs.BOM_UTF8 + b"x", whole_file=True) == "utf-8-sig"
     assert detect_encoding("é".encode("latin-1"), whole_file=True) in ("gb18030", "latin-1")
     assert detect_encoding("长".encode()[:2], whole_file=False) == "utf-8"
+
+
+def test_a_big_text_file_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    line = "Streaming keeps memory flat. 长城全长两万多公里。\n"
+    path = tmp_path / "big.log"
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(line * (40_000_000 // len(line.encode())))  # 40 MB
+    tracemalloc.start()
+    try:
+        total = sum(len(s.text) for s in parse(path) if isinstance(s, Section))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert total == len(path.read_text(encoding="utf-8"))
+    # About 12 MB whatever the size (a 1 MB block, its text, its lines), never the file.
+    assert peak < 16_000_000, peak
