@@ -235,12 +235,13 @@ def _add(args: argparse.Namespace, store: DocumentStore, paths: AppPaths) -> int
     collection = store.collection_named(args.collection)
     if args.embedder is not None:
         embedder = LlamaEmbedder(Path(args.embedder))
+        dims = embedder.dims  # loads the model: a file that is no model fails here, first
         embedders.add(embedder)
         if collection is None:
-            collection = store.create_collection(args.collection, embedder.name, embedder.dims)
+            collection = store.create_collection(args.collection, embedder.name, dims)
         elif collection.embedder != embedder.name:
             print(f"hearth: re-indexing {collection.name} with {embedder.name}", file=sys.stderr)
-            collection = store.set_embedder(collection.id, embedder.name, embedder.dims)
+            collection = store.set_embedder(collection.id, embedder.name, dims)
     elif collection is None:
         collection = store.create_collection(args.collection, USE_NAME, USE_DIMS)
     printer = _ProgressLine(sys.stderr)

@@ -14,6 +14,7 @@ from desktop_app.cli.main import main
 from desktop_app.core.documents.embedders import EmbedderCache, Vectors
 from desktop_app.core.documents.ingest import IngestRunner
 from desktop_app.core.documents.store import DocumentStore
+from desktop_app.core.models.starter_model import starter_path
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.storage.instance_lock import DataFolderLock
 from tests.core.documents.samples import make_docx, make_pdf, shared_use
@@ -207,3 +208,23 @@ def test_user_errors_are_one_line(app_paths: AppPaths, tmp_path: Path,
     assert err.startswith("hearth: no document 'ghost.txt' in c")
     code, _, err = _run(capsys, "docs", "search", "c", "q", "-k", "0")
     assert (code, err) == (1, "hearth: -k must be at least 1\n")
+
+
+@pytest.mark.skipif(not starter_path().is_file(), reason="the starter model is not in resources/")
+def test_another_embedder_reindexes_and_a_bad_one_changes_nothing(
+        app_paths: AppPaths, corpus: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = _run(capsys, "docs", "add", "notes", str(corpus / "wall.md"))
+    assert code == 0
+    code, _, err = _run(capsys, "docs", "add", "notes", "--embedder", str(tmp_path / "no.gguf"))
+    assert code == 1
+    assert err == f"hearth: The embedding model {tmp_path / 'no.gguf'} is missing\n"
+    code, out, _ = _run(capsys, "docs", "list", "notes", "--json")
+    assert json.loads(out)["embedder"] == "use-multilingual-v3"
+    code, out, err = _run(capsys, "docs", "add", "notes", "--embedder", str(starter_path()))
+    assert code == 0
+    assert err.startswith(f"hearth: re-indexing notes with gguf:{starter_path()}\n")
+    code, out, _ = _run(capsys, "docs", "list", "notes", "--json")
+    listed = json.loads(out)
+    assert listed["embedder"] == f"gguf:{starter_path()}"
+    assert [(d["state"], d["chunks"]) for d in listed["documents"]] == [("ready", 1)]
