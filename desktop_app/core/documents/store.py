@@ -60,7 +60,7 @@ from desktop_app.core.documents.vector_index import (
     VectorFileDamaged,
 )
 from desktop_app.core.storage import search_text
-from desktop_app.core.storage.database import _FTS_OPTIONS, Database, _search_triggers
+from desktop_app.core.storage.database import FTS_OPTIONS, Database, search_triggers
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, UserText, user_text
 
 log = logging.getLogger(__name__)
@@ -116,8 +116,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             UNIQUE (document_id, seq)
         )""",
         "CREATE INDEX chunks_by_row ON chunks (collection_id, vector_row)",
-        f"CREATE VIRTUAL TABLE chunk_search USING fts5(body, {_FTS_OPTIONS})",
-        *_search_triggers("chunk_search", "chunks", "text"),
+        f"CREATE VIRTUAL TABLE chunk_search USING fts5(body, {FTS_OPTIONS})",
+        *search_triggers("chunk_search", "chunks", "text"),
     ),
 )
 
