@@ -44,6 +44,7 @@ from desktop_app.ui.common.startup_problems import (
     read_only_notice,
     unwritable_box,
 )
+from desktop_app.ui.documents.documents_feature import DocumentsFeature, build_documents
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.models.download_manager import DownloadManager
 from desktop_app.ui.models.model_controller import ModelController
@@ -71,11 +72,14 @@ class HearthApp:
     models_page: ModelsPage
     reopen_after_crash: int | None = None
     """The conversation a reply was streaming in when Hearth was killed, if it was."""
+    documents: DocumentsFeature | None = None
 
     def start(self) -> None:
         """Start the worker, pick a model and reopen the last conversation."""
         self.engine_thread.start()
         self.models.start()
+        if self.documents is not None:
+            self.documents.start()
         last = self.reopen_after_crash or self.settings.last_conversation_id
         if last is not None:
             self.chat.open_conversation(last)
@@ -97,6 +101,8 @@ class HearthApp:
         self.downloads.close()  # the running download pauses; it resumes next time
         self.engine_thread.shutdown()
         self.jobs.wait()
+        if self.documents is not None:
+            self.documents.close()
         # Signals the worker queued before it stopped may still be delivered;
         # nothing may reach the store once it is closed.
         self.chat.detach()
@@ -178,9 +184,10 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
         # The chat re-renders its Markdown in the new palette when the theme changes.
         window.chat_view.set_colors(look.colors)
         look.changed.connect(window.chat_view.set_colors)
+    documents = build_documents(paths.data_dir, window, chat, chat_model, models)
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
                      chat, models, window, warnings, downloads, models_page,
-                     reopen_after_crash=crashed_in)
+                     reopen_after_crash=crashed_in, documents=documents)
 
 
 def _download_suggested(models_page: ModelsPage, window: MainWindow,

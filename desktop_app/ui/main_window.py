@@ -85,9 +85,11 @@ class MainWindow(QMainWindow):
     Signals:
         models_page_requested(): the user asked for the Models window (button or Ctrl+M).
         download_requested(object): the welcome's Download for a suggested CatalogEntry.
+        documents_page_requested(): the user asked for the Documents window (Ctrl+D).
     """
 
     models_page_requested = Signal()
+    documents_page_requested = Signal()
     download_requested = Signal(object)
 
     def __init__(self, chat: ChatController, chat_model: ChatModel, models: ModelController,
@@ -124,6 +126,7 @@ class MainWindow(QMainWindow):
         top.addWidget(self.model_combo)
         top.addWidget(self.models_button)
         top.addWidget(self.model_status, 1)
+        self.header_layout = top  # the composition root adds the documents button here
         self.demo_note = QLabel(self.tr(
             "Starter model: SmolLM2 135M, a tiny model to try Hearth with. It only speaks English "
             "and knows little; open Models (Ctrl+M) for a real assistant, including ones that "
@@ -217,6 +220,10 @@ class MainWindow(QMainWindow):
         self.models_action.setShortcut(QKeySequence("Ctrl+M"))
         self.models_action.triggered.connect(self.models_page_requested)
         file_menu.addAction(self.models_action)
+        self.documents_action = QAction(self.tr("&Documents…"), self)
+        self.documents_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.documents_action.triggered.connect(self.documents_page_requested)
+        file_menu.addAction(self.documents_action)
         self.search_action = QAction(self.tr("Searc&h conversations…"), self)
         self.search_action.setShortcut(QKeySequence("Ctrl+K"))
         self.search_action.triggered.connect(self.open_search)

@@ -119,6 +119,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"CREATE VIRTUAL TABLE chunk_search USING fts5(body, {FTS_OPTIONS})",
         *search_triggers("chunk_search", "chunks", "text"),
     ),
+    (
+        # Chat links (:mod:`.chat_links`): which collections a conversation asks, and
+        # the sources each reply was given. Conversation and message ids are the chat
+        # history's (AUTOINCREMENT there, so never reused); the chat database stays
+        # unchanged, and deleting a collection drops its attachments with it.
+        """CREATE TABLE conversation_collections (
+            conversation_id INTEGER NOT NULL,
+            collection_id INTEGER NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+            PRIMARY KEY (conversation_id, collection_id)
+        )""",
+        """CREATE TABLE message_sources (
+            message_id INTEGER NOT NULL,
+            rank INTEGER NOT NULL,
+            number INTEGER,
+            chunk_id INTEGER NOT NULL,
+            document_name TEXT NOT NULL,
+            location TEXT NOT NULL,
+            text TEXT NOT NULL,
+            score REAL NOT NULL,
+            PRIMARY KEY (message_id, rank)
+        )""",
+    ),
 )
 
 
@@ -276,6 +298,28 @@ class DocumentStore:
     def collections(self) -> list[Collection]:
         return [_collection(r) for r in
                 self.database.query("SELECT * FROM collections ORDER BY name COLLATE NOCASE")]
+
+    def rename_collection(self, collection_id: int, name: str) -> Collection:
+        """Give the collection another name (names are unique, like at creation)."""
+        name = name.strip()
+        if not name:
+            raise DocumentsError(user_text("documents.no_name", QT_TRANSLATE_NOOP(
+                "core", "A collection needs a name")))
+        other = self.collection_named(name)
+        if other is not None and other.id != collection_id:
+            raise DocumentsError(user_text("documents.name_taken", QT_TRANSLATE_NOOP(
+                "core", "There is already a collection called {name}"), name=name))
+        self.database.execute("UPDATE collections SET name = ? WHERE id = ?",
+                              (name, collection_id))
+        return self.collection(collection_id)
+
+    def page_counts(self, collection_id: int) -> dict[int, int]:
+        """For each document of the collection with pages (PDFs), how many pages gave chunks."""
+        rows = self.database.query(
+            "SELECT document_id, count(DISTINCT page) FROM chunks "
+            "WHERE collection_id = ? AND page IS NOT NULL GROUP BY document_id",
+            (collection_id,))
+        return {int(row[0]): int(row[1]) for row in rows}
 
     def state_counts(self, collection_id: int) -> dict[DocumentState, int]:
         """How many documents of the collection are in each state."""

@@ -62,6 +62,11 @@ SAVE_RETRY_MS = 5000
 UNDO_DEPTH = 20
 """How many deletions :meth:`ChatController.undo` can take back, newest first."""
 
+RequestPreparer = Callable[[GenerateRequest, int, Callable[[GenerateRequest], None]], None]
+"""Given a request, the id of its reply's message and a function that sends a request:
+calls the function with the request to send, now or later (from the GUI thread). The
+reply shows as started meanwhile; Stop before it is sent means it is never sent."""
+
 
 @dataclass
 class _ActiveReply:
@@ -134,6 +139,8 @@ class ChatController(QObject):
         self.default_system_prompt = default_system_prompt
         self.default_params = default_params or SamplingParams()
         self.model_id: str | None = None
+        self.prepare_request: RequestPreparer | None = None
+        """Changes each request before it is sent (sources from documents), maybe later."""
         self._conversation: Conversation | None = None
         # Settings chosen for a new chat before its first message creates it.
         self._new_chat_settings: tuple[str, SamplingParams] | None = None
@@ -695,8 +702,19 @@ class ChatController(QObject):
         self._active = _ActiveReply(request.request_id, conversation.id, item.message_id,
                                     prefix=continue_item.content if continue_item else "",
                                     thinking_prefix=continue_item.thinking if continue_item else "")
-        self._worker.generate(request)
+        if self.prepare_request is None:
+            self._worker.generate(request)
+        else:
+            self.prepare_request(request, item.message_id, self._send_prepared)
         self.busy_changed.emit(True)
+
+    def _send_prepared(self, request: GenerateRequest) -> None:
+        """Send a request :attr:`prepare_request` finished, unless its reply ended meanwhile."""
+        active = self._active
+        if active is None or active.request_id != request.request_id:
+            self._stopped.pop(request.request_id, None)  # stopped before it was sent
+            return
+        self._worker.generate(request)
 
     def _finish(self, state: MessageState, *, stats: ReplyStats | None, error: str = "") -> None:
         active = self._active

@@ -63,13 +63,16 @@ from PySide6.QtWidgets import (
 from desktop_app.core.engine.api import Role, StopReason
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
+from desktop_app.ui.chat.citations import SOURCE_SCHEME, SOURCES_SCHEME, source_key
 from desktop_app.ui.chat.markdown import COPY_SCHEME, LIGHT, SAFE_LINK, MarkdownRenderer
 from desktop_app.ui.chat.message_delegate import (
     BAR_INSET,
     DOCUMENT_STYLE,
     BranchInfo,
     MessageDelegate,
+    SourcesInfo,
     no_branches,
+    no_sources,
     renders_markdown,
 )
 from desktop_app.ui.chat.message_editor import MessageActions, MessageBrowser, themed_icon
@@ -113,6 +116,8 @@ class ChatView(QTreeView):
         continue_requested(): the user wants the last reply continued.
         branch_switch_requested(int, int): show another version of this message
             (id), -1 the previous one, +1 the next one.
+        source_requested(int, object): a citation or Sources entry was clicked: the
+            reply's message id and the SourceKey (see :mod:`.citations`).
 
     Attributes:
         confirm_link: asks whether to open a link (parent, url) -> bool; tests replace it.
@@ -123,6 +128,7 @@ class ChatView(QTreeView):
     regenerate_requested = Signal()
     continue_requested = Signal()
     branch_switch_requested = Signal(int, int)
+    source_requested = Signal(int, object)
 
     def __init__(self, parent: QWidget | None = None, colors: Colors = LIGHT_COLORS) -> None:
         super().__init__(parent)
@@ -130,6 +136,7 @@ class ChatView(QTreeView):
         self._colors = colors
         self._busy = False
         self._branch_info: BranchInfo = no_branches
+        self._sources_info: SourcesInfo = no_sources
         # While a version switch is asked for: the reload puts the row back, not at the end.
         self._switching = False
         self._switched_reset = False
@@ -236,6 +243,19 @@ class ChatView(QTreeView):
         self.viewport().update()
         self._refresh_editor()
 
+    def set_sources_info(self, sources_info: SourcesInfo) -> None:
+        """Where a reply's sources come from (the documents' chat links); see :mod:`.citations`."""
+        self._sources_info = sources_info
+        self._delegate.sources_info = sources_info
+        self.sources_changed()
+
+    def sources_changed(self) -> None:
+        """Sources of shown replies arrived or changed: lay the rows out again."""
+        self._delegate.forget_layouts()
+        self.scheduleDelayedItemsLayout()
+        self.viewport().update()
+        self._refresh_editor()
+
     # ---- following the bottom ----------------------------------------------------
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -333,6 +353,8 @@ class ChatView(QTreeView):
         new.hidden_text_id = old.hidden_text_id
         new.branch_info = self._branch_info
         new._expanded = set(old._expanded)
+        new.sources_info = self._sources_info
+        new.sources_expanded = set(old.sources_expanded)
         self._use_delegate(new)
 
     def _on_delegate_height_corrected(self, index: QPersistentModelIndex) -> None:
@@ -561,11 +583,27 @@ class ChatView(QTreeView):
             if number.isdigit() and int(number) < len(blocks):
                 QGuiApplication.clipboard().setText(blocks[int(number)])
             return
+        if url.scheme() in (SOURCE_SCHEME, SOURCES_SCHEME):
+            if row is not None:
+                self._on_source_link(row, url)
+            return
         address = url.toString()
         if (url.scheme() in ("http", "https") and SAFE_LINK.match(address)
                 and self.confirm_link(self, address)):
             QDesktopServices.openUrl(url)
         # Any other scheme does nothing (the renderer never makes one a link anyway).
+
+    def _on_source_link(self, row: int, url: QUrl) -> None:
+        """A citation opens its source; the Sources line expands or collapses its list."""
+        item = self.chat_model().item(row)
+        if url.scheme() == SOURCES_SCHEME:
+            self._delegate.toggle_sources(item)
+            self.scheduleDelayedItemsLayout()
+            self._refresh_editor()
+            return
+        key = source_key(url)
+        if key is not None:
+            self.source_requested.emit(item.message_id, key)
 
     def _on_browser_link_hovered(self, url: QUrl) -> None:
         if url.isValid() and url.scheme() in ("http", "https"):

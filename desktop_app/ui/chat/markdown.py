@@ -9,6 +9,9 @@ GFM tables, strikethrough and task lists) with raw HTML off: a ``<img>`` or
 - Links keep an ``href`` only for ``http``/``https``; any other scheme
   (``file:``, ``javascript:``, custom ones) is plain text. The view still
   asks before opening even those.
+- Citation numbers ``[1]`` become ``hearth-source:1`` anchors, only in a
+  renderer made with ``cite=True`` (replies written from documents); the
+  view shows the source itself, nothing is loaded.
 - Code fences are highlighted by Pygments with inline colours (Qt's CSS
   subset has no external stylesheet classes for them), wrapped in a small
   table with the language and a "Copy" anchor (``hearth-copy:<n>``) that the
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
@@ -39,6 +43,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from desktop_app.ui.chat.citations import link_citations
 
 COPY_SCHEME = "hearth-copy"
 """Anchors ``hearth-copy:<n>`` copy the n-th code block of the message."""
@@ -89,6 +95,14 @@ class _Renderer(RendererHTML):
         super().__init__(parser)
         self.palette = LIGHT
         self.copy_label = "Copy"
+        self.cite = False  # [n] becomes a hearth-source: anchor (see .citations)
+
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+             env: EnvType) -> str:
+        escaped = escapeHtml(tokens[idx].content)
+        if self.cite and not any(env.get("link_stack", ())):  # never an anchor in a link
+            return link_citations(escaped, self.palette.link)
+        return escaped
 
     def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
               env: EnvType) -> str:
@@ -179,13 +193,14 @@ def warm_up() -> None:
             _highlight("x = 1", language, style)
 
 
-def _parser(palette: Palette, copy_label: str) -> MarkdownIt:
+def _parser(palette: Palette, copy_label: str, cite: bool = False) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False},
                     renderer_cls=_Renderer)
     md.enable(["table", "strikethrough"])
     md.use(tasklists_plugin)
     md.renderer.palette = palette  # type: ignore[attr-defined]
     md.renderer.copy_label = copy_label  # type: ignore[attr-defined]
+    md.renderer.cite = cite  # type: ignore[attr-defined]
     return md
 
 
@@ -194,13 +209,17 @@ class MarkdownRenderer:
 
     ``copy_label`` is the (translated) text of each code block's Copy anchor;
     an empty one leaves out the code blocks' header line (for plain-text copies).
+    ``cite`` makes citation numbers ``[1]`` internal links (replies written from
+    documents; see :mod:`desktop_app.ui.chat.citations`).
 
     Attributes:
         parses: sources parsed (cache misses), which tests count.
     """
 
-    def __init__(self, palette: Palette = LIGHT, copy_label: str = "Copy") -> None:
-        self._md = _parser(palette, copy_label)
+    def __init__(self, palette: Palette = LIGHT, copy_label: str = "Copy", *,
+                 cite: bool = False) -> None:
+        self.palette = palette
+        self._md = _parser(palette, copy_label, cite)
         self._cache: OrderedDict[str, Rendered] = OrderedDict()
         self.parses = 0
 

@@ -65,9 +65,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.documents.chat_links import Source
 from desktop_app.core.engine.api import ReplyStats, Role, StopReason
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatRole
+from desktop_app.ui.chat.citations import FooterLabels, sources_footer
 from desktop_app.ui.chat.markdown import DARK, LIGHT, MarkdownRenderer, Rendered
 from desktop_app.ui.chat.message_editor import ICON_SIZE, themed_icon
 from desktop_app.ui.common.look import LIGHT_COLORS, Colors
@@ -102,6 +104,14 @@ BranchInfo = Callable[[int], tuple[int, int]]
 
 def no_branches(_message_id: int) -> tuple[int, int]:
     return (0, 1)
+
+
+SourcesInfo = Callable[[int], "tuple[Source, ...]"]
+"""Message id -> the sources its reply was given (empty for an ordinary reply)."""
+
+
+def no_sources(_message_id: int) -> tuple[Source, ...]:
+    return ()
 
 
 DOCUMENT_STYLE = "p, li { line-height: 135%; } pre { line-height: 120%; }"
@@ -274,6 +284,11 @@ class MessageDelegate(QStyledItemDelegate):
         self.markdown_renders = 0
         self.hidden_text_id: int | None = None
         self.branch_info: BranchInfo = no_branches
+        # Replies written from documents: their sources, and whose Sources list is open.
+        self.sources_info: SourcesInfo = no_sources
+        self.sources_expanded: set[int] = set()
+        self.cited_markdown = MarkdownRenderer(DARK if colors.dark else LIGHT, self.tr("Copy"),
+                                               cite=True)
 
     # ---- state the view changes -------------------------------------------------
 
@@ -299,8 +314,37 @@ class MessageDelegate(QStyledItemDelegate):
         return width
 
     def rendered(self, item: ChatItem) -> Rendered:
-        """A reply's Markdown as HTML; only its last block is parsed again as it grows."""
-        return self.markdown.render_blocks(shown_text(item))
+        """A reply's Markdown as HTML; only its last block is parsed again as it grows.
+
+        A reply with sources gets its citation numbers as links (:mod:`.citations`).
+        """
+        renderer = self.cited_markdown if self.sources_info(item.message_id) else self.markdown
+        return renderer.render_blocks(shown_text(item))
+
+    def toggle_sources(self, item: ChatItem) -> None:
+        """Expand or collapse a reply's Sources list (the view re-measures the row)."""
+        self.sources_expanded ^= {item.message_id}
+        self._heights.pop(item.message_id, None)
+        for key in [k for k in self._documents if k[0] == item.message_id]:
+            del self._documents[key]
+
+    def forget_layouts(self) -> None:
+        """Drop every cached height and document (sources arrived: rows render differently)."""
+        self._heights.clear()
+        self._documents.clear()
+        self.streaming = None
+
+    def sources_html(self, item: ChatItem) -> str:
+        """The Sources line (and list, when expanded) under a reply written from documents."""
+        sources = self.sources_info(item.message_id)
+        if not sources or item.state == MessageState.STREAMING:
+            return ""
+        palette = self.cited_markdown.palette
+        labels = FooterLabels(self.tr("Sources ({n})"),
+                              self.tr("not given to the model (no room)"),
+                              self.tr("score {score:.2f}"))
+        return sources_footer(sources, item.message_id in self.sources_expanded, palette.link,
+                              palette.code_header, labels)
 
     def new_document(self, font: QFont) -> SafeTextDocument:
         doc = SafeTextDocument()
@@ -317,7 +361,7 @@ class MessageDelegate(QStyledItemDelegate):
             if not item.content and item.state == MessageState.STREAMING:
                 doc.setPlainText("…")
             else:
-                doc.setHtml(self.rendered(item).html)
+                doc.setHtml(self.rendered(item).html + self.sources_html(item))
                 self.markdown_renders += 1
         else:
             doc.setPlainText(item.content)
