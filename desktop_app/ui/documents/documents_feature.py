@@ -38,8 +38,12 @@ class DocumentsFeature:
     source_panel: SourcePanel
 
     def start(self) -> None:
-        """Go on indexing whatever the last session left queued or half done."""
-        self.ingest.resume()
+        """Go on indexing whatever the last session left queued or half done.
+
+        Only once the documents thread has opened the store: two threads creating
+        a fresh database at once would both run its migrations, and one fails.
+        """
+        self.service.call(lambda _store, _retriever: None, lambda _none: self.ingest.resume())
 
     def close(self) -> None:
         """Stop indexing (after its current batch) and the documents thread, before exit."""
