@@ -56,7 +56,8 @@ def create_collection(qtbot: QtBot, page: DocumentsPage, name: str) -> None:
     with qtbot.waitSignal(page.collections_changed, timeout=5000,
                           check_params_cb=lambda found: name in [c.name for c in found]):
         page.new_button.click()
-    assert page.current is not None and page.current.name == name
+    assert page.current is not None
+    assert page.current.name == name
 
 
 def corpus(folder: Path) -> Path:

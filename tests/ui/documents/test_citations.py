@@ -89,7 +89,8 @@ def test_a_cited_answer_opens_its_passage_and_lists_its_sources(
     # The request carries the numbered sources; the history keeps the user's words.
     sent = engine.requests[-1].messages[-1].content
     assert sent.startswith("Answer the question using the numbered sources")
-    assert "[1] wall.md" in sent and "21,196 kilometres" in sent
+    assert "[1] wall.md" in sent
+    assert "21,196 kilometres" in sent
     assert sent.endswith(f"Question: {question}")
     conversation = hearth.chat.conversation
     assert conversation is not None
@@ -100,7 +101,9 @@ def test_a_cited_answer_opens_its_passage_and_lists_its_sources(
     row = _reply_row(hearth)
     reply = view.chat_model().item(row)
     sources = feature.chat.sources_for(reply.message_id)
-    assert sources and sources[0].number == 1 and sources[0].document_name == "wall.md"
+    assert sources
+    assert sources[0].number == 1
+    assert sources[0].document_name == "wall.md"
     view.scrollTo(view.model().index(row, 0))
     view.open_editor(row)
     assert 'href="hearth-source:1"' in view.browser.toHtml()
@@ -109,7 +112,8 @@ def test_a_cited_answer_opens_its_passage_and_lists_its_sources(
     with qtbot.waitSignal(feature.chat.passage_ready, timeout=5000):
         _click_text(qtbot, view, "[1]")
     assert panel.isVisible()
-    assert "wall.md" in panel.title.text() and panel.title.text().startswith("[1]")
+    assert "wall.md" in panel.title.text()
+    assert panel.title.text().startswith("[1]")
     assert "21,196 kilometres" in panel.highlighted_text()
 
     # "Sources" lists every retrieved chunk with its score, cited or not.
@@ -149,7 +153,8 @@ def test_hostile_document_text_is_shown_as_text(
     _click_text(qtbot, view, "Sources (1)")
     qtbot.waitUntil(lambda: "score " in view.browser.toPlainText(), timeout=3000)
     listed = view.browser.toPlainText()
-    assert '<img src="x.png">' in listed and "<b>not bold</b>" in listed
+    assert '<img src="x.png">' in listed
+    assert "<b>not bold</b>" in listed
     with qtbot.waitSignal(feature.chat.passage_ready, timeout=5000):
         _click_text(qtbot, view, "[1]")
     panel = feature.source_panel

@@ -55,7 +55,8 @@ def test_a_dropped_folder_is_indexed_and_a_broken_file_says_why(
     assert "broken.pdf" in reason
     assert reason in str(_cell(documents, "broken.pdf", DocumentTableModel.NOTES,
                                Qt.ItemDataRole.ToolTipRole))
-    assert progress and not page.progress_bar.isVisible()
+    assert progress
+    assert not page.progress_bar.isVisible()
 
 
 def test_cancel_stops_after_a_batch_and_resume_finishes(
@@ -82,7 +83,8 @@ def test_cancel_stops_after_a_batch_and_resume_finishes(
     assert finished.args[0].cancelled
     qtbot.waitUntil(lambda: documents.service.pending == 0, timeout=5000)
     states = [d.state for d in page.table.documents()]
-    assert len(states) == 12 and states.count("ready") < 12
+    assert len(states) == 12
+    assert states.count("ready") < 12
     assert "paused" in page.message.text()
 
     with qtbot.waitSignal(documents.ingest.run_finished, timeout=60_000):
@@ -132,9 +134,12 @@ def test_rename_and_delete_a_collection_deletes_its_index(
     page.confirm = answer
     page.delete_button.click()
     qtbot.waitUntil(lambda: documents.service.pending == 0, timeout=5000)
-    assert [c.name for c in page.collections] == ["New name"] and folder.is_dir()
+    assert [c.name for c in page.collections] == ["New name"]
+    assert folder.is_dir()
     with qtbot.waitSignal(page.collections_changed, timeout=5000):
         page.delete_button.click()
-    assert "index" in questions[0] and "New name" in questions[0]
-    assert page.collections == [] and not folder.exists()
+    assert "index" in questions[0]
+    assert "New name" in questions[0]
+    assert page.collections == []
+    assert not folder.exists()
     assert not page.add_files_button.isEnabled()
