@@ -161,7 +161,8 @@ def test_a_client_that_may_not_load_is_refused_and_learns_of_the_owners_loads(
     gui, api = broker.client("gui"), broker.client("api", can_load=False)
     api.load(LoadOptions(model_path="/models/other.gguf"))
     refused = _collect(api, lambda evs: bool(evs))
-    assert isinstance(refused[0], LoadFailed) and refused[0].model_path == "/models/other.gguf"
+    assert isinstance(refused[0], LoadFailed)
+    assert refused[0].model_path == "/models/other.gguf"
     assert gui.poll_events(0.05) == []  # the refusal is the asker's alone
     gui.load(LoadOptions(model_path="/models/chosen.gguf"))
     for client in (gui, api):
@@ -170,7 +171,8 @@ def test_a_client_that_may_not_load_is_refused_and_learns_of_the_owners_loads(
             "/models/chosen.gguf"]
     late = broker.client("late", can_load=False)
     replay = _collect(late, lambda evs: bool(evs))
-    assert isinstance(replay[0], ModelLoaded) and replay[0].model_path == "/models/chosen.gguf"
+    assert isinstance(replay[0], ModelLoaded)
+    assert replay[0].model_path == "/models/chosen.gguf"
 
 
 def test_wakeup_wakes_only_that_client(broker: EngineBroker) -> None:

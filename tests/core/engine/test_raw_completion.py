@@ -49,7 +49,8 @@ def test_a_raw_prompt_is_continued_without_a_template(engine: LocalEngine) -> No
     assert "Paris" in text
     # Only the prompt's own tokens (plus a BOS if the model wants one): no ChatML turns.
     assert stats.prompt_tokens <= 7
-    assert stats.completion_tokens == 12 and stats.stop_reason == StopReason.LENGTH
+    assert stats.completion_tokens == 12
+    assert stats.stop_reason == StopReason.LENGTH
     # The same prompt greedily gives the same text again.
     engine.generate(_raw(2, prompt))
     assert text_of(collect(engine, finished(2)), 2) == text

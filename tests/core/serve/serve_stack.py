@@ -1,4 +1,4 @@
-"""Build the API server the way the window does: an engine, a broker, a GUI client, an API client."""
+"""Build the API server as the window does: engine, broker, GUI client, API client."""
 
 from __future__ import annotations
 

@@ -147,14 +147,18 @@ def test_openai_penalty_and_limits_map_onto_hearths_parameters(http: httpx.Clien
     params = engine.requests[-1].params
     assert params.repeat_penalty == 1.25
     assert params.max_tokens == 64  # unset: the server's limit
-    assert params.stop == ("END",) and params.seed == 3 and params.temperature == 0
+    assert params.stop == ("END",)
+    assert params.seed == 3
+    assert params.temperature == 0
     assert engine.requests[-1].system_prompt == "Be brief."
     http.post("/v1/completions", headers=AUTH,
               json={"model": MODEL, "prompt": "Once upon", "repeat_penalty": 1.3,
                     "frequency_penalty": 1.0, "top_k": 5, "min_p": 0.1})
     raw = engine.requests[-1]
-    assert raw.prompt == "Once upon" and raw.messages == ()
-    assert raw.params.repeat_penalty == 1.3 and raw.params.top_k == 5
+    assert raw.prompt == "Once upon"
+    assert raw.messages == ()
+    assert raw.params.repeat_penalty == 1.3
+    assert raw.params.top_k == 5
 
 
 def test_cors_is_off_by_default(http: httpx.Client) -> None:
@@ -232,7 +236,8 @@ def test_requests_are_logged_and_counted_without_content_or_key(
     while len(records) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert [r.status for r in records] == [200, 401, 200]
-    assert records[0].completion_tokens == 6 and records[0].prompt_tokens == 10
+    assert records[0].completion_tokens == 6
+    assert records[0].prompt_tokens == 10
     assert records[2].completion_tokens == 6
     assert all(r.method == "POST" and r.path == "/v1/chat/completions" for r in records)
     assert records[0].client.startswith("127.0.0.1:")
@@ -240,8 +245,10 @@ def test_requests_are_logged_and_counted_without_content_or_key(
     assert stack.server.active_requests == 0
     text = caplog.text
     assert "/v1/chat/completions" in text
-    assert SECRET_WORDS not in text and "w5" not in text
-    assert KEY not in text and "nope" not in text
+    assert SECRET_WORDS not in text
+    assert "w5" not in text
+    assert KEY not in text
+    assert "nope" not in text
 
 
 def test_port_in_use_and_bad_addresses_are_refused_in_words(engine: FakeEngine) -> None:
@@ -262,7 +269,8 @@ def test_address_shows_the_real_port_and_stop_ends_it(engine: FakeEngine) -> Non
         server = stack.server
         assert server.running
         port = int(server.address.removesuffix("/v1").rsplit(":", 1)[1])
-        assert port > 0 and server.address == f"http://127.0.0.1:{port}/v1"
+        assert port > 0
+        assert server.address == f"http://127.0.0.1:{port}/v1"
     assert not server.running
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/v1/models", headers=AUTH, timeout=2)

@@ -37,7 +37,7 @@ GREEDY = {"temperature": 0, "seed": 42, "max_tokens": 24, "frequency_penalty": 0
 @pytest.fixture(autouse=True)
 def no_engine_process_left_behind() -> Iterator[None]:
     """The module's engine lives across its tests: checked once at the end (``stack``)."""
-    yield
+    return
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,8 @@ def test_chat_completion_answers_and_is_deterministic(client: openai.OpenAI) -> 
     assert "Paris" in (choice.message.content or "")
     assert choice.message.role == "assistant"
     assert choice.finish_reason in ("stop", "length")
-    assert first.usage is not None and first.usage.completion_tokens > 0
+    assert first.usage is not None
+    assert first.usage.completion_tokens > 0
     assert first.usage.total_tokens == first.usage.prompt_tokens + first.usage.completion_tokens
     again = client.chat.completions.create(model=MODEL, messages=QUESTION,  # type: ignore[arg-type]
                                            **GREEDY)
@@ -84,8 +85,10 @@ def test_streamed_chat_matches_and_ends_with_usage(client: openai.OpenAI) -> Non
     assert text == whole
     assert chunks[0].choices[0].delta.role == "assistant"
     finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
-    assert finishes[-1] in ("stop", "length") and not any(finishes[:-1])
-    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert finishes[-1] in ("stop", "length")
+    assert not any(finishes[:-1])
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens > 0
 
 
@@ -94,14 +97,16 @@ def test_max_tokens_ends_with_length(client: openai.OpenAI) -> None:
         model=MODEL, messages=[{"role": "user", "content": "Tell me a long story."}],
         temperature=0, seed=1, max_tokens=5)
     assert reply.choices[0].finish_reason == "length"
-    assert reply.usage is not None and reply.usage.completion_tokens == 5
+    assert reply.usage is not None
+    assert reply.usage.completion_tokens == 5
 
 
 def test_raw_completions_stream_and_not(client: openai.OpenAI) -> None:
     whole = client.completions.create(model=MODEL, prompt="The capital of France is",
                                       temperature=0, seed=5, max_tokens=8)
     assert "Paris" in whole.choices[0].text
-    assert whole.usage is not None and whole.usage.prompt_tokens <= 7
+    assert whole.usage is not None
+    assert whole.usage.prompt_tokens <= 7
     streamed = client.completions.create(model=MODEL, prompt="The capital of France is",
                                          temperature=0, seed=5, max_tokens=8, stream=True)
     assert "".join(c.choices[0].text for c in streamed if c.choices) == whole.choices[0].text
@@ -148,6 +153,8 @@ def test_the_chat_and_an_api_request_share_the_engine_fairly(stack: Stack,
                 gui_done_at = len(api_texts)
     for thread in threads:
         thread.join(120)
-    assert gui_done_at is not None and "".join(gui_text)
+    assert gui_done_at is not None
+    assert "".join(gui_text)
     assert gui_done_at < 3, "the chat waited for every API request"
-    assert len(api_texts) == 3 and all("Paris" in t for t in api_texts)
+    assert len(api_texts) == 3
+    assert all("Paris" in t for t in api_texts)
