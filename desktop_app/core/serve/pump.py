@@ -60,6 +60,11 @@ class EnginePump:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """End the replies in flight and shut the engine down; harmless twice or unstarted."""
+        if self._thread.ident is None and not self._stopping.is_set():
+            self._stopping.set()  # never started: the engine is ours to shut down still
+            self._engine.shutdown()
+            return
         if not self._thread.is_alive():
             return
         self._stopping.set()

@@ -37,6 +37,8 @@ START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 GRACEFUL_SECONDS = 3
 """Seconds open connections get to finish when the server stops."""
+MAX_CONNECTIONS = 64
+"""Open connections at once; uvicorn answers 503 beyond (a flood costs little)."""
 
 
 class ServeError(UserFacingError):
@@ -52,6 +54,8 @@ def _bind(host: str, port: int) -> socket.socket:
         raise ServeError(user_text("serve.bad_address", QT_TRANSLATE_NOOP(
             "core", "The API server cannot listen on “{host}”: it is not an address of this "
             "computer ({reason})."), host=host, reason=str(exc))) from exc
+    # "localhost" may resolve to ::1 first; clients mostly try 127.0.0.1.
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)
     family, kind, proto, _name, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
@@ -149,9 +153,13 @@ class ApiServer:
         try:
             # Port 0 (any free port) is for tests; the settings form never offers it.
             dataclasses.replace(self._settings, port=self._settings.port or 1).validate()
+            sock = _bind(self._settings.host, self._settings.port)
         except ValueError as exc:
+            self._pump.stop()  # the engine (client) is this server's, started or not
             raise ServeError(str(exc)) from exc
-        sock = _bind(self._settings.host, self._settings.port)
+        except ServeError:
+            self._pump.stop()
+            raise
         self._socket = sock
         self._port = sock.getsockname()[1]
         app = build_app(self._pump, self._settings, self._api_key,
@@ -161,6 +169,7 @@ class ApiServer:
                         on_start=self._request_started, on_record=self._request_ended)
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
                                 server_header=False, proxy_headers=False,
+                                limit_concurrency=MAX_CONNECTIONS,
                                 timeout_graceful_shutdown=GRACEFUL_SECONDS)
         self._server = server = uvicorn.Server(config)
         self._pump.start()

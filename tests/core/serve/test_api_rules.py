@@ -259,6 +259,7 @@ def test_port_in_use_and_bad_addresses_are_refused_in_words(engine: FakeEngine) 
         server = ApiServer(engine, ApiServerSettings(port=port), KEY)
         with pytest.raises(ServeError, match=f"Port {port} is already in use"):
             server.start()
+    assert engine.shut_down  # the server owned its engine (client), started or not
     for host in ("203.0.113.7", "no-such-host.invalid"):
         with pytest.raises(ServeError, match="not an address of this computer"):
             ApiServer(engine, ApiServerSettings(host=host, port=0), KEY).start()
