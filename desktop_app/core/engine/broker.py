@@ -15,7 +15,10 @@ The rules, and why:
 * **Events go back to the client that made the request.** ``ModelLoaded``,
   ``LoadFailed`` and an ``EngineCrashed`` without a request go to every
   client: the API server learns which model is loaded from them. A client
-  made after a model was loaded gets that ``ModelLoaded`` first.
+  made after a model was loaded gets that ``ModelLoaded`` first (so load
+  models through a client: one loaded before the broker existed is unknown
+  to it). An unload sends no event, so other clients learn of it only when
+  their next reply fails with "no model loaded".
 * **Loading may be refused per client** (``can_load=False``), so an API call
   can never switch the model the user chose in the window.
 * **Fair queueing.** Replies wait here, one queue per client, and go to the
