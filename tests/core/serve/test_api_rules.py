@@ -292,3 +292,36 @@ def test_concurrent_api_requests_all_complete(stack: Stack, engine: FakeEngine) 
         thread.join(30)
     assert results == [200] * 6
     assert len(engine.requests) == 6
+
+
+def test_an_engine_crash_ends_the_stream_with_an_error_and_a_request_with_500(
+        stack: Stack, http: httpx.Client, engine: FakeEngine) -> None:
+    engine.crash_after_tokens = 2
+    with http.stream("POST", "/v1/chat/completions", headers=AUTH,
+                     json=_chat(stream=True)) as response:
+        events = [line.removeprefix("data: ") for line in response.iter_lines() if line]
+    assert response.status_code == 200
+    assert "w1" in "".join(events)
+    assert json.loads(events[-1])["error"]["code"] == "engine_crashed"
+    assert "[DONE]" not in events
+    engine.crash_after_tokens = 0
+    assert _error(http.post("/v1/chat/completions", headers=AUTH, json=_chat()),
+                  500)["code"] == "engine_crashed"
+
+
+def test_without_a_loaded_model_requests_get_503_and_no_models_are_listed(
+        engine: FakeEngine) -> None:
+    from desktop_app.core.engine.broker import EngineBroker
+
+    broker = EngineBroker(engine)
+    server = ApiServer(broker.client("api", can_load=False), ApiServerSettings(port=0), KEY)
+    server.start()
+    try:
+        base = server.address.removesuffix("/v1")
+        with httpx.Client(base_url=base, timeout=10) as http:
+            assert http.get("/v1/models", headers=AUTH).json()["data"] == []
+            response = http.post("/v1/chat/completions", headers=AUTH, json=_chat())
+            assert _error(response, 503)["code"] == "model_not_loaded"
+    finally:
+        server.stop()
+        broker.shutdown()
