@@ -89,7 +89,7 @@ class _Context:
 class _Reply:
     """One request's reply in the engine, seen from the event loop."""
 
-    def __init__(self, context: _Context, request: GenerateRequest, receive: Any) -> None:
+    def __init__(self, context: _Context, request: GenerateRequest, receive: Receive) -> None:
         loop = asyncio.get_running_loop()
         self._context = context
         self._queue: asyncio.Queue[EngineEvent | None] = asyncio.Queue()  # None: client left
@@ -105,7 +105,7 @@ class _Reply:
         self._request_id = context.pump.submit(request, sink)
         self._watcher: asyncio.Task[None] | None = asyncio.create_task(self._watch(receive))
 
-    async def _watch(self, receive: Any) -> None:
+    async def _watch(self, receive: Receive) -> None:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":

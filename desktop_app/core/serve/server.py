@@ -94,6 +94,11 @@ def _bind_error(host: str, port: int, exc: OSError) -> ServeError:
 class ApiServer:
     """The OpenAI-compatible API over ``engine`` (see the module docstring).
 
+    ``model_name``: the id clients use for whatever model is loaded; None (the
+    default) gives the loaded file's stem, which follows a model switch in the
+    window (see ``app``). ``settings.enabled`` is the caller's business: a
+    server that is started serves.
+
     Attributes:
         on_request: called from a server thread with each finished request's
             :class:`RequestRecord` (no content, no key); the GUI shows a live count.
