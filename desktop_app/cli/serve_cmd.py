@@ -31,7 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from desktop_app.cli.chat_cmd import ChatCommandError, _resolve_model
+from desktop_app.cli.chat_cmd import ChatCommandError, resolve_model
 from desktop_app.core.engine.api import (
     EngineCrashed,
     LoadFailed,
@@ -101,7 +101,7 @@ def _load_options(args: argparse.Namespace, paths: AppPaths, last_model: str | N
         options = ModelSettings().load_options(str(given.resolve()))
     else:
         library = ModelLibrary(paths.models_dir)
-        model = _resolve_model(library, args.model, last_model,
+        model = resolve_model(library, args.model, last_model,
                                DataFolderLock(paths.data_dir, "hearth serve"))
         options = model_settings.get(model.id, ModelSettings()).load_options(str(model.path))
     if args.ctx is not None:
