@@ -79,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def resolve_model(library: ModelLibrary, model_id: str | None, last: str | None,
-                   lock: DataFolderLock) -> LocalModel:
+                  lock: DataFolderLock) -> LocalModel:
     """The model a command runs: the one named, else the last used, else the starter model.
 
     Shared by ``hearth chat`` and ``hearth serve``, so both pick the same model.
