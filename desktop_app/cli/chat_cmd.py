@@ -128,7 +128,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     library = ModelLibrary(paths.models_dir)
     try:
         model = resolve_model(library, args.model, settings.last_model_id,
-                               DataFolderLock(paths.data_dir, "hearth chat"))
+                              DataFolderLock(paths.data_dir, "hearth chat"))
         base = settings.default_params
         params = SamplingParams(
             temperature=base.temperature if args.temperature is None else args.temperature,

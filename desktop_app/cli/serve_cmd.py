@@ -102,7 +102,7 @@ def _load_options(args: argparse.Namespace, paths: AppPaths, last_model: str | N
     else:
         library = ModelLibrary(paths.models_dir)
         model = resolve_model(library, args.model, last_model,
-                               DataFolderLock(paths.data_dir, "hearth serve"))
+                              DataFolderLock(paths.data_dir, "hearth serve"))
         options = model_settings.get(model.id, ModelSettings()).load_options(str(model.path))
     if args.ctx is not None:
         options = dataclasses.replace(options, n_ctx=args.ctx)
