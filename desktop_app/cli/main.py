@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from desktop_app.cli import chat_cmd, docs_cmd, history_cmd, models_cmd
+from desktop_app.cli import chat_cmd, docs_cmd, history_cmd, models_cmd, serve_cmd
 
 
 def _version() -> str:
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmd.register(subparsers)
     history_cmd.register(subparsers)
     docs_cmd.register(subparsers)
+    serve_cmd.register(subparsers)
     return parser
 
 
