@@ -47,7 +47,10 @@ def _app(qtbot: QtBot, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch,
     assert feature is not None
     page = feature.page
     create_collection(qtbot, page, "Facts")
-    with qtbot.waitSignal(feature.ingest.run_finished, timeout=30_000):
+    files = sum(1 for f in folder.iterdir() if f.is_file())
+    # The run's own end: the window's start-up run (nothing pending) may end meanwhile.
+    with qtbot.waitSignal(feature.ingest.run_finished, timeout=30_000,
+                          check_params_cb=lambda end: end.progress.documents_done == files):
         page.add_paths([folder])
     collection = page.current
     assert collection is not None
