@@ -265,6 +265,9 @@ class ChatView(QTreeView):
         if width != self._laid_out_width:
             self._laid_out_width = width
             self.scheduleDelayedItemsLayout()
+            # The live text wraps at the old width until refilled (a side panel opening
+            # narrows the chat without any window resize).
+            self._refresh_editor()
         self._place_jump_button()
         self._place_timer.start(0)
 

@@ -102,7 +102,9 @@ def sources_footer(sources: Sequence[Source], expanded: bool, color: str, muted:
             mark = f"[{source.number}]" if source.number is not None else "\u2013"
             where = f", {source.location}" if source.location else ""
             note = "" if source.number is not None else f" · {labels.not_given}"
-            snippet = " ".join(source.text.split())[:SNIPPET_CHARS]
+            snippet = " ".join(source.text.split())
+            if len(snippet) > SNIPPET_CHARS:
+                snippet = snippet[:SNIPPET_CHARS - 1].rstrip() + "\u2026"
             rows.append(
                 f'<li><a href="{SOURCE_SCHEME}:{key}" style="color:{color};'
                 f'text-decoration:none">{html.escape(mark)} '

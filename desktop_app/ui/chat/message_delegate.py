@@ -609,7 +609,8 @@ class MessageDelegate(QStyledItemDelegate):
         if cached is not None and cached[0] == item.revision and cached[1] == view_width:
             return cached[2]
         if (item.state == MessageState.STREAMING or item.notice
-                or item.message_id in self._expanded):
+                or item.message_id in self._expanded or self.sources_info(item.message_id)):
+            # The estimate knows nothing of a Sources list under a reply: measure those.
             return self._measure(item, view_width, font)
         return self._estimate(item, view_width, font)
 
