@@ -11,10 +11,16 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.documents.embedders import EmbedderCache
 from desktop_app.core.paths import AppPaths
+from desktop_app.ui.app import HearthApp
+from desktop_app.ui.documents import documents_feature
+from desktop_app.ui.documents.documents_feature import DocumentsFeature
 from desktop_app.ui.documents.documents_page import DocumentsPage
 from desktop_app.ui.documents.documents_service import DocumentsService
 from desktop_app.ui.documents.ingest_bridge import IngestBridge
 from tests.core.documents.samples import make_docx, shared_use
+from tests.ui.chat_driver import wait_ready
+from tests.ui.conftest import AppFactory
+from tests.ui.fake_engine import FakeEngine
 
 WALL = ("# The Great Wall\n\nThe Great Wall of China is about 21,196 kilometres long, "
         "counting every branch. Most of what stands today was built during the Ming "
@@ -67,3 +73,34 @@ def corpus(folder: Path) -> Path:
     (folder / "中文.txt").write_text(CHINESE, encoding="utf-8")
     make_docx(folder / "report.docx")
     return folder
+
+
+def indexed_app(qtbot: QtBot, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch,
+                embedders: EmbedderCache, engine: FakeEngine, folder: Path, *,
+                attach: bool = True) -> HearthApp:
+    """The window with ``engine``, a collection of ``folder`` indexed, attached to the new chat."""
+    monkeypatch.setattr(documents_feature, "EmbedderCache", lambda: embedders)
+    hearth = make_app(engine_factory=lambda: engine)
+    feature = hearth.documents
+    assert feature is not None
+    page = feature.page
+    create_collection(qtbot, page, "Facts")
+    files = sum(1 for f in folder.iterdir() if f.is_file())
+    # The run's own end: the window's start-up run (nothing pending) may end meanwhile.
+    with qtbot.waitSignal(feature.ingest.run_finished, timeout=30_000,
+                          check_params_cb=lambda end: end.progress.documents_done == files):
+        page.add_paths([folder])
+    if attach:
+        attach_collection(feature)
+    wait_ready(qtbot, hearth)
+    return hearth
+
+
+def attach_collection(feature: DocumentsFeature) -> int:
+    """Tick the page's current collection in the header's Documents menu; returns its id."""
+    collection = feature.page.current
+    assert collection is not None
+    feature.attach_button.actions_by_collection()[collection.id].setChecked(True)
+    assert feature.chat.attached == [collection.id]
+    assert collection.name in feature.attach_button.text()
+    return collection.id

@@ -18,11 +18,10 @@ from desktop_app.core.documents.embedders import EmbedderCache
 from desktop_app.core.engine.api import Role
 from desktop_app.ui.app import HearthApp
 from desktop_app.ui.chat.chat_view import ChatView
-from desktop_app.ui.documents import documents_feature
 from desktop_app.ui.documents.documents_feature import DocumentsFeature
-from tests.ui.chat_driver import reply_to, wait_ready
+from tests.ui.chat_driver import reply_to
 from tests.ui.conftest import AppFactory
-from tests.ui.documents.conftest import corpus, create_collection
+from tests.ui.documents.conftest import corpus, indexed_app
 from tests.ui.fake_engine import FakeEngine
 from tests.ui.tripwires import Tripwires
 
@@ -36,30 +35,6 @@ HOSTILE = ('# Trap\n\nThe secret code is 4471. <img src="x.png"> <img src="file:
 def wires(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tripwires]:
     with Tripwires(tmp_path, monkeypatch) as wires:
         yield wires
-
-
-def _app(qtbot: QtBot, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch,
-         embedders: EmbedderCache, engine: FakeEngine, folder: Path) -> HearthApp:
-    """The window, a collection of ``folder`` indexed and attached to the open (new) chat."""
-    monkeypatch.setattr(documents_feature, "EmbedderCache", lambda: embedders)
-    hearth = make_app(engine_factory=lambda: engine)
-    feature = hearth.documents
-    assert feature is not None
-    page = feature.page
-    create_collection(qtbot, page, "Facts")
-    files = sum(1 for f in folder.iterdir() if f.is_file())
-    # The run's own end: the window's start-up run (nothing pending) may end meanwhile.
-    with qtbot.waitSignal(feature.ingest.run_finished, timeout=30_000,
-                          check_params_cb=lambda end: end.progress.documents_done == files):
-        page.add_paths([folder])
-    collection = page.current
-    assert collection is not None
-    action = feature.attach_button.actions_by_collection()[collection.id]
-    action.setChecked(True)
-    assert feature.chat.attached == [collection.id]
-    assert "Facts" in feature.attach_button.text()
-    wait_ready(qtbot, hearth)
-    return hearth
 
 
 def _click_text(qtbot: QtBot, view: ChatView, text: str) -> None:
@@ -82,7 +57,7 @@ def test_a_cited_answer_opens_its_passage_and_lists_its_sources(
         qtbot: QtBot, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch,
         embedders: EmbedderCache, tmp_path: Path) -> None:
     engine = FakeEngine(reply_tokens=["The wall is ", "about 21,196 km ", "long [1]."])
-    hearth = _app(qtbot, make_app, monkeypatch, embedders, engine,
+    hearth = indexed_app(qtbot, make_app, monkeypatch, embedders, engine,
                   corpus(tmp_path / "corpus"))
     feature = hearth.documents
     assert isinstance(feature, DocumentsFeature)
@@ -145,7 +120,7 @@ def test_hostile_document_text_is_shown_as_text(
     folder.mkdir()
     (folder / '<img src="x.png">.md').write_text(HOSTILE, encoding="utf-8")
     engine = FakeEngine(reply_tokens=["The code is 4471 [1]."])
-    hearth = _app(qtbot, make_app, monkeypatch, embedders, engine, folder)
+    hearth = indexed_app(qtbot, make_app, monkeypatch, embedders, engine, folder)
     feature = hearth.documents
     assert isinstance(feature, DocumentsFeature)
     reply_to(qtbot, hearth, lambda: hearth.chat.send("What is the secret code?"))

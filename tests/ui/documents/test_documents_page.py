@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.documents.store import documents_dir
@@ -30,7 +31,7 @@ def _index(qtbot: QtBot, parts: PageParts, paths: list[Path]) -> None:
 
 
 def test_a_dropped_folder_is_indexed_and_a_broken_file_says_why(
-        qtbot: QtBot, documents: PageParts, tmp_path: Path) -> None:
+        qtbot: QtBot, qtmodeltester: ModelTester, documents: PageParts, tmp_path: Path) -> None:
     page = documents.page
     create_collection(qtbot, page, "Notes")
     folder = corpus(tmp_path / "corpus")
@@ -56,6 +57,7 @@ def test_a_dropped_folder_is_indexed_and_a_broken_file_says_why(
     assert reason in str(_cell(documents, "broken.pdf", DocumentTableModel.NOTES,
                                Qt.ItemDataRole.ToolTipRole))
     assert progress
+    qtmodeltester.check(page.table)
     assert not page.progress_bar.isVisible()
 
 
@@ -94,7 +96,7 @@ def test_cancel_stops_after_a_batch_and_resume_finishes(
 
 
 def test_test_retrieval_finds_the_passage_across_languages(
-        qtbot: QtBot, documents: PageParts, tmp_path: Path) -> None:
+        qtbot: QtBot, qtmodeltester: ModelTester, documents: PageParts, tmp_path: Path) -> None:
     page = documents.page
     create_collection(qtbot, page, "Mixed")
     _index(qtbot, documents, [corpus(tmp_path / "corpus")])
@@ -109,6 +111,7 @@ def test_test_retrieval_finds_the_passage_across_languages(
         assert model.data(model.index(0, model.DOCUMENT)) == document
         assert words in str(model.data(model.index(0, model.TEXT)))
         assert 0 < float(str(model.data(model.index(0, model.SCORE)))) <= 1
+        qtmodeltester.check(model)
 
 
 def test_rename_and_delete_a_collection_deletes_its_index(

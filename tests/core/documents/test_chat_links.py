@@ -1,0 +1,48 @@
+"""The chat's links into the documents database: attached collections and saved sources."""
+
+from __future__ import annotations
+
+from desktop_app.core.documents import chat_links
+from desktop_app.core.documents.chat_links import Source
+from desktop_app.core.documents.retrieval import Hit, pack_context
+from desktop_app.core.documents.store import DocumentStore, StoredChunk
+from desktop_app.core.paths import AppPaths
+
+
+def _hit(chunk_id: int, text: str, score: float) -> Hit:
+    chunk = StoredChunk(chunk_id, 1, "notes.md", "/x/notes.md", 1, chunk_id, text, 0,
+                        len(text), None, "Intro", None)
+    return Hit(chunk, score, score)
+
+
+def test_attachments_follow_their_collections(app_paths: AppPaths) -> None:
+    store = DocumentStore.open(app_paths.data_dir)
+    first = store.create_collection("First", "fake", 4)
+    second = store.create_collection("Second", "fake", 4)
+    chat_links.set_attached_collections(store, 7, [second.id, first.id, 999])
+    assert chat_links.attached_collections(store, 7) == [second.id, first.id]
+    assert chat_links.attached_collections(store, 8) == []
+    store.delete_collection(second.id)
+    assert chat_links.attached_collections(store, 7) == [first.id]
+    chat_links.set_attached_collections(store, 7, [])
+    assert chat_links.attached_collections(store, 7) == []
+    store.close()
+
+
+def test_sources_keep_their_order_numbers_and_left_out_chunks(app_paths: AppPaths) -> None:
+    hits = [_hit(1, "short one", 0.9), _hit(2, "a much longer passage " * 40, 0.8),
+            _hit(3, "short two", 0.7)]
+    packed = pack_context(hits, 60, lambda text: len(text.split()), instruction="Use them.")
+    sources = chat_links.sources_of(hits, packed)
+    assert [(s.rank, s.number, s.chunk_id) for s in sources] == [(1, 1, 1), (2, None, 2),
+                                                                 (3, 2, 3)]
+    assert sources[0].location == "Intro"
+    store = DocumentStore.open(app_paths.data_dir)
+    chat_links.save_sources(store, 42, sources)
+    chat_links.save_sources(store, 43, sources[:1])
+    chat_links.save_sources(store, 43, sources[2:])  # a second attempt replaces the first
+    loaded = chat_links.load_sources(store, [42, 43, 44])
+    assert loaded == {42: sources, 43: (sources[2],)}
+    assert isinstance(loaded[42][1], Source)
+    assert loaded[42][1].number is None
+    store.close()
