@@ -60,7 +60,8 @@ def confirm_box(parent: QWidget, title: str, text: str) -> bool:
 
 
 def name_box(parent: QWidget, title: str, current: str) -> str | None:
-    text, ok = QInputDialog.getText(parent, title, parent.tr("Name:"), text=current)
+    label = QCoreApplication.translate("DocumentsPage", "Name:")
+    text, ok = QInputDialog.getText(parent, title, label, text=current)
     return text if ok else None
 
 
@@ -268,7 +269,7 @@ class DocumentsPage(QDialog):
     def _on_collection_chosen(self, _row: int) -> None:
         collection = self.current
         self.retrieval.set_collection(collection.id if collection else None)
-        self.title.setText(collection.name if collection else self.tr("No collection yet"))
+        self._update_title()
         self._load_documents()
         self._update_buttons()
 
@@ -288,6 +289,7 @@ class DocumentsPage(QDialog):
             if current is None or current.id != collection_id:
                 return
             self.table.set_documents(collection_id, *result)
+            self._update_title()
             self._update_buttons()
             self.documents_listed.emit()
 
@@ -297,6 +299,7 @@ class DocumentsPage(QDialog):
 
     def _on_ingest_document_changed(self, document: Document) -> None:
         self.table.update_document(document)
+        self._update_title()
 
     def _on_ingest_progress_changed(self, progress: IngestProgress) -> None:
         self._show_progress(progress)
@@ -335,6 +338,20 @@ class DocumentsPage(QDialog):
         self.ingest.resume()
 
     # ---- small things ----------------------------------------------------------------
+
+    def _update_title(self) -> None:
+        collection = self.current
+        if collection is None:
+            self.title.setText(self.tr("No collection yet"))
+            return
+        if self.table.collection_id != collection.id:  # its documents are still loading
+            self.title.setText(collection.name)
+            return
+        documents = self.table.documents()
+        chunks = sum(d.chunk_count for d in documents)
+        self.title.setText(" · ".join((
+            collection.name, self.tr("%n document(s)", "", len(documents)),
+            self.tr("%n chunk(s)", "", chunks))))
 
     def _update_buttons(self, *_args: object) -> None:
         has_collection = self.current is not None

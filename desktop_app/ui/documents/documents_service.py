@@ -72,6 +72,8 @@ class DocumentsService(QObject):
     def call(self, job: Job, on_done: Callable[[Any], None] = lambda _result: None,
              on_error: Callable[[BaseException], None] | None = None) -> None:
         """Run ``job`` on the documents thread; ``on_done``/``on_error`` run in this thread."""
+        if self._closed:
+            return  # shutting down: nothing new starts
         if self._thread is None:
             self._thread = threading.Thread(target=self._work, name="hearth-documents",
                                             daemon=True)

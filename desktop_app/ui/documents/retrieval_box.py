@@ -5,6 +5,8 @@ shows the retrieval alone: the ranked chunks with their scores, document and
 page. The search runs on the documents thread
 (:class:`~desktop_app.ui.documents.documents_service.DocumentsService`); the
 first one loads the embedder (about a second) unless the page warmed it up.
+Keyword and fused rankings are offered beside the default (by meaning), so a
+user can see why a passage was or was not found.
 Chunk texts and names are untrusted: table cells are plain display text.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
@@ -22,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.documents.retrieval import Hit, Retriever, describe_location
+from desktop_app.core.documents.retrieval import Hit, Retriever, SearchMode, describe_location
 from desktop_app.core.documents.store import DocumentStore
 from desktop_app.ui.common.table_model import SnapshotTableModel
 from desktop_app.ui.common.user_text import translated
@@ -79,18 +82,29 @@ class RetrievalBox(QGroupBox):
         self.question.setPlaceholderText(self.tr(
             "Ask a question to see which passages would be given to the model"))
         self.question.setClearButtonEnabled(True)
+        self.mode = QComboBox()
+        self.mode.setObjectName("retrievalMode")
+        # Vector first: the default of chats, the one the recall benchmark supports.
+        self.mode.addItem(self.tr("By meaning"), "vector")
+        self.mode.addItem(self.tr("By keywords"), "keyword")
+        self.mode.addItem(self.tr("Both (fused)"), "hybrid")
+        self.mode.setToolTip(self.tr(
+            "By meaning finds passages in any language; keywords find exact words and "
+            "numbers in the question's language. Chats search by meaning."))
         self.search_button = QPushButton(self.tr("Search"))
         self.model = HitTableModel(self)
         self.view = table_view(self.model, stretch=HitTableModel.TEXT)
         self.message = message_label()
         row = QHBoxLayout()
         row.addWidget(self.question, 1)
+        row.addWidget(self.mode)
         row.addWidget(self.search_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
         self.question.returnPressed.connect(self.search)
+        self.mode.activated.connect(self.search)
         self.search_button.clicked.connect(self.search)
         self._generation = 0
 
@@ -109,9 +123,10 @@ class RetrievalBox(QGroupBox):
         self._generation += 1
         generation = self._generation
         self.message.setText(self.tr("Searching…"))
+        mode: SearchMode = self.mode.currentData()
 
         def job(store: DocumentStore, retriever: Retriever) -> list[Hit]:
-            return retriever.search([store.collection(collection_id)], question, RESULTS)
+            return retriever.search([store.collection(collection_id)], question, RESULTS, mode)
 
         def done(hits: list[Hit]) -> None:
             if generation != self._generation:

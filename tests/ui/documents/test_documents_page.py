@@ -112,6 +112,16 @@ def test_test_retrieval_finds_the_passage_across_languages(
         assert words in str(model.data(model.index(0, model.TEXT)))
         assert 0 < float(str(model.data(model.index(0, model.SCORE)))) <= 1
         qtmodeltester.check(model)
+    # Keywords find the exact word, in its own language only.
+    box.mode.setCurrentIndex(box.mode.findData("keyword"))
+    box.question.setText("Ming dynasty")
+    with qtbot.waitSignal(box.searched, timeout=10_000):
+        box.search_button.click()
+    assert [model.data(model.index(r, model.DOCUMENT)) for r in range(model.rowCount())] == [
+        "wall.md"]
+    chunks = sum(d.chunk_count for d in page.table.documents())
+    assert chunks >= 3
+    assert page.title.text() == f"Mixed · 3 document(s) · {chunks} chunk(s)"
 
 
 def test_rename_and_delete_a_collection_deletes_its_index(
