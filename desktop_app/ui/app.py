@@ -19,6 +19,7 @@ from desktop_app import APP_NAME, __version__
 from desktop_app.core import hardware
 from desktop_app.core.engine.api import Engine
 from desktop_app.core.engine.process import LocalEngine
+from desktop_app.core.keychain import KeyringKeyStore, KeyStore
 from desktop_app.core.models.catalog import CatalogEntry, CatalogError, load_catalog, suggestions
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.hub import SettingsHubClient
@@ -32,9 +33,11 @@ from desktop_app.ui.chat import markdown
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.conversation_list import ConversationListModel
+from desktop_app.ui.common.api_server_controller import ApiServerController
 from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.engine_worker import EngineThread, EngineWorker
 from desktop_app.ui.common.look import Look
+from desktop_app.ui.common.remote_access import ClientFactory, RemoteAccess
 from desktop_app.ui.common.single_instance import SingleInstance, activate_running, bring_to_front
 from desktop_app.ui.common.startup_problems import (
     StartupDialogs,
@@ -48,6 +51,7 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.models.download_manager import DownloadManager
 from desktop_app.ui.models.model_controller import ModelController
 from desktop_app.ui.models.models_page import ModelsPage
+from desktop_app.ui.models.remote_models import RemoteModelCatalog
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,7 @@ class HearthApp:
     warnings: list[str]
     downloads: DownloadManager
     models_page: ModelsPage
+    api_server: ApiServerController | None = None
     reopen_after_crash: int | None = None
     """The conversation a reply was streaming in when Hearth was killed, if it was."""
 
@@ -76,6 +81,8 @@ class HearthApp:
         """Start the worker, pick a model and reopen the last conversation."""
         self.engine_thread.start()
         self.models.start()
+        if self.api_server is not None:
+            self.api_server.apply(self.models.settings.api_server)
         last = self.reopen_after_crash or self.settings.last_conversation_id
         if last is not None:
             self.chat.open_conversation(last)
@@ -95,6 +102,8 @@ class HearthApp:
             except StorageError:
                 log.exception("could not save the settings at exit")
         self.downloads.close()  # the running download pauses; it resumes next time
+        if self.api_server is not None:
+            self.api_server.stop()  # before the engine: its requests end first
         self.engine_thread.shutdown()
         self.jobs.wait()
         # Signals the worker queued before it stopped may still be delivered;
@@ -107,7 +116,9 @@ class HearthApp:
 
 def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = None,
               loaded_settings: tuple[Settings, list[str]] | None = None,
-              store: ChatStore | None = None, look: Look | None = None) -> HearthApp:
+              store: ChatStore | None = None, look: Look | None = None,
+              keys: KeyStore | None = None, remote_client: ClientFactory | None = None,
+              ) -> HearthApp:
     """Build the objects and the window; raises StorageError if the database can't be opened.
 
     ``loaded_settings`` is what :meth:`SettingsStore.load` returned, when the
@@ -115,6 +126,9 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     ``store`` is the history when the caller opened it (:func:`open_history`
     asks the user about a bad file); a read-only one turns sending and saving off.
     ``look`` follows the theme setting as it changes (tests may leave it out).
+    ``keys`` is where API keys live (the OS keyring unless given; tests pass a
+    ``MemoryKeyStore``); ``remote_client`` builds clients for remote servers
+    (tests pass fakes).
     """
     settings_store = SettingsStore(paths.settings_path)
     settings, warnings = loaded_settings if loaded_settings is not None else settings_store.load()
@@ -144,9 +158,19 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
                           default_params=settings.default_params, read_only=read_only)
     # Read-only: settings changes last until exit (the newer Hearth's file stays as it is).
     save_settings = settings_store.save if not read_only else _keep_in_memory
-    models = ModelController(library, settings, save_settings, worker, jobs)
+    if keys is None:
+        keys = KeyringKeyStore()  # touched only when a key is needed
+    remote: RemoteAccess | None = None
+    remote_models: RemoteModelCatalog | None = None
+    if remote_client is not None:
+        remote = RemoteAccess(keys, remote_client)
+        remote_models = RemoteModelCatalog(remote, jobs)
+    models = ModelController(library, settings, save_settings, worker, jobs,
+                             remote=remote_models)
     conversations = ConversationListModel(store)
-    window = MainWindow(chat, chat_model, models, conversations)
+    api_server: ApiServerController | None = None
+    window = MainWindow(chat, chat_model, models, conversations, remote=remote, jobs=jobs,
+                        api_server=api_server)
     if read_only:
         window.composer.setEnabled(False)
         warnings.append(read_only_notice())  # last, so it is the one the banner keeps
@@ -178,9 +202,12 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
         # The chat re-renders its Markdown in the new palette when the theme changes.
         window.chat_view.set_colors(look.colors)
         look.changed.connect(window.chat_view.set_colors)
+    if api_server is not None:
+        api = api_server
+        models.settings_changed.connect(lambda new: api.apply(new.api_server))
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
                      chat, models, window, warnings, downloads, models_page,
-                     reopen_after_crash=crashed_in)
+                     api_server=api_server, reopen_after_crash=crashed_in)
 
 
 def _download_suggested(models_page: ModelsPage, window: MainWindow,
