@@ -145,7 +145,8 @@ class ModelController(QObject):
                 return
             log.info("the last model was on a server that is not usable now; using a local one")
             self.error_occurred.emit(problem)
-            last = None
+            self._select_local_fallback()
+            return
         if last:
             try:
                 self.select(self._library.get(last).id)
@@ -231,9 +232,11 @@ class ModelController(QObject):
             self._select_remote(ref)
 
     def _select_local_fallback(self) -> None:
-        last = self._last_local_id
-        if last is not None and any(m.id == last for m in self._library.models()):
-            self.select(last)
+        """The local model used last this session, else the first in the library, else the
+        starter model."""
+        ids = [m.id for m in self._library.models()]
+        if ids:
+            self.select(self._last_local_id if self._last_local_id in ids else ids[0])
         else:
             self.selected_remote = self.remote_server = None
             self.prepare_starter()
