@@ -220,3 +220,30 @@ def test_remote_keys_name_the_server_and_the_model() -> None:
     assert ref.key == QWEN_KEY
     for local in ("bartowski/Qwen2.5-GGUF/q4.gguf", "remote:", "remote:srv-x", "remote:/m"):
         assert parse_remote_key(local) is None, local
+
+
+def test_a_server_added_in_settings_lists_its_models_and_its_key_stays_out_of_the_file(
+        qtbot: QtBot, make_app: AppFactory, configure: Callable[..., None],
+        app_paths: AppPaths, loads: list[LoadOptions], remote: FakeServers) -> None:
+    from desktop_app.core.keychain import MemoryKeyStore
+
+    configure(servers=())
+    keys = MemoryKeyStore()
+    hearth = make_app(remote_client=remote, keys=keys)
+    assert combo_items(hearth)[1:] == []
+    dialog = hearth.window.settings_dialog()
+    tab = dialog.servers_tab
+    assert tab is not None
+    server_dialog = tab.server_dialog()
+    server_dialog.preset_combo.setCurrentIndex(server_dialog.preset_combo.findData("deepseek"))
+    server_dialog.key_edit.setText("sk-secret-42")
+    tab.accept_dialog(server_dialog)
+    dialog.accept()
+    hearth.models.apply_settings(dialog.result_settings())
+    qtbot.waitUntil(lambda: ("deepseek-chat — DeepSeek", remote_key(
+        tab.servers()[0].id, "deepseek-chat"), True) in combo_items(hearth), timeout=5000)
+    assert keys.get(tab.servers()[0].id) == "sk-secret-42"
+    assert remote.built[-1][1] == "sk-secret-42"  # the listing used the stored key
+    saved = app_paths.settings_path.read_text(encoding="utf-8")
+    assert "DeepSeek" in saved
+    assert "sk-secret-42" not in saved
