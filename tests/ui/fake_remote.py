@@ -42,6 +42,7 @@ class FakeServers:
     errors: dict[str, Exception] = field(default_factory=dict)
     latency: float = 0.042
     built: list[tuple[ServerConfig, str | None]] = field(default_factory=list)
+    closed: int = 0  # clients closed after use
 
     def __call__(self, server: ServerConfig, key: str | None) -> FakeClient:
         self.built.append((server, key))
@@ -61,6 +62,9 @@ class FakeClient:
 
     def probe(self) -> FakeProbe:
         return FakeProbe(self.list_models(), self.servers.latency)
+
+    def close(self) -> None:
+        self.servers.closed += 1
 
 
 @dataclass

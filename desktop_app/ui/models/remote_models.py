@@ -154,11 +154,8 @@ class RemoteModelCatalog(QObject):
         models = previous.models if previous is not None and previous.server == server else ()
         self._entries[server.id] = ServerModels(server, ServerState.LOADING, models)
         access = self._access
-
-        def ask() -> tuple[str, ...]:
-            return tuple(info.id for info in access.client_for(server).list_models())
-
-        self._jobs.run(ask, lambda models: self._on_answer(server, request, models),
+        self._jobs.run(lambda: access.list_models(server),
+                       lambda models: self._on_answer(server, request, models),
                        lambda exc: self._on_failure(server, request, exc))
 
     def _current(self, server: ServerConfig, request: int) -> bool:

@@ -199,7 +199,7 @@ class ServersTab(QWidget):
         access = self._access
         self.test_button.setEnabled(False)
         self.test_label.setText(self.tr("Connecting to {name}…").format(name=server.name))
-        self._jobs.run(lambda: access.client_for(server, key).probe(),
+        self._jobs.run(lambda: access.probe(server, key),
                        lambda result: self._on_test_done(number, server, result),
                        lambda exc: self._on_test_failed(number, server, exc))
 

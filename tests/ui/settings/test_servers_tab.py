@@ -171,6 +171,7 @@ def test_test_connection_shows_latency_and_models_using_the_typed_key(
     assert "Qwen/Qwen2.5-72B-Instruct" in text
     assert "llama-3.1-70b" in text
     assert servers.built[-1] == (tab.servers()[0], SECRET)
+    assert servers.closed == len(servers.built)  # no connection left open
     assert tab.test_button.isEnabled()
 
 
