@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QIcon, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QStyle, QWidget
 
@@ -37,6 +37,9 @@ class ModelPicker(QComboBox):
         self._models = models
         self.setObjectName("modelCombo")
         self.setMinimumWidth(280)
+        # "model — server" is longer than a local name: grow to show it, within reason.
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setMaximumWidth(460)
 
     def network_icon(self) -> QIcon:
         return self.style().standardIcon(QStyle.StandardPixmap.SP_DriveNetIcon)
@@ -61,7 +64,8 @@ class ModelPicker(QComboBox):
         if selected_id is not None:
             self.setCurrentIndex(self.findData(selected_id))
         if self.count() == 0:
-            self.addItem(self.tr("No model yet"), "")
+            # The window's string, as before the picker had its own class (one translation).
+            self.addItem(QCoreApplication.translate("MainWindow", "No model yet"), "")
         self.blockSignals(False)
 
     def _add_server(self, entry: ServerModels) -> None:
