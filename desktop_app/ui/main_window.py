@@ -226,9 +226,10 @@ class MainWindow(QMainWindow):
         models.model_ready.connect(self._on_models_ready)
         models.error_occurred.connect(self.banner.show_message)
         models.settings_changed.connect(self._on_models_settings_changed)
-        if models.remote is not None:
-            models.remote.changed.connect(self._fill_model_combo)
-            self.refresh_servers_button.clicked.connect(models.remote.refresh)
+        remote_models = models.remote
+        if remote_models is not None:
+            remote_models.changed.connect(self._fill_model_combo)
+            self.refresh_servers_button.clicked.connect(lambda: remote_models.refresh())
         if api_server is not None:
             api_server.state_changed.connect(self._update_api_label)
             api_server.request_count_changed.connect(self._update_api_label)
@@ -301,6 +302,7 @@ class MainWindow(QMainWindow):
         dialog = self.settings_dialog()
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.models.apply_settings(dialog.result_settings())
+            self.models.keys_changed(dialog.keys_changed)
 
     def chat_settings_dialog(self) -> ConversationSettingsDialog:
         settings = self.models.settings

@@ -231,6 +231,15 @@ class ModelController(QObject):
         elif self.remote is not None and self.remote.server(ref.server_id) != self.remote_server:
             self._select_remote(ref)
 
+    def keys_changed(self, server_ids: set[str]) -> None:
+        """These servers' API keys changed: ask them again, and reconnect to the selected one
+        (the routing engine reads a server's key when a model is loaded)."""
+        if self.remote is not None and server_ids:
+            self.remote.refresh(server_ids)
+        ref = self.selected_remote
+        if ref is not None and ref.server_id in server_ids:
+            self._select_remote(ref)
+
     def _select_local_fallback(self) -> None:
         """The local model used last this session, else the first in the library, else the
         starter model."""

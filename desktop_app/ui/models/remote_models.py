@@ -139,12 +139,13 @@ class RemoteModelCatalog(QObject):
             del self._asked[server_id]
         self.changed.emit()
 
-    def refresh(self) -> None:
-        """Ask every enabled server again (nothing in offline mode)."""
+    def refresh(self, server_ids: set[str] | None = None) -> None:
+        """Ask every enabled server (or those of ``server_ids``) again; nothing in offline mode."""
         if self._offline:
             return
         for server_id in self._order:
-            self._ask(self._entries[server_id].server)
+            if server_ids is None or server_id in server_ids:
+                self._ask(self._entries[server_id].server)
         self.changed.emit()
 
     def _ask(self, server: ServerConfig) -> None:

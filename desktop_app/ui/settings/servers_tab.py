@@ -131,18 +131,23 @@ class ServersTab(QWidget):
         """The servers as edited here, in order."""
         return list(self._servers)
 
-    def save_keys(self) -> None:
+    def save_keys(self) -> set[str]:
         """Write typed keys to the keyring and delete removed servers' keys.
 
-        Raises :class:`KeychainError` (the dialog shows it and stays open).
+        Returns the ids of the servers whose key changed (their connections
+        must be made again). Raises :class:`KeychainError` (the dialog shows it
+        and stays open; what was written stays written and is not redone).
         """
         keys = self._access.keys
+        changed: set[str] = set()
         for server_id in sorted(self._removed):
             keys.delete(server_id)
             self._removed.discard(server_id)
         for server_id, key in list(self._new_keys.items()):
             keys.set(server_id, key)
             del self._new_keys[server_id]
+            changed.add(server_id)
+        return changed
 
     # ---- actions -----------------------------------------------------------------
 

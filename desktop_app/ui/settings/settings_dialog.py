@@ -80,6 +80,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._build_generation_tab(), self.tr("Generation"))
         self.tabs.addTab(self._build_models_tab(current_model_id), self.tr("Models"))
         self.servers_tab: ServersTab | None = None
+        self.keys_changed: set[str] = set()  # servers whose API key OK stored anew
         if remote is not None and jobs is not None:
             self.servers_tab = ServersTab(settings.servers, remote, jobs)
             self.tabs.addTab(self.servers_tab, self.tr("Servers"))
@@ -232,7 +233,7 @@ class SettingsDialog(QDialog):
             return
         if self.servers_tab is not None:
             try:
-                self.servers_tab.save_keys()
+                self.keys_changed |= self.servers_tab.save_keys()
             except KeychainError as exc:
                 self.problem_label.setText(self.tr("Servers: {reason}").format(
                     reason=translated(exc)))

@@ -247,3 +247,31 @@ def test_a_server_added_in_settings_lists_its_models_and_its_key_stays_out_of_th
     saved = app_paths.settings_path.read_text(encoding="utf-8")
     assert "DeepSeek" in saved
     assert "sk-secret-42" not in saved
+
+
+def test_a_new_key_for_the_selected_server_reconnects(
+        qtbot: QtBot, make_app: AppFactory, configure: Callable[..., None],
+        loads: list[LoadOptions], remote: FakeServers) -> None:
+    from desktop_app.core.keychain import MemoryKeyStore
+
+    configure(last=QWEN_KEY)
+    keys = MemoryKeyStore()
+    hearth = make_app(remote_client=remote, keys=keys)
+    qtbot.waitUntil(lambda: hearth.window.model_combo.findData(
+        remote_key(DEEPSEEK.id, "deepseek-chat")) >= 0, timeout=5000)
+    assert len(loads) == 1
+    dialog = hearth.window.settings_dialog()
+    tab = dialog.servers_tab
+    assert tab is not None
+    tab.tree.topLevelItem(0).setSelected(True)
+    edit = tab.server_dialog(tab.selected_server())
+    edit.key_edit.setText("sk-new")
+    tab.accept_dialog(edit)
+    dialog.accept()
+    assert dialog.keys_changed == {GPU_BOX.id}
+    asked = len(remote.built)
+    hearth.models.apply_settings(dialog.result_settings())
+    hearth.models.keys_changed(dialog.keys_changed)
+    assert loads[1:] == [LoadOptions(model_path=QWEN, server_id=GPU_BOX.id)]  # reconnected
+    qtbot.waitUntil(lambda: len(remote.built) > asked, timeout=5000)
+    assert remote.built[-1] == (GPU_BOX, "sk-new")  # its models asked again with the new key
