@@ -226,3 +226,20 @@ def test_settings_dialog_keeps_servers_and_stays_open_when_the_keyring_refuses(
     assert dialog.result() != SettingsDialog.DialogCode.Accepted
     assert "keyring is locked" in dialog.problem_text()
     assert [s.name for s in dialog.result_settings().servers] == ["GPU box", "OpenAI"]
+
+
+class LockedKeyStore(MemoryKeyStore):
+    def get(self, name: str) -> str | None:
+        raise KeychainError(user_text("keychain.fake", "The system keyring is locked."))
+
+
+def test_test_connection_says_when_the_key_cannot_be_read(
+        qtbot: QtBot, servers: FakeServers, jobs: BackgroundJobs) -> None:
+    tab = ServersTab([GPU_BOX], RemoteAccess(LockedKeyStore(), servers), jobs)
+    qtbot.addWidget(tab)
+    select(tab, 0)
+    tab.test_button.click()
+    qtbot.waitUntil(lambda: tab.test_label.text().startswith("✗"), timeout=5000)
+    assert tab.test_label.text() == (
+        "✗ GPU box: The key could not be read: The system keyring is locked.")
+    assert servers.built == []  # no request went out without its key
