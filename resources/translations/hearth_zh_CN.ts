@@ -962,7 +962,7 @@ GPU 层数：{layers}
 <context>
     <name>ModelSettingsForm</name>
     <message>
-        <location filename="../../desktop_app/ui/settings/model_settings_form.py" line="+85"/>
+        <location filename="../../desktop_app/ui/settings/model_settings_form.py" line="+82"/>
         <location line="+17"/>
         <source>Auto</source>
         <translation>自动</translation>
@@ -1108,37 +1108,37 @@ GPU 层数：{layers}
         <translation>引擎无响应多久后重启：</translation>
     </message>
     <message>
-        <location line="+21"/>
-        <location line="+73"/>
+        <location line="+24"/>
+        <location line="+66"/>
         <source>Context length</source>
         <translation>上下文长度</translation>
     </message>
     <message>
-        <location line="-72"/>
-        <location line="+73"/>
+        <location line="-65"/>
+        <location line="+66"/>
         <source>GPU layers</source>
         <translation>GPU 层数</translation>
     </message>
     <message>
-        <location line="-72"/>
-        <location line="+73"/>
+        <location line="-65"/>
+        <location line="+66"/>
         <source>CPU threads</source>
         <translation>CPU 线程数</translation>
     </message>
     <message>
-        <location line="-72"/>
-        <location line="+73"/>
+        <location line="-65"/>
+        <location line="+66"/>
         <source>Batch size</source>
         <translation>批处理大小</translation>
     </message>
     <message>
-        <location line="-72"/>
-        <location line="+73"/>
+        <location line="-65"/>
+        <location line="+66"/>
         <source>Engine watchdog</source>
         <translation>引擎看门狗</translation>
     </message>
     <message>
-        <location line="-71"/>
+        <location line="-64"/>
         <source>{name} must be a number from {low} to {high}.</source>
         <translation>{name}必须是 {low} 到 {high} 之间的数字。</translation>
     </message>
@@ -1158,7 +1158,7 @@ GPU 层数：{layers}
         <translation>{type} KV 缓存需要 Flash Attention。请开启 Flash Attention 或选择 f16。</translation>
     </message>
     <message>
-        <location line="+47"/>
+        <location line="+40"/>
         <source>{name} must be from {low} to {high}, got {value}.</source>
         <translation>{name}必须在 {low} 到 {high} 之间，当前为 {value}。</translation>
     </message>
@@ -1171,7 +1171,7 @@ GPU 层数：{layers}
 <context>
     <name>ModelsPage</name>
     <message>
-        <location filename="../../desktop_app/ui/models/models_page.py" line="+48"/>
+        <location filename="../../desktop_app/ui/models/models_page.py" line="+55"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -1187,12 +1187,12 @@ GPU 层数：{layers}
     </message>
     <message>
         <location line="+1"/>
-        <location line="+67"/>
+        <location line="+68"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location line="-66"/>
+        <location line="-67"/>
         <source>On this computer</source>
         <translation>本机模型</translation>
     </message>
@@ -1207,7 +1207,7 @@ GPU 层数：{layers}
         <translation>正在下载 {file}，请查看“下载”标签页。</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+31"/>
         <source>Downloads ({n})</source>
         <translation>下载 ({n})</translation>
     </message>
@@ -1331,7 +1331,7 @@ GPU 层数：{layers}
 <context>
     <name>SamplingForm</name>
     <message>
-        <location filename="../../desktop_app/ui/settings/sampling_form.py" line="+42"/>
+        <location filename="../../desktop_app/ui/settings/sampling_form.py" line="+43"/>
         <source>Balanced</source>
         <translation>均衡</translation>
     </message>
@@ -1346,7 +1346,7 @@ GPU 层数：{layers}
         <translation>创意</translation>
     </message>
     <message>
-        <location line="+105"/>
+        <location line="+101"/>
         <source>Custom</source>
         <translation>自定义</translation>
     </message>
@@ -1456,12 +1456,12 @@ GPU 层数：{layers}
         <translation>停止序列：</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+31"/>
         <source>Enter a seed from 0 to {max}, or tick Random seed.</source>
         <translation>请输入 0 到 {max} 之间的种子，或勾选“随机种子”。</translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+88"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
@@ -1499,7 +1499,7 @@ GPU 层数：{layers}
 <context>
     <name>SearchDialog</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/search_dialog.py" line="+156"/>
+        <location filename="../../desktop_app/ui/chat/search_dialog.py" line="+157"/>
         <source>Search conversations</source>
         <translation>搜索对话</translation>
     </message>
@@ -1554,7 +1554,7 @@ GPU 层数：{layers}
         <translation>（受限）</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/ui/chat/search_dialog.py" line="-106"/>
+        <location filename="../../desktop_app/ui/chat/search_dialog.py" line="-107"/>
         <source>New chat</source>
         <translation>新建对话</translation>
     </message>
@@ -1774,7 +1774,7 @@ GPU 层数：{layers}
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location line="+88"/>
+        <location line="+91"/>
         <source>Move to folder</source>
         <translation>移到文件夹</translation>
     </message>
@@ -1911,7 +1911,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
 <context>
     <name>UndoBar</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/sidebar.py" line="-152"/>
+        <location filename="../../desktop_app/ui/chat/sidebar.py" line="-155"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
@@ -2123,7 +2123,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>尚未加载模型。请先选择一个模型。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/loader.py" line="+135"/>
+        <location filename="../../desktop_app/core/engine/loader.py" line="+129"/>
         <source>llama.cpp could not load {name}: {reason}</source>
         <translation>llama.cpp 无法加载 {name}：{reason}</translation>
     </message>
@@ -2301,6 +2301,177 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <location line="+110"/>
         <source>llama.cpp failed while generating: {reason}</source>
         <translation>llama.cpp 在生成时出错：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/keychain.py" line="+93"/>
+        <source>The system keyring is not available ({cause}), so the API key cannot be stored. Install and unlock a keyring (GNOME Keyring or KWallet on Linux).</source>
+        <translation>系统密钥环不可用（{cause}），因此无法保存 API 密钥。请安装并解锁一个密钥环（Linux 上可用 GNOME Keyring 或 KWallet）。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/remote/client.py" line="+227"/>
+        <source>{server} refused the request ({status}): the API key is wrong or missing. Check the key in the server&apos;s settings.</source>
+        <translation>{server} 拒绝了请求（{status}）：API 密钥错误或缺失。请检查该服务器设置中的密钥。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{server} does not know the model “{model}”, or the server address is wrong (404).</source>
+        <translation>{server} 不认识模型“{model}”，或服务器地址有误（404）。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{server} answered 404 (not found): check the server address; it usually ends in /v1.</source>
+        <translation>{server} 返回 404（未找到）：请检查服务器地址，它通常以 /v1 结尾。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{server} is rate limiting requests: try again in {seconds} seconds.</source>
+        <translation>{server} 正在限制请求频率：请在 {seconds} 秒后重试。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{server} is rate limiting requests: wait a little and try again.</source>
+        <translation>{server} 正在限制请求频率：请稍等片刻再试。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{server} had an internal error ({status}): {detail}</source>
+        <translation>{server} 发生内部错误（{status}）：{detail}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{server} had an internal error ({status}). Try again later.</source>
+        <translation>{server} 发生内部错误（{status}）。请稍后再试。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{server} rejected the request ({status}): {detail}</source>
+        <translation>{server} 拒绝了请求（{status}）：{detail}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{server} rejected the request ({status}).</source>
+        <translation>{server} 拒绝了请求（{status}）。</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>The certificate of {server} ({host}) could not be verified ({reason}). If the server uses a company or self-signed certificate authority, set its CA file in the server&apos;s settings.</source>
+        <translation>无法验证 {server}（{host}）的证书（{reason}）。如果该服务器使用公司内部或自签名的证书颁发机构，请在服务器设置中指定其 CA 文件。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>A secure (TLS) connection to {server} ({host}) could not be set up. Check that the address starts with the right http:// or https://.</source>
+        <translation>无法与 {server}（{host}）建立安全（TLS）连接。请检查地址开头的 http:// 或 https:// 是否正确。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{server} ({host}) did not accept the connection in time. Check the address and that the server is running.</source>
+        <translation>{server}（{host}）未能及时接受连接。请检查地址以及服务器是否正在运行。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{server} stopped answering (no data for {seconds} seconds).</source>
+        <translation>{server} 停止了响应（{seconds} 秒内没有数据）。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The proxy refused the connection to {server}: check the proxy setting.</source>
+        <translation>代理拒绝了到 {server} 的连接：请检查代理设置。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The address of {server} ({host}) could not be found. Check the server address and the network connection.</source>
+        <translation>找不到 {server}（{host}）的地址。请检查服务器地址和网络连接。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Could not connect to {server} ({host}): the connection was refused. Check that the server is running and the address is right.</source>
+        <translation>无法连接到 {server}（{host}）：连接被拒绝。请检查服务器是否正在运行以及地址是否正确。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The connection to {server} was lost.</source>
+        <translation>与 {server} 的连接已断开。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Could not reach {server} ({host}): {cause}.</source>
+        <translation>无法访问 {server}（{host}）：{cause}。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{server} sent a reply Hearth could not read{what}. Is this an OpenAI-compatible server address (usually ending in /v1)?</source>
+        <translation>{server} 返回了 Hearth 无法读取的回复{what}。这是 OpenAI 兼容服务器的地址吗（通常以 /v1 结尾）？</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>The CA file “{path}” of {server} could not be read as PEM certificates ({cause}).</source>
+        <translation>{server} 的 CA 文件“{path}”无法作为 PEM 证书读取（{cause}）。</translation>
+    </message>
+    <message>
+        <location line="+114"/>
+        <location filename="../../desktop_app/core/remote/engine.py" line="+251"/>
+        <source>The connection to {server} was closed.</source>
+        <translation>与 {server} 的连接已关闭。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/remote/engine.py" line="-104"/>
+        <source>Checking the models of {server} failed; see the log for details.</source>
+        <translation>检查 {server} 的模型失败；详情请查看日志。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>{server} does not offer the model “{model}”. It offers: {models}.</source>
+        <translation>{server} 不提供模型“{model}”。它提供的有：{models}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/remote/resolver.py" line="+30"/>
+        <source>Hearth is in offline mode, so it does not connect to remote servers such as “{server}”. Turn offline mode off in Settings to use it.</source>
+        <translation>Hearth 处于离线模式，不会连接“{server}”等远程服务器。要使用它，请在设置中关闭离线模式。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This model&apos;s remote server was removed from the settings.</source>
+        <translation>此模型所在的远程服务器已从设置中移除。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The remote server “{server}” is turned off in Settings.</source>
+        <translation>远程服务器“{server}”已在设置中关闭。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/remote/servers.py" line="+78"/>
+        <source>Give the server a name.</source>
+        <translation>请为服务器起一个名称。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Unknown server kind “{preset}”.</source>
+        <translation>未知的服务器类型“{preset}”。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>“{url}” is not an http:// or https:// address.</source>
+        <translation>“{url}”不是 http:// 或 https:// 地址。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/remote/stream.py" line="+234"/>
+        <source>The reply from {server} failed; see the log for details.</source>
+        <translation>来自 {server} 的回复失败；详情请查看日志。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The reply stopped before it was complete: {cause} The text received so far is kept.</source>
+        <translation>回复在完成前中断了：{cause} 已收到的文字会保留。</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>{server} closed the connection before the reply ended.</source>
+        <translation>{server} 在回复结束前关闭了连接。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>{server} reported an error: {detail}</source>
+        <translation>{server} 报告了一个错误：{detail}</translation>
     </message>
 </context>
 </TS>
