@@ -19,12 +19,15 @@ from desktop_app import APP_NAME, __version__
 from desktop_app.core import hardware
 from desktop_app.core.engine.api import Engine
 from desktop_app.core.engine.process import LocalEngine
+from desktop_app.core.engine.routing import RoutingEngine
 from desktop_app.core.keychain import KeyringKeyStore, KeyStore
 from desktop_app.core.models.catalog import CatalogEntry, CatalogError, load_catalog, suggestions
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.hub import SettingsHubClient
 from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.paths import AppPaths, DataFolderUnwritable, resources_dir
+from desktop_app.core.remote.client import RemoteClient
+from desktop_app.core.remote.resolver import settings_resolver
 from desktop_app.core.settings import Settings, SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.core.storage.database import StorageError
@@ -127,8 +130,12 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     asks the user about a bad file); a read-only one turns sending and saving off.
     ``look`` follows the theme setting as it changes (tests may leave it out).
     ``keys`` is where API keys live (the OS keyring unless given; tests pass a
-    ``MemoryKeyStore``); ``remote_client`` builds clients for remote servers
-    (tests pass fakes).
+    ``MemoryKeyStore``); ``remote_client`` builds the clients that list a
+    server's models and test it (:class:`RemoteClient` unless given; tests
+    pass fakes).
+
+    The window's engine is a :class:`RoutingEngine`: a remote model's load and
+    replies go to its server, anything else to the local engine.
     """
     settings_store = SettingsStore(paths.settings_path)
     settings, warnings = loaded_settings if loaded_settings is not None else settings_store.load()
@@ -149,7 +156,12 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
         engine: Engine = LocalEngine(stderr_path=paths.log_dir / "engine.log")
     else:
         engine = engine_factory()
-    worker = EngineWorker(engine)
+    if keys is None:
+        keys = KeyringKeyStore()  # touched only when a key is needed
+    remote = RemoteAccess(keys, remote_client or RemoteClient)
+    # The routing engine asks for a server at each load, on the worker thread: the
+    # settings of that moment decide (offline mode, a removed server, its key).
+    worker = EngineWorker(RoutingEngine(engine, settings_resolver(lambda: models.settings, keys)))
     engine_thread = EngineThread(worker)
     jobs = BackgroundJobs()
     chat_model = ChatModel()
@@ -158,15 +170,8 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
                           default_params=settings.default_params, read_only=read_only)
     # Read-only: settings changes last until exit (the newer Hearth's file stays as it is).
     save_settings = settings_store.save if not read_only else _keep_in_memory
-    if keys is None:
-        keys = KeyringKeyStore()  # touched only when a key is needed
-    remote: RemoteAccess | None = None
-    remote_models: RemoteModelCatalog | None = None
-    if remote_client is not None:
-        remote = RemoteAccess(keys, remote_client)
-        remote_models = RemoteModelCatalog(remote, jobs)
     models = ModelController(library, settings, save_settings, worker, jobs,
-                             remote=remote_models)
+                             remote=RemoteModelCatalog(remote, jobs))
     conversations = ConversationListModel(store)
     api_server: ApiServerController | None = None
     window = MainWindow(chat, chat_model, models, conversations, remote=remote, jobs=jobs,

@@ -18,7 +18,6 @@ from typing import Protocol
 
 from desktop_app.core.keychain import KeyStore
 from desktop_app.core.remote.servers import ServerConfig
-from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, user_text
 
 
 class ModelInfo(Protocol):
@@ -80,21 +79,3 @@ class RemoteAccess:
             return client.probe()
         finally:
             client.close()
-
-    def resolve(self, server_id: str, servers: Sequence[ServerConfig],
-                offline: bool) -> tuple[ServerConfig, str | None]:
-        """For the routing engine, on its thread: the server to send a model's work to and
-        its key, or a :class:`UserFacingError` saying why it may not be used.
-
-        Checked at every load, so a server removed or offline mode turned on
-        since the model was chosen is never contacted.
-        """
-        server = next((s for s in servers if s.id == server_id), None)
-        if server is None or not server.enabled:
-            raise UserFacingError(user_text("remote.server_gone", QT_TRANSLATE_NOOP(
-                "core", "This server is no longer in Settings › Servers, or is turned off.")))
-        if offline:
-            raise UserFacingError(user_text("remote.offline", QT_TRANSLATE_NOOP(
-                "core", "Offline mode is on: Hearth does not connect to {server}."),
-                server=server.name))
-        return server, self.keys.get(server.id) or None
