@@ -139,7 +139,7 @@ class ApiServerController(QObject):
 
     def _start(self) -> None:
         try:
-            server = self._make_server(self._settings.validate(), self.api_key())
+            server = self._make_server(self._settings, self.api_key())  # it checks them
             server.on_request = lambda *_args: self._request_seen.emit()
             server.start()
         except (UserFacingError, OSError, ValueError) as exc:
