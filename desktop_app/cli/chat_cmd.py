@@ -78,8 +78,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _resolve_model(library: ModelLibrary, model_id: str | None, last: str | None,
-                   lock: DataFolderLock) -> LocalModel:
+def resolve_model(library: ModelLibrary, model_id: str | None, last: str | None,
+                  lock: DataFolderLock) -> LocalModel:
+    """The model a command runs: the one named, else the last used, else the starter model.
+
+    Shared by ``hearth chat`` and ``hearth serve``, so both pick the same model.
+    """
     if model_id:
         try:
             return library.get(model_id)
@@ -123,8 +127,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     settings, _warnings = SettingsStore(paths.settings_path).load()
     library = ModelLibrary(paths.models_dir)
     try:
-        model = _resolve_model(library, args.model, settings.last_model_id,
-                               DataFolderLock(paths.data_dir, "hearth chat"))
+        model = resolve_model(library, args.model, settings.last_model_id,
+                              DataFolderLock(paths.data_dir, "hearth chat"))
         base = settings.default_params
         params = SamplingParams(
             temperature=base.temperature if args.temperature is None else args.temperature,

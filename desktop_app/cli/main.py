@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from desktop_app.cli import chat_cmd, history_cmd, models_cmd
+from desktop_app.cli import chat_cmd, docs_cmd, history_cmd, models_cmd, serve_cmd
 
 
 def _version() -> str:
@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat_cmd.register(subparsers)
     models_cmd.register(subparsers)
     history_cmd.register(subparsers)
+    docs_cmd.register(subparsers)
+    serve_cmd.register(subparsers)
     return parser
 
 

@@ -2263,7 +2263,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>如仍要使用 {name}，请在模型设置中选择内置提示格式（提示格式）。</translation>
     </message>
     <message>
-        <location line="+148"/>
+        <location line="+158"/>
         <source>it is not valid Jinja ({error})</source>
         <translation>它不是有效的 Jinja（{error}）</translation>
     </message>
@@ -2293,12 +2293,12 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>引擎遇到意外错误：{error}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/session.py" line="+190"/>
+        <location filename="../../desktop_app/core/engine/session.py" line="+131"/>
         <source>The message is too long for the model&apos;s context window ({tokens} tokens; the context holds {n_ctx}). Shorten it or raise the context length in the model&apos;s settings.</source>
         <translation>消息太长，超出了模型的上下文窗口（{tokens} 个 token；上下文容量为 {n_ctx}）。请缩短消息，或在模型设置中调大上下文长度。</translation>
     </message>
     <message>
-        <location line="+110"/>
+        <location line="+213"/>
         <source>llama.cpp failed while generating: {reason}</source>
         <translation>llama.cpp 在生成时出错：{reason}</translation>
     </message>
@@ -2454,7 +2454,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>“{url}”不是 http:// 或 https:// 地址。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/remote/stream.py" line="+234"/>
+        <location filename="../../desktop_app/core/remote/stream.py" line="+236"/>
         <source>The reply from {server} failed; see the log for details.</source>
         <translation>来自 {server} 的回复失败；详情请查看日志。</translation>
     </message>
@@ -2472,6 +2472,146 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <location line="+10"/>
         <source>{server} reported an error: {detail}</source>
         <translation>{server} 报告了一个错误：{detail}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/documents/embedders.py" line="+144"/>
+        <source>The embedding model {path} is missing</source>
+        <translation>嵌入模型 {path} 不存在</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>The embedding model {path} could not be loaded: {why}</source>
+        <translation>无法加载嵌入模型 {path}：{why}</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>This Hearth does not know the embedder {name}</source>
+        <translation>此版本的 Hearth 不认识嵌入模型 {name}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/documents/ingest.py" line="+252"/>
+        <source>{name} could not be indexed (it kept starting over)</source>
+        <translation>无法为 {name} 建立索引（索引反复从头开始）</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>The embedder {name} gives {dims}-dimension vectors, but the collection holds {expected}; re-index the collection</source>
+        <translation>嵌入模型 {name} 生成 {dims} 维向量，但此文档集保存的是 {expected} 维；请重新建立索引</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>{name} has no text to index (a scanned document?)</source>
+        <translation>{name} 中没有可索引的文字（是扫描件吗？）</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>{name} could not be read ({error})</source>
+        <translation>无法读取 {name}（{error}）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/documents/parsers.py" line="+106"/>
+        <source>{name}: Hearth does not read files of this type</source>
+        <translation>{name}：Hearth 不读取这种类型的文件</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>{name} is protected by a password. Save a copy without the password and add that</source>
+        <translation>{name} 受密码保护。请另存一份不带密码的副本，再添加该副本</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>page {page} could not be read</source>
+        <translation>第 {page} 页无法读取</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>page {page} has no text (a scan?)</source>
+        <translation>第 {page} 页没有文字（是扫描件吗？）</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>{name} is not a valid {kind} file ({detail})</source>
+        <translation>{name} 不是有效的 {kind} 文件（{detail}）</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/documents/retrieval.py" line="+159"/>
+        <source>The collection {name} was indexed with another embedder; re-index it</source>
+        <translation>文档集 {name} 是用另一个嵌入模型建立的索引；请重新建立索引</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/documents/store.py" line="+221"/>
+        <source>There are no document collections yet</source>
+        <translation>还没有文档集</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>A collection needs a name</source>
+        <translation>文档集需要一个名称</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>There is already a collection called {name}</source>
+        <translation>已有名为 {name} 的文档集</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/documents/text_files.py" line="+52"/>
+        <source>{name} cannot be opened: {why}</source>
+        <translation>无法打开 {name}：{why}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{name} is not a regular file (a device, pipe or folder), so Hearth does not read it</source>
+        <translation>{name} 不是普通文件（而是设备、管道或文件夹），Hearth 不会读取它</translation>
+    </message>
+    <message>
+        <location line="+44"/>
+        <source>{name} looks like a binary file, not text, so it was not indexed</source>
+        <translation>{name} 看起来是二进制文件而不是文本，因此没有建立索引</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/engine/broker.py" line="+69"/>
+        <source>This client may not load or unload models; the model is chosen in the window.</source>
+        <translation>此客户端不能加载或卸载模型；模型在窗口中选择。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/serve/keys.py" line="+63"/>
+        <source>The key file {path} can be read by other users. Make it private (chmod 600 {path}) or delete it to make a new key.</source>
+        <translation>其他用户可以读取密钥文件 {path}。请将其设为私有（chmod 600 {path}），或删除它以生成新密钥。</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>The key file {path} cannot be used: {reason}</source>
+        <translation>无法使用密钥文件 {path}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/serve/server.py" line="+54"/>
+        <source>The API server cannot listen on “{host}”: it is not an address of this computer ({reason}).</source>
+        <translation>API 服务器无法在“{host}”上监听：这不是本机的地址（{reason}）。</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>Port {port} is already in use by another program. Choose another port for the API server.</source>
+        <translation>端口 {port} 已被其他程序占用。请为 API 服务器选择其他端口。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The system does not allow listening on port {port} (ports below 1024 need administrator rights). Choose a port from 1024 to 65535.</source>
+        <translation>系统不允许在端口 {port} 上监听（1024 以下的端口需要管理员权限）。请选择 1024 到 65535 之间的端口。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The API server cannot listen on {host}: it is not an address of this computer.</source>
+        <translation>API 服务器无法在 {host} 上监听：这不是本机的地址。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The API server cannot listen on {host} port {port}: {reason}</source>
+        <translation>API 服务器无法在 {host} 的端口 {port} 上监听：{reason}</translation>
+    </message>
+    <message>
+        <location line="+99"/>
+        <source>The API server did not start: {reason}</source>
+        <translation>API 服务器未能启动：{reason}</translation>
     </message>
 </context>
 </TS>

@@ -70,6 +70,16 @@ class RenderedPrompt:
     starts_with_bos: bool
 
 
+def raw_prompt(text: str) -> RenderedPrompt:
+    """A raw completion's prompt (``GenerateRequest.prompt``): the text as given, no template.
+
+    It does not count as starting with BOS, so the tokenizer adds one when the
+    model asks for it; a text that spells out the BOS itself is deduplicated
+    after tokenizing (``session``), where the BOS token is known.
+    """
+    return RenderedPrompt(text, starts_with_bos=False)
+
+
 @dataclass(frozen=True)
 class _Turns:
     """A built-in format: how each role's turn is wrapped, and where generation starts."""

@@ -10,6 +10,13 @@ that text it reuses those tokens and tokenizes only the new suffix.
 Reuse across conversations: when the user switches, the outgoing
 conversation's llama.cpp state is saved in memory (a few recent ones, within
 a byte budget) and restored when they come back, so neither is re-processed.
+
+Raw completions (``GenerateRequest.prompt``, the API's ``/v1/completions``)
+skip the chat template: the text is the whole prompt, tokenized as is with
+the BOS token the model asks for. They share everything else (sampling, stop
+strings, statistics, cancel, the KV-cache reuse), but their text is passed on
+verbatim: no ``<think>`` splitting, and no template stop strings, since a raw
+prompt is not a chat turn; the model's end-of-generation tokens still end it.
 """
 
 from __future__ import annotations
@@ -34,16 +41,18 @@ from desktop_app.core.engine.api import (
     TokenChunk,
 )
 from desktop_app.core.engine.loader import LoadedModel
-from desktop_app.core.engine.prompt import PromptError, RenderedPrompt
+from desktop_app.core.engine.prompt import PromptError, RenderedPrompt, raw_prompt
 from desktop_app.core.engine.protocol import Phase
 from desktop_app.core.engine.thinking import ThinkingSplitter, strip_thinking
-from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, user_text
+from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, UserText, user_text
 
 log = logging.getLogger(__name__)
 
 STATE_BUDGET_BYTES = 1024**3
 MAX_SAVED_STATES = 4
 MIN_REPLY_ROOM = 64  # a prompt must leave at least this many tokens for the reply
+TOO_LONG_CODE = "generate.too_long"
+"""The code of the message for a prompt the context cannot hold (the API answers 400)."""
 
 
 class GenerationError(UserFacingError):
@@ -118,6 +127,13 @@ def _cut_points(messages: tuple[ChatMessage, ...]) -> list[int]:
     return cuts
 
 
+def _too_long(tokens: int, n_ctx: int) -> UserText:
+    return user_text(TOO_LONG_CODE, QT_TRANSLATE_NOOP(
+        "core", "The message is too long for the model's context window "
+        "({tokens} tokens; the context holds {n_ctx}). Shorten it or raise the "
+        "context length in the model's settings."), tokens=tokens, n_ctx=n_ctx)
+
+
 def longest_common_prefix(a: list[int], b: list[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -125,6 +141,16 @@ def longest_common_prefix(a: list[int], b: list[int]) -> int:
             break
         n += 1
     return n
+
+
+class _Verbatim:
+    """A raw completion's text splitter: everything is answer, nothing is held back."""
+
+    def feed(self, text: str) -> tuple[str, str]:
+        return text, ""
+
+    def flush(self) -> tuple[str, str]:
+        return "", ""
 
 
 class Session:
@@ -153,8 +179,25 @@ class Session:
             suffix: list[int] = self._llama.tokenize(rest.encode("utf-8"), add_bos=False,
                                                      special=True)
             return transcript.tokens + suffix
-        return list(self._llama.tokenize(prompt.text.encode("utf-8"),
-                                         add_bos=not prompt.starts_with_bos, special=True))
+        tokens = list(self._llama.tokenize(prompt.text.encode("utf-8"),
+                                           add_bos=not prompt.starts_with_bos, special=True))
+        bos: int = self._llama.token_bos()
+        if len(tokens) >= 2 and tokens[0] == tokens[1] == bos:
+            del tokens[0]  # a raw prompt that spells out the BOS itself: a doubled BOS hurts
+        if not tokens:
+            tokens = [bos]  # an empty raw prompt: the model starts from nothing but BOS
+        return tokens
+
+    def _build_raw_prompt(self, request: GenerateRequest, room: int,
+                          ) -> tuple[RenderedPrompt, list[int], int]:
+        """A raw completion's prompt: never trimmed (there are no turns to drop)."""
+        assert request.prompt is not None
+        rendered = raw_prompt(request.prompt)
+        tokens = self._tokenize(rendered, self._transcript)
+        n_ctx: int = self._llama.n_ctx()
+        if len(tokens) + room > n_ctx:
+            raise GenerationError(_too_long(len(tokens), n_ctx))
+        return rendered, tokens, 0
 
     def build_prompt(self, request: GenerateRequest,
                      phase: Callable[[Phase], None] = lambda _phase: None,
@@ -170,6 +213,8 @@ class Session:
         """
         n_ctx: int = self._llama.n_ctx()
         room = min(max(MIN_REPLY_ROOM, request.params.max_tokens), n_ctx // 4)
+        if request.prompt is not None:
+            return self._build_raw_prompt(request, room)
         messages = request.messages
         cuts = _cut_points(messages)
         attempts: dict[int, tuple[RenderedPrompt, list[int]]] = {}
@@ -187,10 +232,7 @@ class Session:
         if not fits(0):
             if not fits(len(cuts) - 1):
                 tokens = attempt(len(cuts) - 1)[1]
-                raise GenerationError(user_text("generate.too_long", QT_TRANSLATE_NOOP(
-                    "core", "The message is too long for the model's context window "
-                    "({tokens} tokens; the context holds {n_ctx}). Shorten it or raise the "
-                    "context length in the model's settings."), tokens=len(tokens), n_ctx=n_ctx))
+                raise GenerationError(_too_long(len(tokens), n_ctx))
             low, high = 0, len(cuts) - 1  # fits(low) is False, fits(high) is True
             while high - low > 1:
                 middle = (low + high) // 2
@@ -260,7 +302,9 @@ class Session:
 
         seed = params.seed if params.seed is not None else secrets.randbelow(2**31)
         max_tokens = min(params.max_tokens, self._llama.n_ctx() - len(tokens))
-        stops = list(dict.fromkeys((*self._model.formatter.stops, *params.stop)))
+        raw = request.prompt is not None
+        template_stops = () if raw else self._model.formatter.stops
+        stops = list(dict.fromkeys((*template_stops, *params.stop)))
         sampled = 0
 
         def count_sampled(_ids: Any, _logits: Any) -> bool:
@@ -278,7 +322,7 @@ class Session:
             top_p=params.top_p, min_p=params.min_p, repeat_penalty=params.repeat_penalty,
             stop=stops, seed=seed, stream=True,
             stopping_criteria=StoppingCriteriaList([count_sampled]))
-        splitter = ThinkingSplitter()
+        splitter: ThinkingSplitter | _Verbatim = _Verbatim() if raw else ThinkingSplitter()
         first_at: float | None = None
         finish: str | None = None
         stop_reason = StopReason.END

@@ -54,10 +54,10 @@ _INDEXED = search_text.SQL_FUNCTION
 # 'delete' command with the indexed text, which the same function recomputes
 # from the old value. A change to search_text.index_text therefore needs a
 # migration that rebuilds the index.
-_FTS_OPTIONS = "content = '', tokenize = 'unicode61 remove_diacritics 2'"
+FTS_OPTIONS = "content = '', tokenize = 'unicode61 remove_diacritics 2'"
 
 
-def _search_triggers(index: str, table: str, column: str) -> tuple[str, ...]:
+def search_triggers(index: str, table: str, column: str) -> tuple[str, ...]:
     """Triggers keeping the full-text ``index`` in step with ``table.column``."""
     remove = (f"INSERT INTO {index} ({index}, rowid, body) "
               f"VALUES ('delete', old.id, {_INDEXED}(old.{column}));")
@@ -137,12 +137,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             ORDER BY m.position DESC LIMIT 1)""",
         "ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE conversations ADD COLUMN folder TEXT NOT NULL DEFAULT ''",
-        f"CREATE VIRTUAL TABLE message_search USING fts5(body, {_FTS_OPTIONS})",
-        f"CREATE VIRTUAL TABLE title_search USING fts5(body, {_FTS_OPTIONS})",
+        f"CREATE VIRTUAL TABLE message_search USING fts5(body, {FTS_OPTIONS})",
+        f"CREATE VIRTUAL TABLE title_search USING fts5(body, {FTS_OPTIONS})",
         f"INSERT INTO message_search (rowid, body) SELECT id, {_INDEXED}(content) FROM messages",
         f"INSERT INTO title_search (rowid, body) SELECT id, {_INDEXED}(title) FROM conversations",
-        *_search_triggers("message_search", "messages", "content"),
-        *_search_triggers("title_search", "conversations", "title"),
+        *search_triggers("message_search", "messages", "content"),
+        *search_triggers("title_search", "conversations", "title"),
     ),
 )
 
