@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_app import APP_NAME, __version__
 from desktop_app.core import hardware
 from desktop_app.core.engine.api import Engine
+from desktop_app.core.engine.broker import BrokerClient, EngineBroker
 from desktop_app.core.engine.process import LocalEngine
 from desktop_app.core.engine.routing import RoutingEngine
 from desktop_app.core.keychain import KeyringKeyStore, KeyStore
@@ -28,6 +29,9 @@ from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.paths import AppPaths, DataFolderUnwritable, resources_dir
 from desktop_app.core.remote.client import RemoteClient
 from desktop_app.core.remote.resolver import settings_resolver
+from desktop_app.core.serve.config import ApiServerSettings
+from desktop_app.core.serve.keys import ensure_api_key, regenerate_api_key
+from desktop_app.core.serve.server import ApiServer
 from desktop_app.core.settings import Settings, SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.core.storage.database import StorageError
@@ -69,6 +73,7 @@ class HearthApp:
     store: ChatStore
     library: ModelLibrary
     engine_thread: EngineThread
+    broker: EngineBroker
     jobs: BackgroundJobs
     chat: ChatController
     models: ModelController
@@ -76,7 +81,7 @@ class HearthApp:
     warnings: list[str]
     downloads: DownloadManager
     models_page: ModelsPage
-    api_server: ApiServerController | None = None
+    api_server: ApiServerController
     reopen_after_crash: int | None = None
     """The conversation a reply was streaming in when Hearth was killed, if it was."""
 
@@ -84,8 +89,7 @@ class HearthApp:
         """Start the worker, pick a model and reopen the last conversation."""
         self.engine_thread.start()
         self.models.start()
-        if self.api_server is not None:
-            self.api_server.apply(self.models.settings.api_server)
+        self.api_server.apply(self.models.settings.api_server)
         last = self.reopen_after_crash or self.settings.last_conversation_id
         if last is not None:
             self.chat.open_conversation(last)
@@ -105,9 +109,11 @@ class HearthApp:
             except StorageError:
                 log.exception("could not save the settings at exit")
         self.downloads.close()  # the running download pauses; it resumes next time
-        if self.api_server is not None:
-            self.api_server.stop()  # before the engine: its requests end first
+        # The API server's requests end first, then the window's worker (and the remote
+        # engines behind it), then the broker, which shuts the local engine down.
+        self.api_server.stop()
         self.engine_thread.shutdown()
+        self.broker.shutdown()
         self.jobs.wait()
         # Signals the worker queued before it stopped may still be delivered;
         # nothing may reach the store once it is closed.
@@ -134,8 +140,11 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     server's models and test it (:class:`RemoteClient` unless given; tests
     pass fakes).
 
-    The window's engine is a :class:`RoutingEngine`: a remote model's load and
-    replies go to its server, anything else to the local engine.
+    The engines: the local engine is shared by the window and the API server
+    through an :class:`EngineBroker`, which takes their replies in turns; the
+    window's share sits behind a :class:`RoutingEngine`, which sends a remote
+    model's load and replies to its server. The API server's share may not
+    load models: it serves the one the user chose in the window.
     """
     settings_store = SettingsStore(paths.settings_path)
     settings, warnings = loaded_settings if loaded_settings is not None else settings_store.load()
@@ -159,9 +168,11 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     if keys is None:
         keys = KeyringKeyStore()  # touched only when a key is needed
     remote = RemoteAccess(keys, remote_client or RemoteClient)
+    broker = EngineBroker(engine)
     # The routing engine asks for a server at each load, on the worker thread: the
     # settings of that moment decide (offline mode, a removed server, its key).
-    worker = EngineWorker(RoutingEngine(engine, settings_resolver(lambda: models.settings, keys)))
+    resolve = settings_resolver(lambda: models.settings, keys)
+    worker = EngineWorker(RoutingEngine(broker.client("gui"), resolve))
     engine_thread = EngineThread(worker)
     jobs = BackgroundJobs()
     chat_model = ChatModel()
@@ -173,7 +184,8 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     models = ModelController(library, settings, save_settings, worker, jobs,
                              remote=RemoteModelCatalog(remote, jobs))
     conversations = ConversationListModel(store)
-    api_server: ApiServerController | None = None
+    api_server = ApiServerController(_api_server_factory(broker), keys, ensure_api_key,
+                                     regenerate_api_key)
     window = MainWindow(chat, chat_model, models, conversations, remote=remote, jobs=jobs,
                         api_server=api_server)
     if read_only:
@@ -207,12 +219,27 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
         # The chat re-renders its Markdown in the new palette when the theme changes.
         window.chat_view.set_colors(look.colors)
         look.changed.connect(window.chat_view.set_colors)
-    if api_server is not None:
-        api = api_server
-        models.settings_changed.connect(lambda new: api.apply(new.api_server))
-    return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
+    models.settings_changed.connect(lambda new: api_server.apply(new.api_server))
+    return HearthApp(paths, settings, settings_store, store, library, engine_thread, broker, jobs,
                      chat, models, window, warnings, downloads, models_page,
                      api_server=api_server, reopen_after_crash=crashed_in)
+
+
+def _api_server_factory(broker: EngineBroker) -> Callable[[ApiServerSettings, str], ApiServer]:
+    """Makes API servers, each on its own broker client that may not change the loaded model.
+
+    A stopped server has shut its client down; one that failed to start never
+    did, so the previous client is shut here (doing it twice is harmless).
+    """
+    clients: list[BrokerClient] = []
+
+    def make(settings: ApiServerSettings, key: str) -> ApiServer:
+        for old in clients:
+            old.shutdown()
+        clients[:] = [broker.client("api", can_load=False)]
+        return ApiServer(clients[0], settings, key)
+
+    return make
 
 
 def _download_suggested(models_page: ModelsPage, window: MainWindow,
