@@ -566,6 +566,14 @@ class MainWindow(QMainWindow):
         self.chat.default_params = settings.default_params
 
     def _on_models_ready(self, loaded: ModelLoaded) -> None:
+        if self.models.selected_remote is not None:
+            # GPU layers and load time mean nothing for a model on another computer.
+            context = (self.tr("{n} tokens").format(n=loaded.n_ctx) if loaded.n_ctx
+                       else self.tr("not stated by the server"))
+            self.model_status.setToolTip(plain_tooltip(self.tr(
+                "Server: {device}\nContext: {context}\nPrompt format: the server's own").format(
+                    device=loaded.device, context=context)))
+            return
         tip = self.tr("Prompt format: {fmt}\nDevice: {device}\nGPU layers: {layers}\n"
                       "Loaded in {s:.1f} s").format(fmt=loaded.chat_format, device=loaded.device,
                                                     layers=loaded.n_gpu_layers,

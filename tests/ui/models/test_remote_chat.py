@@ -65,6 +65,8 @@ def test_a_reply_from_a_remote_model_streams_into_the_chat_with_the_key(
                     timeout=10_000)
     assert hearth.models.state == ModelState.READY, window.model_status.text()
     assert window.model_status.text() == "Ready · ok on Fault box"
+    assert window.model_status.toolTip().startswith("Server: Fault box · 127.0.0.1:")
+    assert "Context: 8192 tokens" in window.model_status.toolTip()
     assert window.remote_notice.isVisible()
     host = fault_server.base_url.split("//")[1].split("/")[0]
     assert f"on Fault box ({host})" in window.remote_notice.text()
