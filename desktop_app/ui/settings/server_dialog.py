@@ -4,7 +4,8 @@ The dialog only collects values: the Servers tab stores the server in the
 settings and the key in the keyring when the settings dialog is accepted.
 The key field starts empty when editing (the stored key is not read back
 into a widget, where a screenshot or a screen share would show it); leaving
-it empty keeps the stored key.
+it empty keeps the stored key. With ``access`` and ``jobs`` it can test the
+server as typed, before it is saved.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.remote.servers import PRESETS, PRESETS_BY_ID, ServerConfig, ServerConfigError
+from desktop_app.ui.common.background import BackgroundJobs
+from desktop_app.ui.common.remote_access import RemoteAccess
 from desktop_app.ui.common.untrusted_text import plain_label
 from desktop_app.ui.common.user_text import translated
+from desktop_app.ui.settings.connection_test import ConnectionTest
 
 
 class ServerDialog(QDialog):
@@ -36,8 +40,8 @@ class ServerDialog(QDialog):
     :meth:`entered_key` is the key typed ("" when the field was left empty).
     """
 
-    def __init__(self, server: ServerConfig | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, server: ServerConfig | None = None, parent: QWidget | None = None, *,
+                 access: RemoteAccess | None = None, jobs: BackgroundJobs | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("serverDialog")
         self._id = server.id if server is not None else ServerConfig.new_id()
@@ -89,6 +93,17 @@ class ServerDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.button_box.accepted.connect(self.accept)
         self.button_box.rejected.connect(self.reject)
+        self.test_label = plain_label()  # model names and errors come from the server
+        self.test_label.setObjectName("serverDialogTest")
+        self.test_label.setWordWrap(True)
+        self.test_button: QPushButton | None = None
+        self._tester: ConnectionTest | None = None
+        if access is not None and jobs is not None:
+            self.test_button = self.button_box.addButton(
+                self.tr("Test connection"), QDialogButtonBox.ButtonRole.ActionRole)
+            self._tester = ConnectionTest(access, jobs, self.test_label, self.test_button)
+            self._tester.finished.connect(self._revalidate)
+            self.test_button.clicked.connect(self.test_connection)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -102,6 +117,7 @@ class ServerDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.test_label)
         layout.addStretch(1)
         layout.addWidget(self.button_box)
 
@@ -132,6 +148,11 @@ class ServerDialog(QDialog):
 
     def entered_key(self) -> str:
         return self.key_edit.text().strip()
+
+    def test_connection(self) -> None:
+        """Test the server as the fields describe it (the typed key, else the stored one)."""
+        if self._tester is not None and self._problem() is None:
+            self._tester.run(self.server(), self.entered_key() or None)
 
     def accept(self) -> None:
         if self._problem() is None:
@@ -184,3 +205,5 @@ class ServerDialog(QDialog):
         self.error_label.setText(problem or "")
         self.error_label.setVisible(problem is not None)
         self.button_box.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
+        if self.test_button is not None and self._tester is not None:
+            self.test_button.setEnabled(problem is None and not self._tester.running)

@@ -19,7 +19,6 @@ import ipaddress
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,16 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.keychain import KeychainError
 from desktop_app.core.remote.servers import PRESETS_BY_ID, ServerConfig
 from desktop_app.ui.common.background import BackgroundJobs
-from desktop_app.ui.common.remote_access import ProbeOutcome, RemoteAccess
+from desktop_app.ui.common.remote_access import RemoteAccess
 from desktop_app.ui.common.untrusted_text import plain_label
-from desktop_app.ui.common.user_text import translated
+from desktop_app.ui.settings.connection_test import ConnectionTest
 from desktop_app.ui.settings.server_dialog import ServerDialog
-
-MODELS_SHOWN = 12
-"""How many model names a successful test lists before "and N more"."""
 
 
 class Column:
@@ -74,7 +69,6 @@ class ServersTab(QWidget):
         self._jobs = jobs
         self._new_keys: dict[str, str] = {}  # typed keys, written by save_keys()
         self._removed: set[str] = set()      # servers whose key save_keys() deletes
-        self._test_number = 0                 # answers to an older test are dropped
 
         self.tree = QTreeWidget()
         self.tree.setObjectName("serverList")
@@ -103,6 +97,8 @@ class ServersTab(QWidget):
         self.test_label.setObjectName("serverTestResult")
         self.test_label.setWordWrap(True)
         self.test_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._tester = ConnectionTest(access, jobs, self.test_label, self.test_button)
+        self._tester.finished.connect(self._update_buttons)
         hint = QLabel(self.tr(
             "Chat with models on other computers: your own GPU server (vLLM, SGLang, llama.cpp, "
             "Ollama, LM Studio) or a cloud service. API keys are kept in the system keyring, "
@@ -153,7 +149,7 @@ class ServersTab(QWidget):
 
     def server_dialog(self, server: ServerConfig | None = None) -> ServerDialog:
         """The add/edit dialog (tests fill it in and accept it)."""
-        return ServerDialog(server, self)
+        return ServerDialog(server, self, access=self._access, jobs=self._jobs)
 
     def add_server(self) -> None:
         dialog = self.server_dialog()
@@ -194,19 +190,10 @@ class ServersTab(QWidget):
         self._fill()
 
     def test_connection(self) -> None:
-        """Ask the selected server for its models, off the GUI thread."""
+        """Ask the selected server for its models (with the key typed, if one was)."""
         server = self.selected_server()
-        if server is None:
-            return
-        self._test_number += 1
-        number = self._test_number
-        key = self._new_keys.get(server.id)
-        access = self._access
-        self.test_button.setEnabled(False)
-        self.test_label.setText(self.tr("Connecting to {name}…").format(name=server.name))
-        self._jobs.run(lambda: access.probe(server, key),
-                       lambda result: self._on_test_done(number, server, result),
-                       lambda exc: self._on_test_failed(number, server, exc))
+        if server is not None:
+            self._tester.run(server, self._new_keys.get(server.id))
 
     def selected_server(self) -> ServerConfig | None:
         items = self.tree.selectedItems()
@@ -216,32 +203,6 @@ class ServersTab(QWidget):
         return next((s for s in self._servers if s.id == server_id), None)
 
     # ---- slots -------------------------------------------------------------------
-
-    def _on_test_done(self, number: int, server: ServerConfig, result: ProbeOutcome) -> None:
-        if not shiboken6.isValid(self) or number != self._test_number:
-            return  # the dialog closed, or another test started since
-        self.test_button.setEnabled(self.selected_server() is not None)
-        names = [model.id for model in result.models]
-        shown = ", ".join(names[:MODELS_SHOWN])
-        if len(names) > MODELS_SHOWN:
-            shown += self.tr(" and {n} more").format(n=len(names) - MODELS_SHOWN)
-        text = self.tr("{name} answered in {ms} ms. Models ({n}): {models}").format(
-            name=server.name, ms=round(result.latency_seconds * 1000), n=len(names),
-            models=shown)
-        if not names:
-            text = self.tr("{name} answered in {ms} ms but serves no models.").format(
-                name=server.name, ms=round(result.latency_seconds * 1000))
-        self.test_label.setText("✓ " + text)
-
-    def _on_test_failed(self, number: int, server: ServerConfig, exc: BaseException) -> None:
-        if not shiboken6.isValid(self) or number != self._test_number:
-            return
-        self.test_button.setEnabled(self.selected_server() is not None)
-        reason = translated(exc)
-        if isinstance(exc, KeychainError):
-            reason = self.tr("The key could not be read: {reason}").format(reason=reason)
-        self.test_label.setText("✗ " + self.tr("{name}: {reason}").format(
-            name=server.name, reason=reason))
 
     def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if column != Column.NAME:
@@ -270,7 +231,8 @@ class ServersTab(QWidget):
         self.tree.blockSignals(False)
         self._update_buttons()
 
-    def _update_buttons(self) -> None:
+    def _update_buttons(self, *_args: object) -> None:
         chosen = self.selected_server() is not None
-        for button in (self.edit_button, self.remove_button, self.test_button):
+        for button in (self.edit_button, self.remove_button):
             button.setEnabled(chosen)
+        self.test_button.setEnabled(chosen and not self._tester.running)

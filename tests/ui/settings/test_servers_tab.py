@@ -243,3 +243,20 @@ def test_test_connection_says_when_the_key_cannot_be_read(
     assert tab.test_label.text() == (
         "✗ GPU box: The key could not be read: The system keyring is locked.")
     assert servers.built == []  # no request went out without its key
+
+
+def test_the_add_dialog_tests_the_server_as_typed_before_it_is_saved(
+        tab: ServersTab, servers: FakeServers, qtbot: QtBot) -> None:
+    dialog = tab.server_dialog()
+    fill(dialog, "deepseek", key=SECRET)
+    assert dialog.test_button is not None
+    dialog.url_edit.setText("not a url")
+    assert not dialog.test_button.isEnabled()  # nothing to test yet
+    dialog.url_edit.setText("https://api.deepseek.com/v1")
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.test_label.text().startswith("✓"), timeout=5000)
+    assert "deepseek-chat" in dialog.test_label.text()
+    tested, key = servers.built[-1]
+    assert (tested.name, tested.base_url, key) == ("DeepSeek", "https://api.deepseek.com/v1",
+                                                   SECRET)
+    assert tab.servers() == [GPU_BOX]  # testing saved nothing
