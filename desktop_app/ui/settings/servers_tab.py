@@ -48,12 +48,11 @@ class Column:
 def is_local_address(base_url: str) -> bool:
     """Whether the server is on this computer or the local network (not the internet)."""
     host = urlsplit(base_url).hostname or ""
-    if host == "localhost" or host.endswith((".local", ".lan", ".home.arpa")) or "." not in host:
-        return True
     try:
         address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
+    except ValueError:  # a name: a single label ("gpubox") or a local domain stays inside
+        return host == "localhost" or "." not in host or host.endswith(
+            (".local", ".lan", ".home.arpa"))
     return address.is_loopback or address.is_private or address.is_link_local
 
 

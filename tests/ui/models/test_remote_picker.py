@@ -273,5 +273,5 @@ def test_a_new_key_for_the_selected_server_reconnects(
     hearth.models.apply_settings(dialog.result_settings())
     hearth.models.keys_changed(dialog.keys_changed)
     assert loads[1:] == [LoadOptions(model_path=QWEN, server_id=GPU_BOX.id)]  # reconnected
-    qtbot.waitUntil(lambda: len(remote.built) > asked, timeout=5000)
-    assert remote.built[-1] == (GPU_BOX, "sk-new")  # its models asked again with the new key
+    # Its models are asked again, with the new key (a failed server may be asked again too).
+    qtbot.waitUntil(lambda: (GPU_BOX, "sk-new") in remote.built[asked:], timeout=5000)

@@ -201,7 +201,7 @@ def test_local_and_internet_addresses() -> None:
     for url in ("http://127.0.0.1:8080/v1", "http://localhost/v1", "http://gpubox:8000/v1",
                 "http://192.168.1.20/v1", "http://[::1]:8000/v1", "http://box.local/v1"):
         assert is_local_address(url), url
-    for url in ("https://api.openai.com/v1", "http://8.8.8.8/v1"):
+    for url in ("https://api.openai.com/v1", "http://8.8.8.8/v1", "http://[2001:4860::8888]/v1"):
         assert not is_local_address(url), url
 
 
