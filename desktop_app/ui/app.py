@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_app import APP_NAME, __version__
 from desktop_app.core import hardware
 from desktop_app.core.engine.api import Engine
-from desktop_app.core.engine.broker import BrokerClient, EngineBroker
+from desktop_app.core.engine.broker import EngineBroker
 from desktop_app.core.engine.process import LocalEngine
 from desktop_app.core.engine.routing import RoutingEngine
 from desktop_app.core.keychain import KeyringKeyStore, KeyStore
@@ -228,16 +228,12 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
 def _api_server_factory(broker: EngineBroker) -> Callable[[ApiServerSettings, str], ApiServer]:
     """Makes API servers, each on its own broker client that may not change the loaded model.
 
-    A stopped server has shut its client down; one that failed to start never
-    did, so the previous client is shut here (doing it twice is harmless).
+    A client is good for one server: the server shuts it down when it stops
+    (or fails to start), so every start gets a new one.
     """
-    clients: list[BrokerClient] = []
 
     def make(settings: ApiServerSettings, key: str) -> ApiServer:
-        for old in clients:
-            old.shutdown()
-        clients[:] = [broker.client("api", can_load=False)]
-        return ApiServer(clients[0], settings, key)
+        return ApiServer(broker.client("api", can_load=False), settings, key)
 
     return make
 
