@@ -2048,7 +2048,7 @@ GPU 层数：{layers}
 <context>
     <name>ServersTab</name>
     <message>
-        <location filename="../../desktop_app/ui/settings/servers_tab.py" line="+76"/>
+        <location filename="../../desktop_app/ui/settings/servers_tab.py" line="+77"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -2103,7 +2103,7 @@ GPU 层数：{layers}
         <translation>互联网</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Tick to list this server&apos;s models</source>
         <translation>勾选以列出此服务器的模型</translation>
     </message>
@@ -2906,7 +2906,32 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>远程服务器“{server}”已在设置中关闭。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/remote/servers.py" line="+78"/>
+        <location filename="../../desktop_app/core/remote/servers.py" line="+37"/>
+        <source>llama.cpp server</source>
+        <translation>llama.cpp 服务器</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Alibaba DashScope (Qwen)</source>
+        <translation>阿里云百炼 DashScope（通义千问）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Moonshot (Kimi)</source>
+        <translation>月之暗面 Moonshot（Kimi）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Zhipu (GLM)</source>
+        <translation>智谱 AI（GLM）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Other OpenAI-compatible server</source>
+        <translation>其他与 OpenAI 兼容的服务器</translation>
+    </message>
+    <message>
+        <location line="+33"/>
         <source>Give the server a name.</source>
         <translation>请为服务器起一个名称。</translation>
     </message>

@@ -29,7 +29,7 @@ from desktop_app.core.remote.servers import PRESETS, PRESETS_BY_ID, ServerConfig
 from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.remote_access import RemoteAccess
 from desktop_app.ui.common.untrusted_text import plain_label
-from desktop_app.ui.common.user_text import translated
+from desktop_app.ui.common.user_text import translated, translated_name
 from desktop_app.ui.settings.connection_test import ConnectionTest
 
 
@@ -51,7 +51,7 @@ class ServerDialog(QDialog):
         self.preset_combo = QComboBox()
         self.preset_combo.setObjectName("presetCombo")
         for preset in PRESETS:
-            self.preset_combo.addItem(preset.name, preset.id)
+            self.preset_combo.addItem(translated_name(preset.name), preset.id)
         self.preset_hint = QLabel()
         self.preset_hint.setWordWrap(True)
         self.preset_hint.setEnabled(False)  # the dimmed hint colour
@@ -163,9 +163,9 @@ class ServerDialog(QDialog):
     def _on_preset_chosen(self, *_args: object) -> None:
         """A kind fills in its usual address, and its name unless the user typed one."""
         preset = PRESETS_BY_ID[str(self.preset_combo.currentData())]
-        names = {p.name for p in PRESETS}
+        names = {translated_name(p.name) for p in PRESETS}
         if not self.name_edit.text().strip() or self.name_edit.text() in names:
-            self.name_edit.setText(preset.name)
+            self.name_edit.setText(translated_name(preset.name))
         self.url_edit.setText(preset.base_url)
         self._update_hint()
 
@@ -173,7 +173,7 @@ class ServerDialog(QDialog):
         preset = PRESETS_BY_ID[str(self.preset_combo.currentData())]
         if preset.needs_key:
             hint = self.tr("Needs an API key from {name}. Your messages are sent to its servers "
-                           "on the internet.").format(name=preset.name)
+                           "on the internet.").format(name=translated_name(preset.name))
         else:
             hint = self.tr("Usually runs on your own computer or network; a key is only needed "
                            "if the server was started with one.")

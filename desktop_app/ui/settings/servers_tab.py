@@ -37,6 +37,7 @@ from desktop_app.core.remote.servers import PRESETS_BY_ID, ServerConfig
 from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.remote_access import RemoteAccess
 from desktop_app.ui.common.untrusted_text import plain_label
+from desktop_app.ui.common.user_text import translated_name
 from desktop_app.ui.settings.connection_test import ConnectionTest
 from desktop_app.ui.settings.server_dialog import ServerDialog
 
@@ -218,7 +219,8 @@ class ServersTab(QWidget):
             preset = PRESETS_BY_ID[server.preset]
             where = (self.tr("Your computer or network") if is_local_address(server.base_url)
                      else self.tr("Internet"))
-            item = QTreeWidgetItem([server.name, preset.name, server.base_url, where])
+            item = QTreeWidgetItem(
+                [server.name, translated_name(preset.name), server.base_url, where])
             item.setData(Column.NAME, Qt.ItemDataRole.UserRole, server.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Column.NAME, Qt.CheckState.Checked if server.enabled
