@@ -18,12 +18,20 @@ from PySide6.QtWidgets import QApplication
 from desktop_app import APP_NAME, __version__
 from desktop_app.core import hardware
 from desktop_app.core.engine.api import Engine
+from desktop_app.core.engine.broker import EngineBroker
 from desktop_app.core.engine.process import LocalEngine
+from desktop_app.core.engine.routing import RoutingEngine
+from desktop_app.core.keychain import KeyringKeyStore, KeyStore
 from desktop_app.core.models.catalog import CatalogEntry, CatalogError, load_catalog, suggestions
 from desktop_app.core.models.download import Downloader
 from desktop_app.core.models.hub import SettingsHubClient
 from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.paths import AppPaths, DataFolderUnwritable, resources_dir
+from desktop_app.core.remote.client import RemoteClient
+from desktop_app.core.remote.resolver import settings_resolver
+from desktop_app.core.serve.config import ApiServerSettings
+from desktop_app.core.serve.keys import ensure_api_key, regenerate_api_key
+from desktop_app.core.serve.server import ApiServer
 from desktop_app.core.settings import Settings, SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.core.storage.database import StorageError
@@ -32,9 +40,11 @@ from desktop_app.ui.chat import markdown
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.conversation_list import ConversationListModel
+from desktop_app.ui.common.api_server_controller import ApiServerController
 from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.engine_worker import EngineThread, EngineWorker
 from desktop_app.ui.common.look import Look
+from desktop_app.ui.common.remote_access import ClientFactory, RemoteAccess
 from desktop_app.ui.common.single_instance import SingleInstance, activate_running, bring_to_front
 from desktop_app.ui.common.startup_problems import (
     StartupDialogs,
@@ -49,6 +59,7 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.models.download_manager import DownloadManager
 from desktop_app.ui.models.model_controller import ModelController
 from desktop_app.ui.models.models_page import ModelsPage
+from desktop_app.ui.models.remote_models import RemoteModelCatalog
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +74,7 @@ class HearthApp:
     store: ChatStore
     library: ModelLibrary
     engine_thread: EngineThread
+    broker: EngineBroker
     jobs: BackgroundJobs
     chat: ChatController
     models: ModelController
@@ -70,6 +82,7 @@ class HearthApp:
     warnings: list[str]
     downloads: DownloadManager
     models_page: ModelsPage
+    api_server: ApiServerController
     reopen_after_crash: int | None = None
     """The conversation a reply was streaming in when Hearth was killed, if it was."""
     documents: DocumentsFeature | None = None
@@ -78,6 +91,7 @@ class HearthApp:
         """Start the worker, pick a model and reopen the last conversation."""
         self.engine_thread.start()
         self.models.start()
+        self.api_server.apply(self.models.settings.api_server)
         if self.documents is not None:
             self.documents.start()
         last = self.reopen_after_crash or self.settings.last_conversation_id
@@ -99,7 +113,11 @@ class HearthApp:
             except StorageError:
                 log.exception("could not save the settings at exit")
         self.downloads.close()  # the running download pauses; it resumes next time
+        # The API server's requests end first, then the window's worker (and the remote
+        # engines behind it), then the broker, which shuts the local engine down.
+        self.api_server.stop()
         self.engine_thread.shutdown()
+        self.broker.shutdown()
         self.jobs.wait()
         if self.documents is not None:
             self.documents.close()
@@ -113,7 +131,9 @@ class HearthApp:
 
 def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = None,
               loaded_settings: tuple[Settings, list[str]] | None = None,
-              store: ChatStore | None = None, look: Look | None = None) -> HearthApp:
+              store: ChatStore | None = None, look: Look | None = None,
+              keys: KeyStore | None = None, remote_client: ClientFactory | None = None,
+              ) -> HearthApp:
     """Build the objects and the window; raises StorageError if the database can't be opened.
 
     ``loaded_settings`` is what :meth:`SettingsStore.load` returned, when the
@@ -121,6 +141,16 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     ``store`` is the history when the caller opened it (:func:`open_history`
     asks the user about a bad file); a read-only one turns sending and saving off.
     ``look`` follows the theme setting as it changes (tests may leave it out).
+    ``keys`` is where API keys live (the OS keyring unless given; tests pass a
+    ``MemoryKeyStore``); ``remote_client`` builds the clients that list a
+    server's models and test it (:class:`RemoteClient` unless given; tests
+    pass fakes).
+
+    The engines: the local engine is shared by the window and the API server
+    through an :class:`EngineBroker`, which takes their replies in turns; the
+    window's share sits behind a :class:`RoutingEngine`, which sends a remote
+    model's load and replies to its server. The API server's share may not
+    load models: it serves the one the user chose in the window.
     """
     settings_store = SettingsStore(paths.settings_path)
     settings, warnings = loaded_settings if loaded_settings is not None else settings_store.load()
@@ -141,7 +171,14 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
         engine: Engine = LocalEngine(stderr_path=paths.log_dir / "engine.log")
     else:
         engine = engine_factory()
-    worker = EngineWorker(engine)
+    if keys is None:
+        keys = KeyringKeyStore()  # touched only when a key is needed
+    remote = RemoteAccess(keys, remote_client or RemoteClient)
+    broker = EngineBroker(engine)
+    # The routing engine asks for a server at each load, on the worker thread: the
+    # settings of that moment decide (offline mode, a removed server, its key).
+    resolve = settings_resolver(lambda: models.settings, keys)
+    worker = EngineWorker(RoutingEngine(broker.client("gui"), resolve))
     engine_thread = EngineThread(worker)
     jobs = BackgroundJobs()
     chat_model = ChatModel()
@@ -150,9 +187,13 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
                           default_params=settings.default_params, read_only=read_only)
     # Read-only: settings changes last until exit (the newer Hearth's file stays as it is).
     save_settings = settings_store.save if not read_only else _keep_in_memory
-    models = ModelController(library, settings, save_settings, worker, jobs)
+    models = ModelController(library, settings, save_settings, worker, jobs,
+                             remote=RemoteModelCatalog(remote, jobs))
     conversations = ConversationListModel(store)
-    window = MainWindow(chat, chat_model, models, conversations)
+    api_server = ApiServerController(_api_server_factory(broker), keys, ensure_api_key,
+                                     regenerate_api_key)
+    window = MainWindow(chat, chat_model, models, conversations, remote=remote, jobs=jobs,
+                        api_server=api_server)
     if read_only:
         window.composer.setEnabled(False)
         warnings.append(read_only_notice())  # last, so it is the one the banner keeps
@@ -184,10 +225,24 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
         # The chat re-renders its Markdown in the new palette when the theme changes.
         window.chat_view.set_colors(look.colors)
         look.changed.connect(window.chat_view.set_colors)
+    models.settings_changed.connect(lambda new: api_server.apply(new.api_server))
     documents = build_documents(paths.data_dir, window, chat, chat_model, models)
-    return HearthApp(paths, settings, settings_store, store, library, engine_thread, jobs,
+    return HearthApp(paths, settings, settings_store, store, library, engine_thread, broker, jobs,
                      chat, models, window, warnings, downloads, models_page,
-                     reopen_after_crash=crashed_in, documents=documents)
+                     api_server=api_server, reopen_after_crash=crashed_in, documents=documents)
+
+
+def _api_server_factory(broker: EngineBroker) -> Callable[[ApiServerSettings, str], ApiServer]:
+    """Makes API servers, each on its own broker client that may not change the loaded model.
+
+    A client is good for one server: the server shuts it down when it stops
+    (or fails to start), so every start gets a new one.
+    """
+
+    def make(settings: ApiServerSettings, key: str) -> ApiServer:
+        return ApiServer(broker.client("api", can_load=False), settings, key)
+
+    return make
 
 
 def _download_suggested(models_page: ModelsPage, window: MainWindow,

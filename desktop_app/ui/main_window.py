@@ -14,7 +14,6 @@ from PySide6.QtCore import QByteArray, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextOption
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -46,8 +46,12 @@ from desktop_app.ui.chat.message_delegate import format_stats, is_shortened
 from desktop_app.ui.chat.search_dialog import SearchDialog
 from desktop_app.ui.chat.sidebar import Sidebar
 from desktop_app.ui.chat.welcome import WelcomePanel
+from desktop_app.ui.common.api_server_controller import ApiServerController, ApiServerState
+from desktop_app.ui.common.background import BackgroundJobs
+from desktop_app.ui.common.remote_access import RemoteAccess
 from desktop_app.ui.common.untrusted_text import make_plain, plain_tooltip
 from desktop_app.ui.models.model_controller import ModelController, ModelState
+from desktop_app.ui.models.model_picker import ModelPicker, server_host
 from desktop_app.ui.settings.settings_dialog import SettingsDialog
 
 
@@ -82,6 +86,9 @@ class Banner(QWidget):
 class MainWindow(QMainWindow):
     """Hearth's window. Built by :func:`desktop_app.ui.app.build_app`.
 
+    ``remote`` and ``jobs`` give the settings their Servers tab; ``api_server``
+    their API server tab and the status bar its request count.
+
     Signals:
         models_page_requested(): the user asked for the Models window (button or Ctrl+M).
         download_requested(object): the welcome's Download for a suggested CatalogEntry.
@@ -93,11 +100,16 @@ class MainWindow(QMainWindow):
     download_requested = Signal(object)
 
     def __init__(self, chat: ChatController, chat_model: ChatModel, models: ModelController,
-                 conversations: ConversationListModel) -> None:
+                 conversations: ConversationListModel, *, remote: RemoteAccess | None = None,
+                 jobs: BackgroundJobs | None = None,
+                 api_server: ApiServerController | None = None) -> None:
         super().__init__()
         self.chat = chat
         self.models = models
         self.conversations = conversations
+        self._remote = remote
+        self._jobs = jobs
+        self.api_server = api_server
         self.setWindowTitle("Hearth")
         self.resize(1100, 760)
 
@@ -109,9 +121,13 @@ class MainWindow(QMainWindow):
         sidebar = self.sidebar
 
         # ---- chat area
-        self.model_combo = QComboBox()
-        self.model_combo.setObjectName("modelCombo")
-        self.model_combo.setMinimumWidth(280)
+        self.model_combo = ModelPicker(models)
+        self.refresh_servers_button = QToolButton()
+        self.refresh_servers_button.setObjectName("refreshServers")
+        self.refresh_servers_button.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        self.refresh_servers_button.setToolTip(self.tr("Ask the servers for their models again"))
+        self.refresh_servers_button.setAutoRaise(True)
         self.model_status = make_plain(QLabel())  # says model names and load errors
         self.model_status.setObjectName("modelStatus")
         # A long status (a load error) is cut at the window's edge instead of widening
@@ -124,6 +140,7 @@ class MainWindow(QMainWindow):
         self.models_button.setObjectName("modelsButton")
         self.models_button.setToolTip(self.tr("Find, download and manage models (Ctrl+M)"))
         top.addWidget(self.model_combo)
+        top.addWidget(self.refresh_servers_button)
         top.addWidget(self.models_button)
         top.addWidget(self.model_status, 1)
         self.header_layout = top  # the composition root adds the documents button here
@@ -134,6 +151,11 @@ class MainWindow(QMainWindow):
         self.demo_note.setObjectName("demoNote")
         self.demo_note.setWordWrap(True)
         self.demo_note.hide()
+        # Privacy: while replies come from another computer, the chat says so above it.
+        self.remote_notice = make_plain(QLabel())  # it names the server and the model
+        self.remote_notice.setObjectName("remoteNotice")
+        self.remote_notice.setWordWrap(True)
+        self.remote_notice.hide()
         self.chat_view = ChatView()
         self.chat_view.setObjectName("chatView")
         self.chat_view.setModel(chat_model)
@@ -153,6 +175,7 @@ class MainWindow(QMainWindow):
         chat_layout.setSpacing(0)
         chat_layout.addLayout(top)
         chat_layout.addWidget(self.demo_note)
+        chat_layout.addWidget(self.remote_notice)
         chat_layout.addWidget(self.chat_stack, 1)
         chat_layout.addWidget(self.banner)
         chat_layout.addWidget(self.composer)
@@ -169,6 +192,10 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.stats_label = QLabel()
         self.statusBar().addPermanentWidget(self.stats_label)
+        self.api_label = QLabel()
+        self.api_label.setObjectName("apiStatus")
+        self.api_label.hide()
+        self.statusBar().addPermanentWidget(self.api_label)
 
         # ---- wiring
         self.sidebar.export_requested.connect(self.export_conversations)
@@ -202,6 +229,14 @@ class MainWindow(QMainWindow):
         models.model_ready.connect(self._on_models_ready)
         models.error_occurred.connect(self.banner.show_message)
         models.settings_changed.connect(self._on_models_settings_changed)
+        remote_models = models.remote
+        if remote_models is not None:
+            remote_models.changed.connect(self._fill_model_combo)
+            self.refresh_servers_button.clicked.connect(lambda: remote_models.refresh())
+        if api_server is not None:
+            api_server.state_changed.connect(self._update_api_label)
+            api_server.request_count_changed.connect(self._update_api_label)
+        self._update_api_label()
         self._fill_model_combo()
         self._show_welcome_or_chat()
         self._update_welcome_model()
@@ -267,12 +302,14 @@ class MainWindow(QMainWindow):
         """The app settings dialog, filled from the current settings (tests drive it)."""
         entries = [(m.id, m.display_name, m.trained_context) for m in self.models.models()]
         current = self.models.selected.id if self.models.selected is not None else None
-        return SettingsDialog(self.models.settings, entries, self, current_model_id=current)
+        return SettingsDialog(self.models.settings, entries, self, current_model_id=current,
+                              remote=self._remote, jobs=self._jobs, api_server=self.api_server)
 
     def open_settings(self) -> None:
         dialog = self.settings_dialog()
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.models.apply_settings(dialog.result_settings())
+            self.models.keys_changed(dialog.keys_changed)
 
     def chat_settings_dialog(self) -> ConversationSettingsDialog:
         settings = self.models.settings
@@ -460,7 +497,7 @@ class MainWindow(QMainWindow):
 
     def _update_welcome_model(self) -> None:
         selected = self.models.selected
-        self.welcome.set_model(selected.display_name if selected is not None else None,
+        self.welcome.set_model(self.models.selected_name(),
                                starter=bool(selected is not None and selected.is_demo))
 
     def text_dialog(self, title: str, content: str) -> QDialog:
@@ -485,15 +522,10 @@ class MainWindow(QMainWindow):
         self.stats_label.setText(format_stats(stats, MessageState.COMPLETE))
 
     def _fill_model_combo(self) -> None:
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        for model in self.models.models():
-            self.model_combo.addItem(model.display_name, model.id)
-        if self.models.selected is not None:
-            self.model_combo.setCurrentIndex(self.model_combo.findData(self.models.selected.id))
-        if self.model_combo.count() == 0:
-            self.model_combo.addItem(self.tr("No model yet"), "")
-        self.model_combo.blockSignals(False)
+        self.model_combo.refill()
+        remote = self.models.remote
+        self.refresh_servers_button.setVisible(
+            remote is not None and bool(remote.entries()) and not remote.offline)
 
     def _on_model_combo_activated(self, index: int) -> None:
         model_id = self.model_combo.itemData(index)
@@ -509,7 +541,27 @@ class MainWindow(QMainWindow):
         self.model_combo.setCurrentIndex(index)
         selected = self.models.selected
         self.demo_note.setVisible(bool(selected and selected.is_demo))
+        self._update_remote_notice()
         self._update_welcome_model()
+
+    def _update_remote_notice(self) -> None:
+        ref, server = self.models.selected_remote, self.models.remote_server
+        if ref is None or server is None:
+            self.remote_notice.hide()
+            return
+        self.remote_notice.setText(self.tr(
+            "Replies come from {model} on {server} ({host}): your messages are sent "
+            "there.").format(model=ref.model, server=server.name, host=server_host(server)))
+        self.remote_notice.show()
+
+    def _update_api_label(self, *_args: object) -> None:
+        server = self.api_server
+        running = server is not None and server.state == ApiServerState.RUNNING
+        self.api_label.setVisible(running)
+        if server is not None and running:
+            self.api_label.setText(self.tr("API requests: {n}").format(n=server.request_count))
+            self.api_label.setToolTip(plain_tooltip(self.tr(
+                "Hearth's API server is running at {address}").format(address=server.address)))
 
     def _on_models_state_changed(self, state: ModelState, text: str) -> None:
         self.model_status.setText(text)
@@ -521,6 +573,14 @@ class MainWindow(QMainWindow):
         self.chat.default_params = settings.default_params
 
     def _on_models_ready(self, loaded: ModelLoaded) -> None:
+        if self.models.selected_remote is not None:
+            # GPU layers and load time mean nothing for a model on another computer.
+            context = (self.tr("{n} tokens").format(n=loaded.n_ctx) if loaded.n_ctx
+                       else self.tr("not stated by the server"))
+            self.model_status.setToolTip(plain_tooltip(self.tr(
+                "Server: {device}\nContext: {context}\nPrompt format: the server's own").format(
+                    device=loaded.device, context=context)))
+            return
         tip = self.tr("Prompt format: {fmt}\nDevice: {device}\nGPU layers: {layers}\n"
                       "Loaded in {s:.1f} s").format(fmt=loaded.chat_format, device=loaded.device,
                                                     layers=loaded.n_gpu_layers,

@@ -2,9 +2,148 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>ApiServerTab</name>
+    <message>
+        <location filename="../../desktop_app/ui/settings/api_server_tab.py" line="+57"/>
+        <source>Let other apps use Hearth&apos;s models through an OpenAI-compatible API</source>
+        <translation>允许其他应用通过与 OpenAI 兼容的 API 使用 Hearth 的模型</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Other computers on the network can reach this address. Anyone with the key can use your models; keep 127.0.0.1 unless you need that.</source>
+        <translation>网络上的其他电脑可以访问此地址，任何持有密钥的人都能使用你的模型；除非确有需要，请保留 127.0.0.1。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Only localhost and the address above</source>
+        <translation>仅 localhost 和上面的地址</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>None: browsers&apos; pages cannot call it</source>
+        <translation>无：浏览器中的网页无法调用它</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source> KiB</source>
+        <translation> KiB</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <location line="+102"/>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <location line="-100"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Regenerate…</source>
+        <translation>重新生成…</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Address:</source>
+        <translation>地址：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Port:</source>
+        <translation>端口：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Also allowed host names:</source>
+        <translation>其他允许的主机名：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Browser origins (CORS):</source>
+        <translation>浏览器来源（CORS）：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Largest request:</source>
+        <translation>最大请求：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Largest max_tokens:</source>
+        <translation>最大 max_tokens：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>State:</source>
+        <translation>状态：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Requests:</source>
+        <translation>请求数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>API key:</source>
+        <translation>API 密钥：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Clients send the key as “Authorization: Bearer &lt;key&gt;”. Requests wait their turn with your own chats; only the model loaded in Hearth is served. Changes apply when you press OK.</source>
+        <translation>客户端以“Authorization: Bearer &lt;密钥&gt;”发送密钥。请求与你自己的对话轮流使用模型；只提供 Hearth 中已加载的模型。按“确定”后更改生效。</translation>
+    </message>
+    <message>
+        <location line="+45"/>
+        <source>The key is on the clipboard.</source>
+        <translation>密钥已复制到剪贴板。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>A new key was made; the old one no longer works.</source>
+        <translation>已生成新密钥；旧密钥不再有效。</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Hide</source>
+        <translation>隐藏</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Regenerate the API key?</source>
+        <translation>重新生成 API 密钥？</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Apps that use the current key will be refused until you give them the new one.</source>
+        <translation>使用当前密钥的应用将被拒绝，直到你为它们换上新密钥。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Running at {address}</source>
+        <translation>运行于 {address}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Failed: {reason}</source>
+        <translation>失败：{reason}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{n} since it started</source>
+        <translation>启动以来 {n} 个</translation>
+    </message>
+</context>
+<context>
     <name>Banner</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+69"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+73"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
@@ -198,6 +337,39 @@ Everything stays on this computer.</source>
         <location line="+18"/>
         <source>This message is {n} characters long; Hearth sends at most {limit} (more than any model can read at once). Shorten it or send it in parts: your text stays in the box.</source>
         <translation>此消息长达 {n} 个字符；Hearth 最多发送 {limit} 个字符（超过任何模型一次能读取的长度）。请缩短或分段发送：你的文字仍保留在输入框中。</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionTest</name>
+    <message>
+        <location filename="../../desktop_app/ui/settings/connection_test.py" line="+51"/>
+        <source>Connecting to {name}…</source>
+        <translation>正在连接 {name}…</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>{name} answered in {ms} ms but serves no models.</source>
+        <translation>{name} 在 {ms} 毫秒内响应，但没有提供任何模型。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source> and {n} more</source>
+        <translation> 等另外 {n} 个</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{name} answered in {ms} ms. Models ({n}): {models}</source>
+        <translation>{name} 在 {ms} 毫秒内响应。模型（{n} 个）：{models}</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The key could not be read: {reason}</source>
+        <translation>无法读取密钥：{reason}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{name}: {reason}</source>
+        <translation>{name}：{reason}</translation>
     </message>
 </context>
 <context>
@@ -627,7 +799,7 @@ Everything stays on this computer.</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+52"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+64"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -637,12 +809,12 @@ Everything stays on this computer.</source>
         <translation>查找、下载和管理模型（Ctrl+M）</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Starter model: SmolLM2 135M, a tiny model to try Hearth with. It only speaks English and knows little; open Models (Ctrl+M) for a real assistant, including ones that speak Chinese.</source>
         <translation>入门模型：SmolLM2 135M，一个用来试用 Hearth 的小模型。它只会英语，知识有限；打开“模型”（Ctrl+M）获取真正的助手，包括会说中文的模型。</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+101"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -702,7 +874,7 @@ Everything stays on this computer.</source>
         <translation>对话设置(&amp;E)…</translation>
     </message>
     <message>
-        <location line="+126"/>
+        <location line="+128"/>
         <source>Copy text</source>
         <translation>复制文本</translation>
     </message>
@@ -712,7 +884,41 @@ Everything stays on this computer.</source>
         <translation>正在编辑你的消息：发送后会从这里生成一个新版本（原来的会保留）。按 Esc 取消。</translation>
     </message>
     <message>
-        <location line="-49"/>
+        <location line="+75"/>
+        <source>Replies come from {model} on {server} ({host}): your messages are sent there.</source>
+        <translation>回复来自 {server}（{host}）上的 {model}：你的消息会发送到那里。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>API requests: {n}</source>
+        <translation>API 请求：{n}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Hearth&apos;s API server is running at {address}</source>
+        <translation>Hearth 的 API 服务器运行于 {address}</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>{n} tokens</source>
+        <translation>{n} token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not stated by the server</source>
+        <translation>服务器未说明</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Server: {device}
+Context: {context}
+Prompt format: the server&apos;s own</source>
+        <translation>服务器：{device}
+上下文：{context}
+提示格式：服务器自己的</translation>
+    </message>
+    <message>
+        <location line="-152"/>
         <source>Show the whole message…</source>
         <translation>显示完整消息…</translation>
     </message>
@@ -732,12 +938,17 @@ Everything stays on this computer.</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location line="-166"/>
+        <location line="-296"/>
+        <source>Ask the servers for their models again</source>
+        <translation>重新向服务器获取模型列表</translation>
+    </message>
+    <message>
+        <location line="+128"/>
         <source>Searc&amp;h conversations…</source>
         <translation>搜索对话(&amp;H)…</translation>
     </message>
     <message>
-        <location line="+121"/>
+        <location line="+123"/>
         <source>Markdown, the shown branch (*.md)</source>
         <translation>Markdown，当前显示的分支 (*.md)</translation>
     </message>
@@ -809,12 +1020,12 @@ Everything stays on this computer.</source>
         <translation>从这里删除</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location filename="../../desktop_app/ui/models/model_picker.py" line="+68"/>
         <source>No model yet</source>
         <translation>尚无模型</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+135"/>
         <source>Prompt format: {fmt}
 Device: {device}
 GPU layers: {layers}
@@ -924,27 +1135,52 @@ GPU 层数：{layers}
 <context>
     <name>ModelController</name>
     <message>
-        <location filename="../../desktop_app/ui/models/model_controller.py" line="+118"/>
+        <location filename="../../desktop_app/ui/models/model_controller.py" line="+172"/>
         <source>That model is no longer in the library.</source>
         <translation>该模型已不在模型库中。</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>Loading {name}…</source>
         <translation>正在加载 {name}…</translation>
     </message>
     <message>
-        <location line="-18"/>
+        <location line="-24"/>
         <source>Preparing the starter model…</source>
         <translation>正在准备入门模型…</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="-48"/>
+        <source>{model} — {server}</source>
+        <translation>{model} — {server}</translation>
+    </message>
+    <message>
+        <location line="+83"/>
+        <source>The server of “{model}” is no longer in Settings › Servers (or is turned off), so a local model is used.</source>
+        <translation>“{model}”所在的服务器已不在“设置 › 服务器”中（或已关闭），因此改用本地模型。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Offline mode is on: “{model}” on {server} is not used, because Hearth does not connect to other computers. Turn offline mode off in Settings to use it.</source>
+        <translation>离线模式已开启：不会使用 {server} 上的“{model}”，因为 Hearth 不连接其他电脑。要使用它，请在设置中关闭离线模式。</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Connecting to {server} for {model}…</source>
+        <translation>正在连接 {server} 以使用 {model}…</translation>
+    </message>
+    <message>
+        <location line="+47"/>
         <source>The starter model could not be prepared: {e}</source>
         <translation>无法准备入门模型：{e}</translation>
     </message>
     <message>
         <location line="+7"/>
+        <source>Ready · {model} on {server}</source>
+        <translation>就绪 · {server} 上的 {model}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Ready · {backend} · {ctx} tokens of context</source>
         <translation>就绪 · {backend} · 上下文 {ctx} token</translation>
     </message>
@@ -957,6 +1193,54 @@ GPU 层数：{layers}
         <location line="+10"/>
         <source>The engine was restarted · loading {name} again…</source>
         <translation>引擎已重启 · 正在重新加载 {name}…</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPicker</name>
+    <message>
+        <location filename="../../desktop_app/ui/models/model_picker.py" line="+10"/>
+        <source>{server}: no models</source>
+        <translation>{server}：没有模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server answered but lists no models.</source>
+        <translation>服务器有响应，但没有列出任何模型。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{server}: asking for its models…</source>
+        <translation>{server}：正在获取模型列表…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Waiting for the server&apos;s answer.</source>
+        <translation>正在等待服务器响应。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{server}: offline mode</source>
+        <translation>{server}：离线模式</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Offline mode is on: Hearth does not contact remote servers. Turn it off in Settings › General to use them.</source>
+        <translation>离线模式已开启：Hearth 不联系远程服务器。要使用它们，请在“设置 › 常规”中关闭离线模式。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{server}: not reachable</source>
+        <translation>{server}：无法连接</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>{model} — {server}</source>
+        <translation>{model} — {server}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>On {server} ({host}): your messages are sent there.</source>
+        <translation>位于 {server}（{host}）：你的消息会发送到那里。</translation>
     </message>
 </context>
 <context>
@@ -1658,9 +1942,176 @@ GPU 层数：{layers}
     </message>
 </context>
 <context>
+    <name>ServerDialog</name>
+    <message>
+        <location filename="../../desktop_app/ui/settings/server_dialog.py" line="+49"/>
+        <source>Edit server</source>
+        <translation>编辑服务器</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Add server</source>
+        <translation>添加服务器</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Leave empty to keep the key in the system keyring</source>
+        <translation>留空则保留系统密钥环中的密钥</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+115"/>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <location line="-107"/>
+        <source>The system&apos;s certificates</source>
+        <translation>系统证书</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>None (e.g. http://proxy.example:3128)</source>
+        <translation>无（例如 http://proxy.example:3128）</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Test connection</source>
+        <translation>测试连接</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Kind:</source>
+        <translation>类型：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Address:</source>
+        <translation>地址：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>API key:</source>
+        <translation>API 密钥：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CA certificates:</source>
+        <translation>CA 证书：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Proxy:</source>
+        <translation>代理：</translation>
+    </message>
+    <message>
+        <location line="+59"/>
+        <source>Needs an API key from {name}. Your messages are sent to its servers on the internet.</source>
+        <translation>需要 {name} 的 API 密钥。你的消息会发送到它在互联网上的服务器。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Usually runs on your own computer or network; a key is only needed if the server was started with one.</source>
+        <translation>通常运行在你自己的电脑或网络中；只有服务器启动时设置了密钥才需要填写。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Hide</source>
+        <translation>隐藏</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>CA certificates</source>
+        <translation>CA 证书</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>PEM certificates (*.pem *.crt *.cer);;All files (*)</source>
+        <translation>PEM 证书 (*.pem *.crt *.cer);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
+    <name>ServersTab</name>
+    <message>
+        <location filename="../../desktop_app/ui/settings/servers_tab.py" line="+77"/>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Where</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Edit…</source>
+        <translation>编辑…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Test connection</source>
+        <translation>测试连接</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Chat with models on other computers: your own GPU server (vLLM, SGLang, llama.cpp, Ollama, LM Studio) or a cloud service. API keys are kept in the system keyring, never in Hearth&apos;s settings file. Enabled servers&apos; models appear in the model list.</source>
+        <translation>与其他电脑上的模型对话：你自己的 GPU 服务器（vLLM、SGLang、llama.cpp、Ollama、LM Studio）或云服务。API 密钥保存在系统密钥环中，绝不写入 Hearth 的设置文件。已启用服务器的模型会出现在模型列表中。</translation>
+    </message>
+    <message>
+        <location line="+117"/>
+        <source>Your computer or network</source>
+        <translation>你的电脑或网络</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Internet</source>
+        <translation>互联网</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Tick to list this server&apos;s models</source>
+        <translation>勾选以列出此服务器的模型</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop_app/ui/settings/settings_dialog.py" line="+61"/>
+        <location filename="../../desktop_app/ui/settings/settings_dialog.py" line="+74"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -1671,17 +2122,28 @@ GPU 层数：{layers}
     </message>
     <message>
         <location line="+1"/>
-        <location line="+145"/>
+        <location line="+169"/>
         <source>Generation</source>
         <translation>生成</translation>
     </message>
     <message>
-        <location line="-144"/>
+        <location line="-168"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+5"/>
+        <source>Servers</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location line="+162"/>
+        <source>API server</source>
+        <translation>API 服务器</translation>
+    </message>
+    <message>
+        <location line="-130"/>
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
@@ -1737,8 +2199,8 @@ GPU 层数：{layers}
     </message>
     <message>
         <location line="+2"/>
-        <source>Turns off model search and downloads. Chatting with models already on this computer never needs the internet.</source>
-        <translation>关闭模型搜索和下载。与本机已有的模型聊天从不需要联网。</translation>
+        <source>Turns off model search, downloads and remote servers. Chatting with models already on this computer never needs the internet.</source>
+        <translation>关闭模型搜索、下载和远程服务器。与本机已有的模型对话从不需要联网。</translation>
     </message>
     <message>
         <location line="+9"/>
@@ -1756,7 +2218,12 @@ GPU 层数：{layers}
         <translation>模型：</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+40"/>
+        <source>Servers: {reason}</source>
+        <translation>服务器：{reason}</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Models › {name}</source>
         <translation>模型 › {name}</translation>
     </message>
@@ -2439,7 +2906,32 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>远程服务器“{server}”已在设置中关闭。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/remote/servers.py" line="+78"/>
+        <location filename="../../desktop_app/core/remote/servers.py" line="+37"/>
+        <source>llama.cpp server</source>
+        <translation>llama.cpp 服务器</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Alibaba DashScope (Qwen)</source>
+        <translation>阿里云百炼 DashScope（通义千问）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Moonshot (Kimi)</source>
+        <translation>月之暗面 Moonshot（Kimi）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Zhipu (GLM)</source>
+        <translation>智谱 AI（GLM）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Other OpenAI-compatible server</source>
+        <translation>其他与 OpenAI 兼容的服务器</translation>
+    </message>
+    <message>
+        <location line="+33"/>
         <source>Give the server a name.</source>
         <translation>请为服务器起一个名称。</translation>
     </message>

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.api import Engine
+from desktop_app.core.keychain import MemoryKeyStore
 from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import SettingsStore
@@ -38,6 +39,7 @@ def make_app(qtbot: QtBot, app_paths: AppPaths) -> Iterator[AppFactory]:
     built: list[HearthApp] = []
 
     def factory(engine_factory: Callable[[], Engine] = FakeEngine, **options: Any) -> HearthApp:
+        options.setdefault("keys", MemoryKeyStore())
         hearth = build_app(app_paths, engine_factory=engine_factory, **options)
         qtbot.addWidget(hearth.window)
         hearth.window.show()
@@ -49,6 +51,15 @@ def make_app(qtbot: QtBot, app_paths: AppPaths) -> Iterator[AppFactory]:
     for hearth in built:
         if hearth.engine_thread.isRunning():
             hearth.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def no_real_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No GUI test reads or writes the user's keyring: ``keyring`` answers "no keyring"."""
+    import keyring.core
+    from keyring.backends.fail import Keyring
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", Keyring())
 
 
 @pytest.fixture

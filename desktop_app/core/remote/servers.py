@@ -18,7 +18,11 @@ from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, user_
 
 @dataclass(frozen=True)
 class Preset:
-    """A kind of server and its usual address. ``local``: it runs on the user's own network."""
+    """A kind of server and its usual address. ``local``: it runs on the user's own network.
+
+    ``name`` is English, marked for translation where it is not a brand name;
+    the GUI shows it through :func:`desktop_app.ui.common.user_text.translated_name`.
+    """
 
     id: str
     name: str
@@ -30,20 +34,20 @@ class Preset:
 PRESETS: tuple[Preset, ...] = (
     Preset("vllm", "vLLM", "http://127.0.0.1:8000/v1", needs_key=False, local=True),
     Preset("sglang", "SGLang", "http://127.0.0.1:30000/v1", needs_key=False, local=True),
-    Preset("llama-cpp", "llama.cpp server", "http://127.0.0.1:8080/v1", needs_key=False,
-           local=True),
+    Preset("llama-cpp", QT_TRANSLATE_NOOP("core", "llama.cpp server"),
+           "http://127.0.0.1:8080/v1", needs_key=False, local=True),
     Preset("ollama", "Ollama", "http://127.0.0.1:11434/v1", needs_key=False, local=True),
     Preset("lm-studio", "LM Studio", "http://127.0.0.1:1234/v1", needs_key=False, local=True),
     Preset("openai", "OpenAI", "https://api.openai.com/v1", needs_key=True, local=False),
     Preset("deepseek", "DeepSeek", "https://api.deepseek.com/v1", needs_key=True, local=False),
-    Preset("dashscope", "Alibaba DashScope (Qwen)",
+    Preset("dashscope", QT_TRANSLATE_NOOP("core", "Alibaba DashScope (Qwen)"),
            "https://dashscope.aliyuncs.com/compatible-mode/v1", needs_key=True, local=False),
-    Preset("moonshot", "Moonshot (Kimi)", "https://api.moonshot.cn/v1", needs_key=True,
-           local=False),
-    Preset("zhipu", "Zhipu (GLM)", "https://open.bigmodel.cn/api/paas/v4", needs_key=True,
-           local=False),
-    Preset("custom", "Other OpenAI-compatible server", "http://127.0.0.1:8000/v1",
-           needs_key=False, local=True),
+    Preset("moonshot", QT_TRANSLATE_NOOP("core", "Moonshot (Kimi)"),
+           "https://api.moonshot.cn/v1", needs_key=True, local=False),
+    Preset("zhipu", QT_TRANSLATE_NOOP("core", "Zhipu (GLM)"),
+           "https://open.bigmodel.cn/api/paas/v4", needs_key=True, local=False),
+    Preset("custom", QT_TRANSLATE_NOOP("core", "Other OpenAI-compatible server"),
+           "http://127.0.0.1:8000/v1", needs_key=False, local=True),
 )
 PRESETS_BY_ID = {p.id: p for p in PRESETS}
 

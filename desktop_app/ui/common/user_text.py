@@ -25,3 +25,11 @@ def translated(value: UserText | str | BaseException) -> str:
     if isinstance(value, UserText):
         return value.render(_translate)
     return value
+
+
+def translated_name(name: str) -> str:
+    """A name core marked with ``QT_TRANSLATE_NOOP("core", …)`` (e.g. a server kind), translated.
+
+    Brand names are not marked, and come back unchanged.
+    """
+    return _translate(name)

@@ -63,7 +63,8 @@ def build_documents(data_dir: Path, window: MainWindow, chat: ChatController,
 
     documents = ChatDocuments(service, chat, chat_model, context_size)
     attach = AttachButton(documents)
-    window.header_layout.insertWidget(2, attach)  # after the model picker and Models
+    header = window.header_layout  # after the model picker and Models, before the status
+    header.insertWidget(header.indexOf(window.model_status), attach)
     panel = SourcePanel()
     splitter = window.centralWidget()
     if isinstance(splitter, QSplitter):

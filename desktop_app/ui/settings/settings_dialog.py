@@ -1,11 +1,14 @@
-"""The app settings dialog: General, Generation (defaults for new chats) and Models.
+"""The app settings dialog: General, Generation (defaults for new chats), Models, Servers and
+API server (the last two when the window passes what they need).
 
 It works on a copy: the :class:`Settings` passed in are never modified, and
 :meth:`SettingsDialog.result_settings` returns a new object for the caller to
 save and apply. Every model gets its own :class:`ModelSettingsForm` (in a
 stacked widget behind the model picker), so switching models never loses an
 edit and an invalid value on a model not shown still keeps OK disabled, with
-the reason shown at the bottom of the dialog.
+the reason shown at the bottom of the dialog. Keys typed on the Servers tab
+reach the keyring only when OK is pressed; if the keyring refuses, the dialog
+says why and stays open.
 """
 
 from __future__ import annotations
@@ -27,10 +30,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.keychain import KeychainError
 from desktop_app.core.settings import THEMES, ModelSettings, Settings
+from desktop_app.ui.common.api_server_controller import ApiServerController
+from desktop_app.ui.common.background import BackgroundJobs
+from desktop_app.ui.common.remote_access import RemoteAccess
 from desktop_app.ui.common.untrusted_text import plain_label
+from desktop_app.ui.common.user_text import translated
+from desktop_app.ui.settings.api_server_tab import ApiServerTab
 from desktop_app.ui.settings.model_settings_form import ModelSettingsForm
 from desktop_app.ui.settings.sampling_form import SamplingForm
+from desktop_app.ui.settings.servers_tab import ServersTab
 
 ModelEntry = tuple[str, str, int | None]
 """A model the Models tab lists: (model id, display name, trained context or None)."""
@@ -52,10 +62,13 @@ class SettingsDialog(QDialog):
 
     ``models`` lists the models whose load settings can be edited;
     ``current_model_id`` picks the one shown first on the Models tab.
+    ``remote`` and ``jobs`` add the Servers tab, ``api_server`` the API server tab.
     """
 
     def __init__(self, settings: Settings, models: Sequence[ModelEntry],
-                 parent: QWidget | None = None, *, current_model_id: str | None = None) -> None:
+                 parent: QWidget | None = None, *, current_model_id: str | None = None,
+                 remote: RemoteAccess | None = None, jobs: BackgroundJobs | None = None,
+                 api_server: ApiServerController | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle(self.tr("Settings"))
@@ -66,6 +79,15 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._build_general_tab(), self.tr("General"))
         self.tabs.addTab(self._build_generation_tab(), self.tr("Generation"))
         self.tabs.addTab(self._build_models_tab(current_model_id), self.tr("Models"))
+        self.servers_tab: ServersTab | None = None
+        self.keys_changed: set[str] = set()  # servers whose API key OK stored anew
+        if remote is not None and jobs is not None:
+            self.servers_tab = ServersTab(settings.servers, remote, jobs)
+            self.tabs.addTab(self.servers_tab, self.tr("Servers"))
+        self.api_server_tab: ApiServerTab | None = None
+        if api_server is not None:
+            self.api_server_tab = ApiServerTab(settings.api_server, api_server)
+            self.tabs.addTab(self.api_server_tab, self.tr("API server"))
 
         self.problem_label = plain_label()  # it names models (GGUF data)
         self.problem_label.setObjectName("settingsProblem")
@@ -83,6 +105,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.button_box)
 
         self.sampling_form.validity_changed.connect(self._update_validity)
+        if self.api_server_tab is not None:
+            self.api_server_tab.validity_changed.connect(self._update_validity)
         for form in self.model_forms.values():
             form.validity_changed.connect(self._update_validity)
         self.tabs.currentChanged.connect(self._update_validity)
@@ -131,8 +155,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Default system prompt:"), self.system_prompt_edit)
         form.addRow(self.tr("Offline mode:"), self.offline_check)
         form.addRow("", _hint(self.tr(
-            "Turns off model search and downloads. Chatting with models already on this "
-            "computer never needs the internet.")))
+            "Turns off model search, downloads and remote servers. Chatting with models "
+            "already on this computer never needs the internet.")))
         return page
 
     def _build_generation_tab(self) -> QWidget:
@@ -197,12 +221,25 @@ class SettingsDialog(QDialog):
             chosen = form.settings()
             if chosen != self._settings.model_settings.get(model_id, ModelSettings()):
                 result.model_settings[model_id] = chosen
+        if self.servers_tab is not None:
+            result.servers = self.servers_tab.servers()
+        if self.api_server_tab is not None:
+            result.api_server = self.api_server_tab.settings()
         return result
 
     def accept(self) -> None:
         # OK is disabled while something is invalid; this also covers other ways to accept.
-        if self._first_problem() is None:
-            super().accept()
+        if self._first_problem() is not None:
+            return
+        if self.servers_tab is not None:
+            try:
+                self.keys_changed |= self.servers_tab.save_keys()
+            except KeychainError as exc:
+                self.problem_label.setText(self.tr("Servers: {reason}").format(
+                    reason=translated(exc)))
+                self.problem_label.show()
+                return
+        super().accept()
 
     # ---- validity ----------------------------------------------------------------
 
@@ -210,6 +247,9 @@ class SettingsDialog(QDialog):
         """The first invalid form, with where it is ("Generation", "Models › name") and why."""
         if not self.sampling_form.is_valid():
             return self.sampling_form, self.tr("Generation"), self.sampling_form.error_text()
+        tab = self.api_server_tab
+        if tab is not None and not tab.is_valid():
+            return tab, self.tr("API server"), tab.error_text()
         for index in range(self.model_combo.count()):
             form = self.model_forms[self.model_combo.itemData(index)]
             if not form.is_valid():
