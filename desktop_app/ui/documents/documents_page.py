@@ -9,18 +9,22 @@ whose events keep the table current row by row. So the window never waits
 for the disk, the embedder or a big PDF.
 
 Files come in by the Add buttons or by dropping files and folders on the
-window; a folder adds its supported files, recursively. Deleting a
-collection asks first and says its index goes with it.
+window; a folder adds its supported files, recursively. Several documents
+can be removed or re-indexed at once; the collection's context menu
+re-indexes all of it. Deleting a collection asks first and says its index
+goes with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -39,14 +43,19 @@ from PySide6.QtWidgets import (
 from desktop_app.core.documents.embedders import USE_DIMS, USE_NAME
 from desktop_app.core.documents.ingest import IngestProgress, RunFinished
 from desktop_app.core.documents.retrieval import Retriever
-from desktop_app.core.documents.store import Collection, Document, DocumentStore
+from desktop_app.core.documents.store import (
+    Collection,
+    Document,
+    DocumentStore,
+    MissingRecord,
+)
 from desktop_app.ui.common.untrusted_text import as_rich_text, plain_label
 from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.documents.document_table import DocumentTableModel
 from desktop_app.ui.documents.documents_service import DocumentsService
 from desktop_app.ui.documents.ingest_bridge import IngestBridge
 from desktop_app.ui.documents.retrieval_box import RetrievalBox
-from desktop_app.ui.models.page_widgets import message_label, selected_row, table_view
+from desktop_app.ui.models.page_widgets import message_label, table_view
 
 Confirm = Callable[[QWidget, str, str], bool]
 """Ask a yes/no question (parent, title, text); tests stand in for the dialog."""
@@ -121,6 +130,7 @@ class DocumentsPage(QDialog):
         self.table = DocumentTableModel(self)
         self.table_view = table_view(self.table, stretch=DocumentTableModel.NOTES)
         self.table_view.setObjectName("documentTable")
+        self.table_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.hint = QLabel(self.tr("Drop files or folders here to add them: PDF, Word, "
                                    "Markdown, HTML, text and source code."))
         self.hint.setObjectName("dropHint")
@@ -154,6 +164,14 @@ class DocumentsPage(QDialog):
         close.activated.connect(self.close)
 
         self.collection_list.currentRowChanged.connect(self._on_collection_chosen)
+        self.collection_list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.reindex_collection_action = QAction(self.tr("Re-index all documents…"), self)
+        self.reindex_collection_action.triggered.connect(self.reindex_collection)
+        rename = QAction(self.tr("Rename…"), self)
+        rename.triggered.connect(self.rename_collection)
+        delete = QAction(self.tr("Delete…"), self)
+        delete.triggered.connect(self.delete_collection)
+        self.collection_list.addActions([rename, self.reindex_collection_action, delete])
         self.new_button.clicked.connect(self.new_collection)
         self.rename_button.clicked.connect(self.rename_collection)
         self.delete_button.clicked.connect(self.delete_collection)
@@ -231,24 +249,54 @@ class DocumentsPage(QDialog):
             self.message.clear()
             self.ingest.add(collection.id, list(paths))
 
-    def selected_document(self) -> Document | None:
-        row = selected_row(self.table_view)
-        return self.table.item(row) if row is not None else None
+    def selected_documents(self) -> list[Document]:
+        rows = sorted(index.row() for index in self.table_view.selectionModel().selectedRows())
+        return [self.table.item(row) for row in rows]
 
     def remove_selected(self) -> None:
-        document = self.selected_document()
-        if document is None:
+        """Forget the selected documents (their files stay where they are)."""
+        ids = [d.id for d in self.selected_documents()]
+        if not ids:
             return
-        self.service.call(lambda store, _r: store.remove_document(document.id),
-                          lambda _none: self.table.remove_document(document.id),
-                          self._show_error)
+
+        def job(store: DocumentStore, _r: Retriever) -> list[int]:
+            for document_id in ids:
+                with contextlib.suppress(MissingRecord):  # removed meanwhile
+                    store.remove_document(document_id)
+            return ids
+
+        def done(removed: list[int]) -> None:
+            for document_id in removed:
+                self.table.remove_document(document_id)
+            self._update_title()
+
+        self.service.call(job, done, self._show_error)
 
     def reindex_selected(self) -> None:
-        document = self.selected_document()
-        if document is None:
+        """Index the selected documents afresh, even if their files did not change."""
+        ids = [d.id for d in self.selected_documents()]
+        if not ids:
             return
-        self.service.call(lambda store, _r: store.reindex_document(document.id),
+        self.service.call(lambda store, _r: [store.reindex_document(i) for i in ids],
                           self._on_reindexed, self._show_error)
+
+    def reindex_collection(self) -> None:
+        """Index every document of the collection afresh (its vectors are made again)."""
+        collection = self.current
+        if collection is None:
+            return
+        if not self.confirm(self, self.tr("Re-index collection"), self.tr(
+                "Index every document of “{name}” again? Its current index is deleted first; "
+                "questions find less until indexing is done.").format(name=collection.name)):
+            return
+        self.service.call(
+            lambda store, _r: store.set_embedder(collection.id, collection.embedder,
+                                                 collection.dims),
+            lambda _collection: self._on_collection_reset(), self._show_error)
+
+    def _on_collection_reset(self) -> None:
+        self._load_documents()
+        self.ingest.resume()
 
     # ---- loading -------------------------------------------------------------------
 
@@ -333,8 +381,9 @@ class DocumentsPage(QDialog):
             parts.append(progress.current.name)
         self.progress_label.setText(" · ".join(parts))
 
-    def _on_reindexed(self, document: Document) -> None:
-        self.table.update_document(document)
+    def _on_reindexed(self, documents: list[Document]) -> None:
+        for document in documents:
+            self.table.update_document(document)
         self.ingest.resume()
 
     # ---- small things ----------------------------------------------------------------
@@ -358,7 +407,7 @@ class DocumentsPage(QDialog):
         for button in (self.rename_button, self.delete_button, self.add_files_button,
                        self.add_folder_button):
             button.setEnabled(has_collection)
-        has_document = self.selected_document() is not None
+        has_document = bool(self.selected_documents())
         self.remove_button.setEnabled(has_document)
         self.reindex_button.setEnabled(has_document)
 

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.documents.store import documents_dir
 from desktop_app.ui.documents.document_table import DocumentTableModel
+from tests.core.documents.samples import make_pdf
 from tests.ui.documents.conftest import PageParts, corpus, create_collection
 
 
@@ -36,6 +37,8 @@ def test_a_dropped_folder_is_indexed_and_a_broken_file_says_why(
     create_collection(qtbot, page, "Notes")
     folder = corpus(tmp_path / "corpus")
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4\nthis is not really a PDF\n")
+    make_pdf(folder / "bees.pdf", ["A honey bee colony has one queen.", None,
+                                   "Workers gather nectar."])
     progress: list[object] = []
     documents.ingest.progress_changed.connect(progress.append)
     mime = QMimeData()
@@ -47,10 +50,13 @@ def test_a_dropped_folder_is_indexed_and_a_broken_file_says_why(
     qtbot.waitUntil(lambda: documents.service.pending == 0, timeout=5000)
 
     names = sorted(d.name for d in page.table.documents())
-    assert names == ["broken.pdf", "report.docx", "wall.md", "中文.txt"]
-    for name in ("report.docx", "wall.md", "中文.txt"):
+    assert names == ["bees.pdf", "broken.pdf", "report.docx", "wall.md", "中文.txt"]
+    for name in ("bees.pdf", "report.docx", "wall.md", "中文.txt"):
         assert _cell(documents, name, DocumentTableModel.STATE) == "Ready"
         assert int(str(_cell(documents, name, DocumentTableModel.CHUNKS))) >= 1
+    assert _cell(documents, "bees.pdf", DocumentTableModel.PAGES) == "2"  # page 2 is empty
+    assert _cell(documents, "bees.pdf", DocumentTableModel.NOTES) == "page 2 has no text (a scan?)"
+    assert _cell(documents, "wall.md", DocumentTableModel.PAGES) == ""
     assert _cell(documents, "broken.pdf", DocumentTableModel.STATE) == "Failed"
     reason = str(_cell(documents, "broken.pdf", DocumentTableModel.NOTES))
     assert "broken.pdf" in reason
@@ -156,3 +162,33 @@ def test_rename_and_delete_a_collection_deletes_its_index(
     assert page.collections == []
     assert not folder.exists()
     assert not page.add_files_button.isEnabled()
+
+
+def test_reindexing_documents_and_a_whole_collection(
+        qtbot: QtBot, documents: PageParts, tmp_path: Path) -> None:
+    page = documents.page
+    create_collection(qtbot, page, "Again")
+    _index(qtbot, documents, [corpus(tmp_path / "corpus")])
+    before = {d.name: d.chunk_count for d in page.table.documents()}
+    assert not page.reindex_button.isEnabled()
+    page.table_view.selectAll()
+    assert page.reindex_button.isEnabled()
+    queued: list[str] = []
+    documents.ingest.document_changed.connect(lambda d: queued.append(f"{d.name} {d.state}"))
+    with qtbot.waitSignal(documents.ingest.run_finished, timeout=30_000):
+        page.reindex_button.click()
+    assert sorted(q for q in queued if q.endswith("embedding")) == sorted(
+        f"{name} embedding" for name in before)  # indexed again though unchanged
+
+    page.confirm = lambda *_args: True
+    with qtbot.waitSignal(documents.ingest.run_finished, timeout=30_000):
+        page.reindex_collection_action.trigger()
+    qtbot.waitUntil(lambda: documents.service.pending == 0, timeout=5000)
+    assert {d.name: d.chunk_count for d in page.table.documents()} == before
+    assert {d.state for d in page.table.documents()} == {"ready"}
+
+    page.table_view.selectRow(0)
+    removed = page.table.item(0).name
+    page.remove_button.click()
+    qtbot.waitUntil(lambda: len(page.table.documents()) == 2, timeout=5000)
+    assert removed not in [d.name for d in page.table.documents()]
