@@ -15,8 +15,8 @@ from desktop_app.cli.main import main
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 STEPS = ("resources found", "window built", "starter model prepared", "model loaded",
-         "reply streamed", "window closed and engine stopped", "conversation read back",
-         "self-test passed")
+         "reply streamed", "API server answered", "window closed and engine stopped",
+         "conversation read back", "self-test passed")
 
 
 def _self_test(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
