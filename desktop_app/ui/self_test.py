@@ -7,8 +7,10 @@ executables: the child re-runs the entry point), and that a conversation
 survives a restart. So the test takes no shortcut. It builds the window with
 :func:`~desktop_app.ui.app.build_app`, lets the model controller assemble and
 load the starter model as on a first start, types a message into the composer
-and presses Enter, waits for the engine process to stream the reply, closes
-everything as at exit and reopens the database to read the conversation back.
+and presses Enter, waits for the engine process to stream the reply, asks
+the same model once more through the OpenAI-compatible API server (on a free
+loopback port, with a throwaway key), closes everything as at exit and
+reopens the database to read the conversation back.
 
 It runs on a fresh temporary ``HEARTH_HOME``, removed afterwards, so it never
 touches the user's chats, settings or models, nor the single-instance lock of
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -36,6 +39,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import httpx
 from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
@@ -51,6 +55,8 @@ from PySide6.QtWidgets import QApplication
 from desktop_app.core.engine.api import Role, SamplingParams
 from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.paths import HOME_ENV, AppPaths, resources_dir
+from desktop_app.core.serve.config import ApiServerSettings
+from desktop_app.core.serve.server import ApiServer, ServeError
 from desktop_app.core.settings import SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore, MessageState
 from desktop_app.core.storage.database import StorageError
@@ -97,6 +103,7 @@ class _SelfTest:
         hearth = self._build_window()
         self._wait_for_model(hearth)
         conversation_id, reply = self._chat(hearth)
+        self._api_server(hearth)
         self._close(hearth)
         self._read_back(conversation_id, reply)
 
@@ -216,6 +223,48 @@ class _SelfTest:
                  f"{first_chunk[0]:.1f} s, {stats.tokens_per_second:.1f} tokens/s: "
                  f"{PROMPT!r} -> {_one_line(reply.content, 60)!r}")
         return conversation.id, reply.content
+
+    def _api_server(self, hearth: HearthApp) -> None:
+        """Serve the loaded model over the OpenAI API once, as Settings › API server would.
+
+        This proves the installation carries the HTTP stack (uvicorn picks
+        its modules at run time, which a frozen bundle can miss) and that a
+        request without the key is refused, on a free port of the loopback
+        address with a throwaway key.
+        """
+        started = time.monotonic()
+        key = "self-test-" + secrets.token_urlsafe(16)
+        server = ApiServer(hearth.broker.client("self-test", can_load=False),
+                           ApiServerSettings(enabled=True, port=0), key)
+        try:
+            server.start()
+        except ServeError as exc:
+            raise SelfTestError(f"the API server did not start: {exc}") from exc
+        try:
+            body = {"messages": [{"role": "system", "content": "You are a helpful assistant."},
+                                 {"role": "user", "content": PROMPT}], "max_tokens": 6,
+                    "temperature": 0, "seed": 1}
+            with httpx.Client(base_url=server.address, timeout=self._remaining()) as client:
+                refused = client.get("/models").status_code
+                if refused != 401:
+                    raise SelfTestError(f"the API server answered {refused} to a request "
+                                        "without its key, not 401")
+                reply = client.post("/chat/completions", json=body,
+                                    headers={"Authorization": f"Bearer {key}"})
+            if reply.status_code != 200:
+                raise SelfTestError(f"the API server answered {reply.status_code}: "
+                                    f"{_one_line(reply.text)}")
+            text = reply.json()["choices"][0]["message"]["content"]
+        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
+            raise SelfTestError(f"the API server's reply was not usable: {exc}") from exc
+        finally:
+            server.stop()
+        if not isinstance(text, str) or not text.strip():
+            raise SelfTestError("the API server replied with no text")
+        self._ok("API server answered", started, f"{server.address}: {_one_line(text, 40)!r}")
+
+    def _remaining(self) -> float:
+        return max(1.0, self._deadline - time.monotonic())
 
     def _close(self, hearth: HearthApp) -> None:
         started = time.monotonic()

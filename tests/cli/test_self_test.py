@@ -15,8 +15,8 @@ from desktop_app.cli.main import main
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 STEPS = ("resources found", "window built", "starter model prepared", "model loaded",
-         "reply streamed", "window closed and engine stopped", "conversation read back",
-         "self-test passed")
+         "reply streamed", "API server answered", "window closed and engine stopped",
+         "conversation read back", "self-test passed")
 
 
 def _self_test(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -47,7 +47,8 @@ def test_self_test_chats_through_the_window_and_cleans_up(tmp_path: Path,
         assert re.match(r"ok: .+ in \d+\.\d s", line), line
     assert "offscreen platform" in lines[1]
     assert re.search(r"\(\d+ tokens in \d+ batches", lines[4]), lines[4]
-    assert lines[6].endswith("(2 messages)")
+    assert re.search(r"\(http://127\.0\.0\.1:\d+/v1: '\w", lines[5]), lines[5]
+    assert lines[7].endswith("(2 messages)")
     assert result.stderr == ""
     # The user's data folder (HEARTH_HOME here) was never touched, the temporary one is gone.
     assert not isolated_home.exists()
