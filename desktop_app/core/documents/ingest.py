@@ -22,9 +22,9 @@ one at every document change, so a callback never floods a UI.
   environment errors of the store itself (a full disk, a damaged database)
   end the run, reported in :class:`RunFinished`.
 
-Folder watching (re-indexing a folder when its files change) is left to the
-GUI session: it needs a watcher object per platform and belongs with the
-Documents page.
+Folder watching (re-indexing a folder when its files change) is the GUI's
+(:mod:`desktop_app.ui.documents.folder_watcher`), walking folders with
+:func:`walk_folder`.
 """
 
 from __future__ import annotations
@@ -412,15 +412,25 @@ def queue_paths(store: DocumentStore, collection_id: int, paths: Sequence[Path],
         if not path.is_dir():
             yield store.add_document(collection_id, path, _file_size(path))
             continue
-        for folder, dirs, names in os.walk(path, followlinks=False):
-            if should_stop():
-                return
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(names):
-                candidate = Path(folder) / name
-                if not name.startswith(".") and format_of(candidate) is not None \
-                        and not candidate.is_symlink():
-                    yield store.add_document(collection_id, candidate, _file_size(candidate))
+        for _folder, files in walk_folder(path, should_stop):
+            for candidate in files:
+                yield store.add_document(collection_id, candidate, _file_size(candidate))
+
+
+def walk_folder(path: Path, should_stop: Callable[[], bool] = lambda: False
+                ) -> Iterator[tuple[Path, list[Path]]]:
+    """Each folder under ``path`` (itself first) with the supported files directly in it.
+
+    The rules of :func:`queue_paths` for folders (no symbolic links, no hidden
+    entries), in one place: the GUI's folder watcher walks folders with it too.
+    """
+    for folder, dirs, names in os.walk(path, followlinks=False):
+        if should_stop():
+            return
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files = [Path(folder) / name for name in sorted(names) if not name.startswith(".")]
+        yield Path(folder), [f for f in files
+                             if format_of(f) is not None and not f.is_symlink()]
 
 
 def _file_size(path: Path) -> int:

@@ -141,6 +141,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (message_id, rank)
         )""",
     ),
+    (
+        # Folders the GUI keeps in step with their collection (.watched_folders).
+        """CREATE TABLE watched_folders (
+            collection_id INTEGER NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            PRIMARY KEY (collection_id, path)
+        )""",
+    ),
 )
 
 

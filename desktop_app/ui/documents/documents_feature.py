@@ -20,6 +20,7 @@ from desktop_app.ui.documents.attach_button import AttachButton
 from desktop_app.ui.documents.chat_documents import ChatDocuments
 from desktop_app.ui.documents.documents_page import DocumentsPage
 from desktop_app.ui.documents.documents_service import DocumentsService
+from desktop_app.ui.documents.folder_watcher import FolderWatcher
 from desktop_app.ui.documents.ingest_bridge import IngestBridge
 from desktop_app.ui.documents.source_panel import SourcePanel
 from desktop_app.ui.main_window import MainWindow
@@ -32,6 +33,7 @@ class DocumentsFeature:
 
     service: DocumentsService
     ingest: IngestBridge
+    watcher: FolderWatcher
     page: DocumentsPage
     chat: ChatDocuments
     attach_button: AttachButton
@@ -43,7 +45,11 @@ class DocumentsFeature:
         Only once the documents thread has opened the store: two threads creating
         a fresh database at once would both run its migrations, and one fails.
         """
-        self.service.call(lambda _store, _retriever: None, lambda _none: self.ingest.resume())
+        self.service.call(lambda _store, _retriever: None, lambda _none: self._started())
+
+    def _started(self) -> None:
+        self.ingest.resume()
+        self.watcher.start()  # folders that changed while Hearth was closed catch up
 
     def close(self) -> None:
         """Stop indexing (after its current batch) and the documents thread, before exit."""
@@ -56,7 +62,8 @@ def build_documents(data_dir: Path, window: MainWindow, chat: ChatController,
     embedders = EmbedderCache()  # one embedder, loaded once, for indexing and questions
     service = DocumentsService(data_dir, embedders)
     ingest = IngestBridge(data_dir, embedders)
-    page = DocumentsPage(service, ingest, window)
+    watcher = FolderWatcher(service, ingest)
+    page = DocumentsPage(service, ingest, watcher, window)
 
     def context_size() -> int | None:
         return models.loaded.n_ctx if models.loaded is not None else None
@@ -79,4 +86,4 @@ def build_documents(data_dir: Path, window: MainWindow, chat: ChatController,
     page.collections_changed.connect(attach.set_collections)
     attach.manage_requested.connect(page.open_page)
     window.documents_page_requested.connect(page.open_page)
-    return DocumentsFeature(service, ingest, page, documents, attach, panel)
+    return DocumentsFeature(service, ingest, watcher, page, documents, attach, panel)

@@ -11,8 +11,9 @@ for the disk, the embedder or a big PDF.
 Files come in by the Add buttons or by dropping files and folders on the
 window; a folder adds its supported files, recursively. Several documents
 can be removed or re-indexed at once; the collection's context menu
-re-indexes all of it. Deleting a collection asks first and says its index
-goes with it.
+re-indexes all of it. Added folders are kept up to date unless the user
+unticks it (:mod:`.folder_watcher`). Deleting a collection asks first and
+says its index goes with it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -49,10 +51,12 @@ from desktop_app.core.documents.store import (
     DocumentStore,
     MissingRecord,
 )
-from desktop_app.ui.common.untrusted_text import as_rich_text, plain_label
+from desktop_app.core.documents.watched_folders import FolderChanges
+from desktop_app.ui.common.untrusted_text import as_rich_text, plain_label, plain_tooltip
 from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.documents.document_table import DocumentTableModel
 from desktop_app.ui.documents.documents_service import DocumentsService
+from desktop_app.ui.documents.folder_watcher import FolderWatcher
 from desktop_app.ui.documents.ingest_bridge import IngestBridge
 from desktop_app.ui.documents.retrieval_box import RetrievalBox
 from desktop_app.ui.models.page_widgets import message_label, table_view
@@ -86,7 +90,7 @@ class DocumentsPage(QDialog):
     documents_listed = Signal()
 
     def __init__(self, service: DocumentsService, ingest: IngestBridge,
-                 parent: QWidget | None = None) -> None:
+                 watcher: FolderWatcher, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Documents"))
         self.setObjectName("documentsPage")
@@ -94,6 +98,7 @@ class DocumentsPage(QDialog):
         self.setAcceptDrops(True)
         self.service = service
         self.ingest = ingest
+        self.watcher = watcher
         self.confirm: Confirm = confirm_box
         self.ask_name: AskName = name_box
         self.collections: list[Collection] = []
@@ -134,6 +139,11 @@ class DocumentsPage(QDialog):
         self.hint = QLabel(self.tr("Drop files or folders here to add them: PDF, Word, "
                                    "Markdown, HTML, text and source code."))
         self.hint.setObjectName("dropHint")
+        self.watch_box = QCheckBox(self.tr("Keep added folders up to date"))
+        self.watch_box.setToolTip(self.tr(
+            "New and changed files in the folder are indexed, and removed ones leave the "
+            "collection, while Hearth runs and when it starts again."))
+        self.watch_box.setChecked(True)
         self.progress_bar = QProgressBar()
         self.progress_label = plain_label()
         self.cancel_button = QPushButton(self.tr("Cancel"))
@@ -148,7 +158,10 @@ class DocumentsPage(QDialog):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addLayout(tools)
         right_layout.addWidget(self.table_view, 3)
-        right_layout.addWidget(self.hint)
+        hint_row = QHBoxLayout()
+        hint_row.addWidget(self.hint, 1)
+        hint_row.addWidget(self.watch_box)
+        right_layout.addLayout(hint_row)
         right_layout.addLayout(progress)
         right_layout.addWidget(self.message)
         right_layout.addWidget(self.retrieval, 2)
@@ -171,7 +184,10 @@ class DocumentsPage(QDialog):
         rename.triggered.connect(self.rename_collection)
         delete = QAction(self.tr("Delete…"), self)
         delete.triggered.connect(self.delete_collection)
-        self.collection_list.addActions([rename, self.reindex_collection_action, delete])
+        self.unwatch_action = QAction(self.tr("Stop watching its folders"), self)
+        self.unwatch_action.triggered.connect(self.unwatch_collection)
+        self.collection_list.addActions([rename, self.reindex_collection_action,
+                                         self.unwatch_action, delete])
         self.new_button.clicked.connect(self.new_collection)
         self.rename_button.clicked.connect(self.rename_collection)
         self.delete_button.clicked.connect(self.delete_collection)
@@ -184,6 +200,7 @@ class DocumentsPage(QDialog):
         ingest.document_changed.connect(self._on_ingest_document_changed)
         ingest.progress_changed.connect(self._on_ingest_progress_changed)
         ingest.run_finished.connect(self._on_ingest_run_finished)
+        watcher.synced.connect(self._on_watcher_synced)
         self._show_progress(None)
         self._update_buttons()
         self.refresh_collections()
@@ -236,6 +253,7 @@ class DocumentsPage(QDialog):
                 "of its documents) is deleted too. Your files themselves are not touched."
                 ).format(name=collection.name)):
             return
+        self.watcher.unwatch(collection.id)
         self.service.call(lambda store, _r: store.delete_collection(collection.id),
                           lambda _none: self.refresh_collections(), self._show_error)
 
@@ -248,6 +266,9 @@ class DocumentsPage(QDialog):
         if paths:
             self.message.clear()
             self.ingest.add(collection.id, list(paths))
+            if self.watch_box.isChecked():
+                for folder in (p for p in paths if p.is_dir()):
+                    self.watcher.watch(collection.id, folder)
 
     def selected_documents(self) -> list[Document]:
         rows = sorted(index.row() for index in self.table_view.selectionModel().selectedRows())
@@ -293,6 +314,13 @@ class DocumentsPage(QDialog):
             lambda store, _r: store.set_embedder(collection.id, collection.embedder,
                                                  collection.dims),
             lambda _collection: self._on_collection_reset(), self._show_error)
+
+    def unwatch_collection(self) -> None:
+        """Stop keeping the collection's folders up to date (their documents stay)."""
+        collection = self.current
+        if collection is not None:
+            self.watcher.unwatch(collection.id)
+            self._update_title()
 
     def _on_collection_reset(self) -> None:
         self._load_documents()
@@ -361,6 +389,13 @@ class DocumentsPage(QDialog):
                                          "add, or when Hearth starts again."))
         self._load_documents()  # page counts are known now
 
+    def _on_watcher_synced(self, changes: FolderChanges) -> None:
+        current = self.current
+        if current is not None and current.id == changes.collection_id:
+            if changes.vanished:
+                self._load_documents()
+            self._update_title()
+
     def _show_progress(self, progress: IngestProgress | None) -> None:
         visible = progress is not None
         for widget in (self.progress_bar, self.progress_label, self.cancel_button):
@@ -398,9 +433,13 @@ class DocumentsPage(QDialog):
             return
         documents = self.table.documents()
         chunks = sum(d.chunk_count for d in documents)
-        self.title.setText(" · ".join((
-            collection.name, self.tr("%n document(s)", "", len(documents)),
-            self.tr("%n chunk(s)", "", chunks))))
+        parts = [collection.name, self.tr("%n document(s)", "", len(documents)),
+                 self.tr("%n chunk(s)", "", chunks)]
+        watched = self.watcher.folders(collection.id)
+        if watched:
+            parts.append(self.tr("watching %n folder(s)", "", len(watched)))
+        self.title.setText(" · ".join(parts))
+        self.title.setToolTip(plain_tooltip("\n".join(str(f) for f in watched)))
 
     def _update_buttons(self, *_args: object) -> None:
         has_collection = self.current is not None

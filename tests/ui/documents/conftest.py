@@ -16,6 +16,7 @@ from desktop_app.ui.documents import documents_feature
 from desktop_app.ui.documents.documents_feature import DocumentsFeature
 from desktop_app.ui.documents.documents_page import DocumentsPage
 from desktop_app.ui.documents.documents_service import DocumentsService
+from desktop_app.ui.documents.folder_watcher import FolderWatcher
 from desktop_app.ui.documents.ingest_bridge import IngestBridge
 from tests.core.documents.samples import make_docx, shared_use
 from tests.ui.chat_driver import wait_ready
@@ -41,6 +42,7 @@ class PageParts:
     page: DocumentsPage
     service: DocumentsService
     ingest: IngestBridge
+    watcher: FolderWatcher
 
 
 @pytest.fixture
@@ -49,9 +51,10 @@ def documents(qtbot: QtBot, app_paths: AppPaths, embedders: EmbedderCache
     """A Documents window on this test's data folder, with its thread and indexer."""
     service = DocumentsService(app_paths.data_dir, embedders)
     ingest = IngestBridge(app_paths.data_dir, embedders, batch_chunks=2)
-    page = DocumentsPage(service, ingest)
+    watcher = FolderWatcher(service, ingest, settle_ms=100)
+    page = DocumentsPage(service, ingest, watcher)
     qtbot.addWidget(page)
-    yield PageParts(page, service, ingest)
+    yield PageParts(page, service, ingest, watcher)
     ingest.close()
     service.close()
 

@@ -127,7 +127,7 @@ def test_test_retrieval_finds_the_passage_across_languages(
         "wall.md"]
     chunks = sum(d.chunk_count for d in page.table.documents())
     assert chunks >= 3
-    assert page.title.text() == f"Mixed · 3 document(s) · {chunks} chunk(s)"
+    assert page.title.text() == f"Mixed · 3 document(s) · {chunks} chunk(s) · watching 1 folder(s)"
 
 
 def test_rename_and_delete_a_collection_deletes_its_index(
@@ -192,3 +192,32 @@ def test_reindexing_documents_and_a_whole_collection(
     page.remove_button.click()
     qtbot.waitUntil(lambda: len(page.table.documents()) == 2, timeout=5000)
     assert removed not in [d.name for d in page.table.documents()]
+
+
+def test_a_watched_folder_follows_its_files(
+        qtbot: QtBot, documents: PageParts, tmp_path: Path) -> None:
+    page = documents.page
+    create_collection(qtbot, page, "Live")
+    folder = corpus(tmp_path / "live")
+    _index(qtbot, documents, [folder])
+    assert documents.watcher.folders(page.current.id if page.current else 0) == [folder]
+
+    def ready(name: str) -> object:
+        return lambda d: d.name == name and d.state == "ready"
+
+    with qtbot.waitSignal(documents.ingest.document_changed, timeout=20_000,
+                          check_params_cb=ready("new.md")):
+        (folder / "new.md").write_text("# Tea\n\nGreen tea is not fermented.\n",
+                                       encoding="utf-8")
+    wall = (folder / "wall.md").read_text(encoding="utf-8")
+    with qtbot.waitSignal(documents.ingest.document_changed, timeout=20_000,
+                          check_params_cb=ready("wall.md")):
+        (folder / "wall.md").write_text(wall + "\nIt became a World Heritage Site in 1987.\n",
+                                        encoding="utf-8")
+    (folder / "中文.txt").unlink()
+    qtbot.waitUntil(lambda: sorted(d.name for d in page.table.documents()) == [
+        "new.md", "report.docx", "wall.md"], timeout=20_000)
+
+    page.unwatch_action.trigger()
+    qtbot.waitUntil(lambda: documents.service.pending == 0, timeout=5000)
+    assert "watching" not in page.title.text()
