@@ -608,8 +608,22 @@ class ChatView(QTreeView):
         if key is not None:
             self.source_requested.emit(item.message_id, key)
 
+    def source_tooltip(self, url: QUrl) -> str:
+        """For a citation link of the live message: its document and where in it ("" if none)."""
+        key = source_key(url)
+        row = self.editor_row()
+        if key is None or row is None:
+            return ""
+        source = key.find(self._sources_info(self.chat_model().item(row).message_id))
+        if source is None:
+            return ""
+        return source.document_name + (f", {source.location}" if source.location else "")
+
     def _on_browser_link_hovered(self, url: QUrl) -> None:
-        if url.isValid() and url.scheme() in ("http", "https"):
+        tip = self.source_tooltip(url)
+        if tip:
+            QToolTip.showText(QCursor.pos(), plain_tooltip(tip), self.browser)
+        elif url.isValid() and url.scheme() in ("http", "https"):
             QToolTip.showText(QCursor.pos(), plain_tooltip(url.toString()), self.browser)
         else:
             QToolTip.hideText()

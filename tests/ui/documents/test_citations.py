@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QTextCursor, QTextDocument
 from pytestqt.qtbot import QtBot
 
@@ -85,6 +85,8 @@ def test_a_cited_answer_opens_its_passage_and_lists_its_sources(
     view.scrollTo(view.model().index(row, 0))
     view.open_editor(row)
     assert 'href="hearth-source:1"' in view.browser.toHtml()
+    assert view.source_tooltip(QUrl("hearth-source:1")) == "wall.md, The Great Wall"
+    assert view.source_tooltip(QUrl("hearth-source:9")) == ""
 
     panel = feature.source_panel
     with qtbot.waitSignal(feature.chat.passage_ready, timeout=5000):
