@@ -13,7 +13,10 @@ The pieces, in the order a file goes through them:
   keyword index), :mod:`.vector_index` the vectors in a memory-mapped file;
 * :mod:`.ingest` runs all of it on a worker thread with progress events;
 * :mod:`.retrieval` answers questions: vector, keyword or fused ranking, and
-  packs the chunks into a token budget with numbered citations.
+  packs the chunks into a token budget with numbered citations;
+* :mod:`.chat_links` records which collections a conversation uses and the
+  sources each reply was given; :mod:`.watched_folders` which folders follow
+  their files, and what changed in them.
 
 Nothing here imports Qt: the CLI (``hearth docs``) and the GUI share it.
 """
