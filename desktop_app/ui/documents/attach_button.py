@@ -3,8 +3,8 @@
 A menu of the collections with a check mark each (several may be attached),
 and a way to the Documents window. The button's text says what is attached,
 so the user sees at a glance that answers come from their documents.
-Collection names are the user's own but still shown as plain text (menu
-entries are plain text in Qt).
+Collection names are the user's own but still shown literally: menu entries
+are plain text in Qt, and their ``&`` is doubled so it is not a shortcut mark.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class AttachButton(QToolButton):
         self.menu_.clear()
         names = []
         for collection in self._collections:
-            action = self.menu_.addAction(collection.name)
+            action = self.menu_.addAction(_literal(collection.name))
             action.setCheckable(True)
             action.setChecked(collection.id in attached)
             action.setData(collection.id)
@@ -73,7 +73,7 @@ class AttachButton(QToolButton):
             self.setToolTip(self.tr("Answer from your documents: attach collections to "
                                     "this chat"))
         elif len(names) == 1:
-            self.setText(self.tr("Documents: {name}").format(name=_short(names[0])))
+            self.setText(self.tr("Documents: {name}").format(name=_literal(_short(names[0]))))
             self.setToolTip(plain_tooltip(self.tr("Answers use {name}").format(name=names[0])))
         else:
             self.setText(self.tr("Documents ({n})").format(n=len(names)))
@@ -84,6 +84,11 @@ class AttachButton(QToolButton):
         chosen = [cid for cid, action in self.actions_by_collection().items()
                   if action.isChecked()]
         self._documents.set_attached(chosen)
+
+
+def _literal(text: str) -> str:
+    """``text`` for a menu entry or button, where a single & marks a shortcut key."""
+    return text.replace("&", "&&")
 
 
 def _short(name: str, limit: int = 24) -> str:

@@ -52,6 +52,10 @@ def test_a_new_chats_collections_go_to_the_conversation_it_creates_only(
     chat.open_conversation(with_documents.id)
     qtbot.waitUntil(lambda: feature.chat.attached == [collection_id], timeout=3000)
     assert "Facts" in feature.attach_button.text()
+    # A single & would be a shortcut mark in a menu: the name shows as it is.
+    assert [a.text() for a in feature.attach_button.actions_by_collection().values()] == [
+        "Facts && figures"]
+    assert feature.attach_button.text() == "Documents: Facts && figures"
 
 
 def test_stop_before_the_sources_are_found_sends_nothing(
