@@ -141,6 +141,49 @@
     </message>
 </context>
 <context>
+    <name>AttachButton</name>
+    <message>
+        <location filename="../../desktop_app/ui/documents/attach_button.py" line="+66"/>
+        <source>No collections yet</source>
+        <translation>还没有文档集</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Manage documents…</source>
+        <translation>管理文档…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Documents</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answer from your documents: attach collections to this chat</source>
+        <translation>根据你的文档回答：为此对话附加文档集</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Documents: {name}</source>
+        <translation>文档：{name}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answers use {name}</source>
+        <translation>回答使用 {name}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Documents ({n})</source>
+        <translation>文档（{n}）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answers use {names}</source>
+        <translation>回答使用 {names}</translation>
+    </message>
+</context>
+<context>
     <name>Banner</name>
     <message>
         <location filename="../../desktop_app/ui/main_window.py" line="+73"/>
@@ -189,7 +232,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+192"/>
+        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+199"/>
         <source>The reply is saved now.</source>
         <translation>回复现已保存。</translation>
     </message>
@@ -255,7 +298,7 @@
         <translation>{n} 条较早的消息已超出模型的上下文窗口，模型将看不到它们。</translation>
     </message>
     <message>
-        <location line="+84"/>
+        <location line="+95"/>
         <source>{e} The reply is kept on screen and saved as soon as that works again.</source>
         <translation>{e} 回复仍显示在屏幕上，一旦可以写入就会保存。</translation>
     </message>
@@ -266,9 +309,17 @@
     </message>
 </context>
 <context>
+    <name>ChatDocuments</name>
+    <message>
+        <location filename="../../desktop_app/ui/documents/chat_documents.py" line="+202"/>
+        <source>Your documents could not be searched ({error}); the model answers without them.</source>
+        <translation>无法搜索你的文档（{error}）；模型将不参考文档直接回答。</translation>
+    </message>
+</context>
+<context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+85"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+88"/>
         <source>Open link?</source>
         <translation>打开链接？</translation>
     </message>
@@ -282,7 +333,7 @@
 {url}</translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+100"/>
         <location line="+1"/>
         <source>Jump to latest</source>
         <translation>跳到最新</translation>
@@ -293,7 +344,7 @@
         <translation>滚动到最新消息并跟随回复</translation>
     </message>
     <message>
-        <location line="+134"/>
+        <location line="+150"/>
         <source>Type a message below to start.
 Everything stays on this computer.</source>
         <translation>在下方输入消息即可开始。
@@ -459,6 +510,255 @@ Everything stays on this computer.</source>
     </message>
 </context>
 <context>
+    <name>DocumentTableModel</name>
+    <message>
+        <location filename="../../desktop_app/ui/documents/document_table.py" line="+37"/>
+        <source>Document</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Pages</source>
+        <translation>页数</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Chunks</source>
+        <translation>片段</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Notes</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Reading</source>
+        <translation>读取中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Embedding</source>
+        <translation>向量化中</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentsPage</name>
+    <message>
+        <location filename="../../desktop_app/ui/documents/documents_page.py" line="+76"/>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Documents</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>New…</source>
+        <translation>新建…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+72"/>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <location line="-71"/>
+        <location line="+73"/>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <location line="-69"/>
+        <source>Collections</source>
+        <translation>文档集</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Add files…</source>
+        <translation>添加文件…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Re-index</source>
+        <translation>重新索引</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Drop files or folders here to add them: PDF, Word, Markdown, HTML, text and source code.</source>
+        <translation>将文件或文件夹拖到这里即可添加：PDF、Word、Markdown、HTML、文本和源代码。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Keep added folders up to date</source>
+        <translation>保持已添加的文件夹同步</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>New and changed files in the folder are indexed, and removed ones leave the collection, while Hearth runs and when it starts again.</source>
+        <translation>在 Hearth 运行期间及下次启动时，文件夹中新增和修改的文件会被索引，删除的文件会移出文档集。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>Re-index all documents…</source>
+        <translation>重新索引所有文档…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Stop watching its folders</source>
+        <translation>停止监视其文件夹</translation>
+    </message>
+    <message>
+        <location line="+42"/>
+        <source>New collection</source>
+        <translation>新建文档集</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Rename collection</source>
+        <translation>重命名文档集</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Delete collection</source>
+        <translation>删除文档集</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete the collection “{name}”? Its index (the text and vectors Hearth made of its documents) is deleted too. Your files themselves are not touched.</source>
+        <translation>删除文档集“{name}”？它的索引（Hearth 根据文档生成的文本和向量）也会一并删除。你的文件本身不受影响。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Create or choose a collection first.</source>
+        <translation>请先新建或选择一个文档集。</translation>
+    </message>
+    <message>
+        <location line="+45"/>
+        <source>Re-index collection</source>
+        <translation>重新索引文档集</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Index every document of “{name}” again? Its current index is deleted first; questions find less until indexing is done.</source>
+        <translation>重新索引“{name}”中的所有文档？现有索引会先被删除；索引完成前，提问能找到的内容会变少。</translation>
+    </message>
+    <message>
+        <location line="+78"/>
+        <source>Indexing paused. It goes on with the next file you add, or when Hearth starts again.</source>
+        <translation>索引已暂停。添加下一个文件或 Hearth 再次启动时会继续。</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>{done} of {total} documents</source>
+        <translation>{done}/{total} 个文档</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{n} failed</source>
+        <translation>{n} 个失败</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{rate:.0f} chunks/s</source>
+        <translation>{rate:.0f} 片段/秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>about {s} left</source>
+        <translation>约剩 {s}</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>No collection yet</source>
+        <translation>还没有文档集</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+7"/>
+        <source>%n document(s)</source>
+        <translation>
+            <numerusform>%n 个文档</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n chunk(s)</source>
+        <translation>
+            <numerusform>%n 个片段</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>watching %n folder(s)</source>
+        <translation>
+            <numerusform>正在监视 %n 个文件夹</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Add files</source>
+        <translation>添加文件</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Add folder</source>
+        <translation>添加文件夹</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>{n} s</source>
+        <translation>{n} 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{n} min</source>
+        <translation>{n} 分钟</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{n:.1f} h</source>
+        <translation>{n:.1f} 小时</translation>
+    </message>
+</context>
+<context>
     <name>DownloadListModel</name>
     <message>
         <location filename="../../desktop_app/ui/models/download_list_model.py" line="+107"/>
@@ -608,6 +908,34 @@ Everything stays on this computer.</source>
         <location line="+2"/>
         <source>The size of this file is not known.</source>
         <translation>此文件的大小未知。</translation>
+    </message>
+</context>
+<context>
+    <name>HitTableModel</name>
+    <message>
+        <location filename="../../desktop_app/ui/documents/retrieval_box.py" line="+46"/>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Score</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Document</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Where</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Text</source>
+        <translation>文本</translation>
     </message>
 </context>
 <context>
@@ -799,7 +1127,7 @@ Everything stays on this computer.</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+64"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+66"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -809,7 +1137,7 @@ Everything stays on this computer.</source>
         <translation>查找、下载和管理模型（Ctrl+M）</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Starter model: SmolLM2 135M, a tiny model to try Hearth with. It only speaks English and knows little; open Models (Ctrl+M) for a real assistant, including ones that speak Chinese.</source>
         <translation>入门模型：SmolLM2 135M，一个用来试用 Hearth 的小模型。它只会英语，知识有限；打开“模型”（Ctrl+M）获取真正的助手，包括会说中文的模型。</translation>
     </message>
@@ -827,6 +1155,11 @@ Everything stays on this computer.</source>
         <location line="+4"/>
         <source>&amp;Models…</source>
         <translation>模型(&amp;M)…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Documents…</source>
+        <translation>文档(&amp;D)…</translation>
     </message>
     <message>
         <location line="+9"/>
@@ -938,12 +1271,12 @@ Prompt format: the server&apos;s own</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location line="-296"/>
+        <location line="-301"/>
         <source>Ask the servers for their models again</source>
         <translation>重新向服务器获取模型列表</translation>
     </message>
     <message>
-        <location line="+128"/>
+        <location line="+133"/>
         <source>Searc&amp;h conversations…</source>
         <translation>搜索对话(&amp;H)…</translation>
     </message>
@@ -1107,12 +1440,28 @@ GPU 层数：{layers}
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+272"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+282"/>
+        <location line="+8"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location line="+97"/>
+        <location line="+53"/>
+        <source>Sources ({n})</source>
+        <translation>来源（{n}）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not given to the model (no room)</source>
+        <translation>未提供给模型（空间不足）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>score {score:.2f}</source>
+        <translation>得分 {score:.2f}</translation>
+    </message>
+    <message>
+        <location line="+68"/>
         <source>Long message: {shown} of {total} characters shown. Right-click › Show the whole message.</source>
         <translation>长消息：已显示 {total} 个字符中的 {shown} 个。右键 › 显示完整消息。</translation>
     </message>
@@ -1534,7 +1883,7 @@ GPU 层数：{layers}
 <context>
     <name>ReplyStats</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-264"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-298"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
@@ -1610,6 +1959,61 @@ GPU 层数：{layers}
         <location line="+1"/>
         <source> (+{n} parts)</source>
         <translation>（另有 {n} 个分片）</translation>
+    </message>
+</context>
+<context>
+    <name>RetrievalBox</name>
+    <message>
+        <location filename="../../desktop_app/ui/documents/retrieval_box.py" line="+30"/>
+        <source>Test retrieval</source>
+        <translation>测试检索</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Ask a question to see which passages would be given to the model</source>
+        <translation>输入问题，查看哪些段落会提供给模型</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>By meaning</source>
+        <translation>按语义</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>By keywords</source>
+        <translation>按关键词</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Both (fused)</source>
+        <translation>两者结合</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>By meaning finds passages in any language; keywords find exact words and numbers in the question&apos;s language. Chats search by meaning.</source>
+        <translation>按语义可以找到任何语言的段落；按关键词只找与问题同一语言中的确切词语和数字。对话中按语义搜索。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>Searching…</source>
+        <translation>正在搜索…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+10"/>
+        <source>%n passage(s) found.</source>
+        <translation>
+            <numerusform>找到 %n 个段落。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Nothing found: is the collection indexed?</source>
+        <translation>没有找到：文档集是否已建立索引？</translation>
     </message>
 </context>
 <context>
@@ -2284,6 +2688,24 @@ GPU 层数：{layers}
         <location line="+2"/>
         <source>Delete</source>
         <translation>删除</translation>
+    </message>
+</context>
+<context>
+    <name>SourcePanel</name>
+    <message>
+        <location filename="../../desktop_app/ui/documents/source_panel.py" line="+58"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>score {score:.2f}</source>
+        <translation>得分 {score:.2f}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>not given to the model</source>
+        <translation>未提供给模型</translation>
     </message>
 </context>
 <context>
@@ -3031,17 +3453,19 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>文档集 {name} 是用另一个嵌入模型建立的索引；请重新建立索引</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/documents/store.py" line="+221"/>
+        <location filename="../../desktop_app/core/documents/store.py" line="+251"/>
         <source>There are no document collections yet</source>
         <translation>还没有文档集</translation>
     </message>
     <message>
         <location line="+35"/>
+        <location line="+28"/>
         <source>A collection needs a name</source>
         <translation>文档集需要一个名称</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-25"/>
+        <location line="+29"/>
         <source>There is already a collection called {name}</source>
         <translation>已有名为 {name} 的文档集</translation>
     </message>
