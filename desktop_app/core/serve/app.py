@@ -1,4 +1,4 @@
-"""The ASGI app: OpenAI's ``/v1/models``, ``/v1/chat/completions`` and ``/v1/completions``.
+"""The ASGI app: OpenAI's ``/v1/models``, chat and text completions, and ``/v1/embeddings``.
 
 Each request becomes one :class:`GenerateRequest` handed to the
 :class:`~desktop_app.core.serve.pump.EnginePump`; the engine's events come
@@ -15,6 +15,15 @@ unique, stable and free of spaces, where library display names are neither
 unique nor convenient to type; the server's owner may name it otherwise
 (``model_name``). A request naming another model gets 404; one naming none
 gets the loaded model.
+
+``/v1/embeddings`` is answered by the bundled multilingual encoder (the
+documents' default embedder, :data:`EMBEDDING_MODEL` to clients), not by
+the chat model: it needs no model loaded and no turn at the engine, and its
+vectors are the ones Hearth's own collections use (English and Chinese alike).
+Embedding is CPU work of up to seconds, so it runs on a worker thread, never
+on uvicorn's event loop (which must keep streaming other replies), and at
+most :data:`MAX_EMBEDDING_JOBS` at once. The guards (key, Host, CORS, body
+size) are middleware around every route, this one included.
 """
 
 from __future__ import annotations
@@ -22,10 +31,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
@@ -34,6 +44,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from desktop_app.core.documents.embedders import Embedder, Vectors
 from desktop_app.core.engine.api import (
     NO_MODEL_LOADED,
     EngineCrashed,
@@ -51,9 +62,11 @@ from desktop_app.core.serve.openai_format import (
     Answer,
     ApiError,
     CompletionJob,
+    embeddings_answer,
     finish_reason,
     parse_chat,
     parse_completion,
+    parse_embeddings,
 )
 from desktop_app.core.serve.pump import EnginePump
 from desktop_app.core.serve.security import (
@@ -66,11 +79,26 @@ from desktop_app.core.serve.security import (
 )
 from desktop_app.core.user_text import UserText
 
+log = logging.getLogger(__name__)
+
 API_CONVERSATION_ID = 0
 """The engine conversation every API request shares (the broker keeps it apart from the chat's)."""
 
 MAX_WAITING_REQUESTS = 32
 """Replies the server accepts at once; more get 503, so a flood cannot pile up without end."""
+
+
+MAX_EMBEDDING_JOBS = 2
+"""Embedding requests worked on at once (each may take the encoder's threads); more get 503."""
+EMBEDDING_MODEL = "universal-sentence-encoder-multilingual-3"
+"""The id API clients use for the bundled encoder."""
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """An embedder that can say how many tokens it read (the bundled encoder can)."""
+
+    def count_tokens(self, texts: Sequence[str]) -> int: ...
 
 
 def model_id(loaded: ModelLoaded, override: str | None) -> str:
@@ -83,7 +111,9 @@ class _Context:
     pump: EnginePump
     settings: ApiServerSettings
     model_name: str | None
+    embedder: Embedder | None = None
     waiting: int = 0
+    embedding: int = 0
 
 
 class _Reply:
@@ -217,10 +247,47 @@ class _Routes:
 
     async def models(self, _request: Request) -> Response:
         loaded = self.context.pump.loaded
-        data = [] if loaded is None else [{
-            "id": model_id(loaded, self.context.model_name), "object": "model", "created": 0,
-            "owned_by": "hearth"}]
-        return JSONResponse({"object": "list", "data": data})
+        ids = [] if loaded is None else [model_id(loaded, self.context.model_name)]
+        if self.context.embedder is not None:
+            ids.append(EMBEDDING_MODEL)
+        return JSONResponse({"object": "list", "data": [
+            {"id": name, "object": "model", "created": 0, "owned_by": "hearth"}
+            for name in ids]})
+
+    async def embeddings(self, request: Request) -> Response:
+        context = self.context
+        embedder = context.embedder
+        try:
+            if embedder is None:
+                raise ApiError(404, "This server has no embedding model.",
+                               code="model_not_found", param="model")
+            try:
+                body = json.loads(await request.body())
+            except (ValueError, UnicodeDecodeError):
+                raise ApiError(400, "The request body is not valid JSON.") from None
+            job = parse_embeddings(body, embedder.dims)
+            if job.model not in (None, EMBEDDING_MODEL):
+                raise ApiError(404, f"The model {job.model[:100]!r} does not make embeddings "
+                               f"here; use {EMBEDDING_MODEL!r}.", code="model_not_found",
+                               param="model")
+            if context.embedding >= MAX_EMBEDDING_JOBS:
+                raise ApiError(503, "The server is busy embedding; try again shortly.",
+                               "server_error", "server_busy")
+        except ApiError as error:
+            return _error_response(error)
+        context.embedding += 1
+        try:
+            vectors, tokens = await asyncio.to_thread(_embed, embedder, job.inputs)
+        except Exception:  # the encoder's bug: a 500 with words, the details in the log
+            log.exception("embedding failed")
+            return _error_response(ApiError(500, "The texts could not be embedded; see "
+                                            "Hearth's log.", "server_error",
+                                            "embedding_failed"))
+        finally:
+            context.embedding -= 1
+        usage_slot(request.scope).update(prompt_tokens=tokens)
+        return JSONResponse(embeddings_answer(EMBEDDING_MODEL, vectors, tokens,
+                                              base64=job.base64))
 
     async def chat(self, request: Request) -> Response:
         return await self._complete(request, parse_chat, chat=True)
@@ -313,16 +380,29 @@ class _Routes:
             reply.close()  # a disconnect cancels this generator: the engine stops too
 
 
+def _embed(embedder: Embedder, texts: Sequence[str]) -> tuple[Vectors, int]:
+    """Vectors and the token count of ``texts`` (on a worker thread, see the module)."""
+    vectors = embedder.embed(texts)
+    if isinstance(embedder, TokenCounter):
+        return vectors, embedder.count_tokens(texts)
+    return vectors, sum(max(1, len(text) // 4) for text in texts)  # a rough count
+
+
 def build_app(pump: EnginePump, settings: ApiServerSettings, api_key: str, *,
               hosts: frozenset[str], model_name: str | None,
               on_start: Callable[[], None],
-              on_record: Callable[[RequestRecord], None]) -> ASGIApp:
-    """The whole ASGI stack: the guards of :mod:`security` around the routes."""
-    routes = _Routes(_Context(pump, settings, model_name))
+              on_record: Callable[[RequestRecord], None],
+              embedder: Embedder | None = None) -> ASGIApp:
+    """The whole ASGI stack: the guards of :mod:`security` around the routes.
+
+    ``embedder`` answers ``/v1/embeddings`` (none: that route says 404).
+    """
+    routes = _Routes(_Context(pump, settings, model_name, embedder))
     app: ASGIApp = Starlette(routes=[
         Route("/v1/models", routes.models, methods=["GET"]),
         Route("/v1/chat/completions", routes.chat, methods=["POST"]),
         Route("/v1/completions", routes.completions, methods=["POST"]),
+        Route("/v1/embeddings", routes.embeddings, methods=["POST"]),
     ])
     app = BodyLimit(app, settings.max_body_bytes)
     app = ApiKeyGuard(app, api_key)

@@ -26,9 +26,13 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from base64 import b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from desktop_app.core.engine.api import (
     ChatMessage,
@@ -319,3 +323,73 @@ class Answer:
         body = self._envelope("chat.completion.chunk" if self.chat else "text_completion", [])
         body["usage"] = usage(stats)
         return body
+
+
+# ---- embeddings -------------------------------------------------------------------------
+
+MAX_EMBEDDING_INPUTS = 256
+"""Texts per ``/v1/embeddings`` request (OpenAI allows 2048; a laptop embeds ~100 a second)."""
+MAX_EMBEDDING_CHARS = 1_000_000
+"""Characters of all texts of one request together: about ten seconds of embedding."""
+
+
+@dataclass(frozen=True)
+class EmbeddingJob:
+    """A parsed ``/v1/embeddings`` request."""
+
+    model: str | None
+    inputs: tuple[str, ...]
+    base64: bool
+
+
+def parse_embeddings(body: object, dims: int) -> EmbeddingJob:
+    """A ``/v1/embeddings`` body: ``input`` a string or a list of strings.
+
+    Token arrays (lists of integers) are refused: they are some other
+    model's tokens, which mean nothing to this encoder. ``dimensions`` may
+    only repeat the encoder's own (its vectors cannot be shortened). Too many
+    inputs is 400; too much text in all is 413, like a body over the limit.
+    """
+    if not isinstance(body, Mapping):
+        raise _bad("The request body must be a JSON object.")
+    model = body.get("model")
+    if model is not None and not isinstance(model, str):
+        raise _bad("'model' must be a string.", "model")
+    raw = body.get("input")
+    texts = [raw] if isinstance(raw, str) else raw
+    if not isinstance(texts, list) or not texts:
+        raise _bad("'input' must be a string or a non-empty list of strings.", "input")
+    if not all(isinstance(text, str) for text in texts):
+        raise _bad("'input' must hold strings; token arrays are not supported.", "input")
+    if len(texts) > MAX_EMBEDDING_INPUTS:
+        raise _bad(f"'input' has {len(texts)} texts; this server embeds at most "
+                   f"{MAX_EMBEDDING_INPUTS} per request.", "input")
+    total = sum(len(text) for text in texts)
+    if total > MAX_EMBEDDING_CHARS:
+        raise ApiError(413, f"'input' has {total} characters in all; this server embeds at "
+                       f"most {MAX_EMBEDDING_CHARS} per request.", code="request_too_large",
+                       param="input")
+    encoding = body.get("encoding_format", "float")
+    if encoding not in ("float", "base64"):
+        raise _bad("'encoding_format' must be 'float' or 'base64'.", "encoding_format")
+    wanted = _integer(body, "dimensions")
+    if wanted is not None and wanted != dims:
+        raise _bad(f"This model's vectors have {dims} dimensions and cannot be shortened.",
+                   "dimensions")
+    return EmbeddingJob(model, tuple(texts), encoding == "base64")
+
+
+def embeddings_answer(model: str, vectors: npt.ArrayLike, tokens: int,
+                      *, base64: bool) -> dict[str, Any]:
+    """The ``/v1/embeddings`` answer: one ``embedding`` object per input, in order.
+
+    ``base64`` is the float32 little-endian bytes of each vector, as OpenAI
+    sends it (its Python client asks for it by default and decodes it).
+    """
+    matrix = np.asarray(vectors, dtype="<f4")
+    data = [{"object": "embedding", "index": index,
+             "embedding": b64encode(row.tobytes()).decode("ascii") if base64
+             else [float(value) for value in row]}
+            for index, row in enumerate(matrix)]
+    return {"object": "list", "data": data, "model": model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import uvicorn
 
+from desktop_app.core.documents.embedders import Embedder, UniversalSentenceEncoder
 from desktop_app.core.engine.api import Engine
 from desktop_app.core.serve.app import build_app
 from desktop_app.core.serve.config import ApiServerSettings
@@ -96,7 +97,9 @@ class ApiServer:
 
     ``model_name``: the id clients use for whatever model is loaded; None (the
     default) gives the loaded file's stem, which follows a model switch in the
-    window (see ``app``). ``settings.enabled`` is the caller's business: a
+    window (see ``app``). ``embedder`` answers ``/v1/embeddings``: the bundled
+    multilingual encoder unless given (the window passes the documents' own,
+    so it is loaded once). ``settings.enabled`` is the caller's business: a
     server that is started serves.
 
     Attributes:
@@ -105,13 +108,15 @@ class ApiServer:
     """
 
     def __init__(self, engine: Engine, settings: ApiServerSettings, api_key: str,
-                 model_name: str | None = None) -> None:
+                 model_name: str | None = None, embedder: Embedder | None = None) -> None:
         if not api_key:
             raise ValueError("the API server needs a key")
         self.on_request: Callable[[RequestRecord], None] | None = None
         self._settings = settings
         self._api_key = api_key
         self._model_name = model_name
+        # The bundled encoder loads on the first /v1/embeddings request, not here.
+        self._embedder = embedder if embedder is not None else UniversalSentenceEncoder()
         self._pump = EnginePump(engine)
         self._lock = threading.Lock()
         self._request_count = 0
@@ -170,7 +175,7 @@ class ApiServer:
         app = build_app(self._pump, self._settings, self._api_key,
                         hosts=allowed_hosts(self._settings.host, self._port,
                                             self._settings.allowed_hosts),
-                        model_name=self._model_name,
+                        model_name=self._model_name, embedder=self._embedder,
                         on_start=self._request_started, on_record=self._request_ended)
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
                                 server_header=False, proxy_headers=False,

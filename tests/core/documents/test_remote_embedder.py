@@ -129,7 +129,7 @@ def test_offline_mode_and_a_removed_server_refuse_before_any_request(
     remote = embedder()
     remote.embed(["works while online"])
     settings.offline = True
-    with pytest.raises(ServerUnavailable, match="offline mode.*Embed box"):
+    with pytest.raises(ServerUnavailable, match=r"offline mode.*Embed box"):
         remote.embed(["no"])
     settings.offline = False
     settings.servers = []
@@ -183,6 +183,7 @@ def test_a_collection_indexes_and_answers_through_the_server(
     runner.resume()
     assert runner.wait(30)
     failed = [d for d in store.documents(collection.id) if d.state == "failed"]
-    assert len(failed) == 1 and "offline mode" in str(failed[0].reason)
+    assert len(failed) == 1
+    assert "offline mode" in str(failed[0].reason)
     store.close()
     cache.close()

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from desktop_app.core.serve.app import EMBEDDING_MODEL
 from desktop_app.core.serve.config import ApiServerSettings
 from desktop_app.core.serve.security import RequestRecord
 from desktop_app.core.serve.server import ApiServer, ServeError
@@ -58,7 +59,7 @@ def _error(response: httpx.Response, status: int) -> dict[str, Any]:
 
 def test_answers_with_the_key(http: httpx.Client, engine: FakeEngine) -> None:
     models = http.get("/v1/models", headers=AUTH).json()
-    assert [m["id"] for m in models["data"]] == [MODEL]
+    assert [m["id"] for m in models["data"]] == [MODEL, EMBEDDING_MODEL]
     body = http.post("/v1/chat/completions", headers=AUTH, json=_chat()).json()
     assert body["choices"][0]["message"]["content"] == "w0 w1 w2 w3 w4 w5 "
     assert body["usage"]["completion_tokens"] == 6
@@ -309,7 +310,7 @@ def test_an_engine_crash_ends_the_stream_with_an_error_and_a_request_with_500(
                   500)["code"] == "engine_crashed"
 
 
-def test_without_a_loaded_model_requests_get_503_and_no_models_are_listed(
+def test_without_a_loaded_model_requests_get_503_and_only_embeddings_are_listed(
         engine: FakeEngine) -> None:
     from desktop_app.core.engine.broker import EngineBroker
 
@@ -319,7 +320,8 @@ def test_without_a_loaded_model_requests_get_503_and_no_models_are_listed(
     try:
         base = server.address.removesuffix("/v1")
         with httpx.Client(base_url=base, timeout=10) as http:
-            assert http.get("/v1/models", headers=AUTH).json()["data"] == []
+            listed = http.get("/v1/models", headers=AUTH).json()["data"]
+            assert [m["id"] for m in listed] == [EMBEDDING_MODEL]  # it needs no chat model
             response = http.post("/v1/chat/completions", headers=AUTH, json=_chat())
             assert _error(response, 503)["code"] == "model_not_loaded"
     finally:

@@ -24,6 +24,7 @@ from desktop_app.core.engine.api import (
 )
 from desktop_app.core.engine.process import LocalEngine
 from desktop_app.core.models.starter_model import starter_path
+from desktop_app.core.serve.app import EMBEDDING_MODEL
 from tests.core.serve.serve_stack import KEY, Stack, serve_stack
 
 pytestmark = pytest.mark.slow
@@ -56,7 +57,7 @@ def client(stack: Stack) -> Iterator[openai.OpenAI]:
 
 
 def test_models_lists_the_loaded_model(client: openai.OpenAI) -> None:
-    assert [m.id for m in client.models.list()] == [MODEL]
+    assert [m.id for m in client.models.list()] == [MODEL, EMBEDDING_MODEL]
 
 
 def test_chat_completion_answers_and_is_deterministic(client: openai.OpenAI) -> None:
