@@ -6,6 +6,7 @@ No module reaches for a global; tests build the same window with
 
 from __future__ import annotations
 
+import functools
 import logging
 import logging.handlers
 import sys
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.core import hardware
+from desktop_app.core.documents.embedders import USE_NAME, EmbedderCache, embedder_for
 from desktop_app.core.engine.api import Engine
 from desktop_app.core.engine.broker import EngineBroker
 from desktop_app.core.engine.process import LocalEngine
@@ -55,6 +57,7 @@ from desktop_app.ui.common.startup_problems import (
     unwritable_box,
 )
 from desktop_app.ui.documents.documents_feature import DocumentsFeature, build_documents
+from desktop_app.ui.documents.embedder_dialog import EmbedderChoices
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.models.download_manager import DownloadManager
 from desktop_app.ui.models.model_controller import ModelController
@@ -190,8 +193,11 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     models = ModelController(library, settings, save_settings, worker, jobs,
                              remote=RemoteModelCatalog(remote, jobs))
     conversations = ConversationListModel(store)
-    api_server = ApiServerController(_api_server_factory(broker), keys, ensure_api_key,
-                                     regenerate_api_key)
+    # One embedder of each kind, loaded once, for indexing, questions and the API server's
+    # /v1/embeddings; a server's embedder finds its server through the same settings.
+    embedders = EmbedderCache(factory=functools.partial(embedder_for, resolve=resolve))
+    api_server = ApiServerController(_api_server_factory(broker, embedders), keys,
+                                     ensure_api_key, regenerate_api_key)
     window = MainWindow(chat, chat_model, models, conversations, remote=remote, jobs=jobs,
                         api_server=api_server)
     if read_only:
@@ -226,21 +232,27 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
         window.chat_view.set_colors(look.colors)
         look.changed.connect(window.chat_view.set_colors)
     models.settings_changed.connect(lambda new: api_server.apply(new.api_server))
-    documents = build_documents(paths.data_dir, window, chat, chat_model, models)
+    choices = EmbedderChoices(library, lambda: models.settings.servers,
+                              lambda: models.settings.offline, remote, jobs)
+    documents = build_documents(paths.data_dir, window, chat, chat_model, models, embedders,
+                                choices)
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, broker, jobs,
                      chat, models, window, warnings, downloads, models_page,
                      api_server=api_server, reopen_after_crash=crashed_in, documents=documents)
 
 
-def _api_server_factory(broker: EngineBroker) -> Callable[[ApiServerSettings, str], ApiServer]:
+def _api_server_factory(broker: EngineBroker, embedders: EmbedderCache
+                        ) -> Callable[[ApiServerSettings, str], ApiServer]:
     """Makes API servers, each on its own broker client that may not change the loaded model.
 
     A client is good for one server: the server shuts it down when it stops
-    (or fails to start), so every start gets a new one.
+    (or fails to start), so every start gets a new one. ``/v1/embeddings`` uses
+    the documents' bundled encoder, so it is loaded once for both.
     """
 
     def make(settings: ApiServerSettings, key: str) -> ApiServer:
-        return ApiServer(broker.client("api", can_load=False), settings, key)
+        return ApiServer(broker.client("api", can_load=False), settings, key,
+                         embedder=embedders.get(USE_NAME))
 
     return make
 

@@ -9,6 +9,14 @@ with the documents folder. Deleting a collection drops its attachments
 harmless because chat ids are never reused, and useful when the deletion is
 undone.
 
+Single files attached to a chat (rather than a whole collection) go into a
+*hidden* collection of their own (:attr:`.store.Collection.hidden`), one per
+conversation, attached like any other: retrieval, citations, the token
+budget and resuming an interrupted indexing all work unchanged, and a new
+chat can get files before its first message gives it an id (the
+attachment is saved with the id, as for collections). Removing its last
+file deletes it.
+
 A reply's sources are stored as *snapshots* (document name, location, chunk
 text, score), not only as chunk ids: the user must be able to check an
 answer after the document was re-indexed or removed. The chunk id is kept
@@ -18,11 +26,13 @@ the chunk still exists.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from desktop_app.core.documents.embedders import USE_DIMS, USE_NAME
 from desktop_app.core.documents.retrieval import Hit, PackedContext, describe_location
-from desktop_app.core.documents.store import DocumentStore
+from desktop_app.core.documents.store import Collection, DocumentStore, MissingRecord
 
 
 @dataclass(frozen=True)
@@ -98,3 +108,34 @@ def load_sources(store: DocumentStore,
                 int(row["chunk_id"]), row["document_name"], row["location"], row["text"],
                 float(row["score"])))
     return {key: tuple(value) for key, value in found.items()}
+
+
+def files_collection(store: DocumentStore, collection_ids: Iterable[int]) -> Collection | None:
+    """The hidden collection (a chat's own files) among these attached ones, if there is one."""
+    ids = set(collection_ids)
+    return next((c for c in store.collections(include_hidden=True) if c.hidden and c.id in ids),
+                None)
+
+
+def new_files_collection(store: DocumentStore) -> Collection:
+    """A hidden collection for one chat's files, indexed by the bundled encoder.
+
+    Its name is never shown; it is random so that it cannot take a name the
+    user wants for a collection of their own.
+    """
+    return store.create_collection(f"chat files {secrets.token_hex(8)}", USE_NAME, USE_DIMS,
+                                   hidden=True)
+
+
+def remove_chat_file(store: DocumentStore, document_id: int) -> bool:
+    """Forget a file attached to a chat; True if that emptied (and so deleted) its collection."""
+    try:
+        document = store.document(document_id)
+    except MissingRecord:
+        return False
+    store.remove_document(document_id)
+    collection = store.collection(document.collection_id)
+    if collection.hidden and not store.documents(collection.id):
+        store.delete_collection(collection.id)
+        return True
+    return False

@@ -29,7 +29,7 @@ and the GUI can create it on its own thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -144,7 +144,7 @@ class LlamaEmbedder:
 
     @property
     def name(self) -> str:
-        return f"{_GGUF_PREFIX}{self._path}"
+        return gguf_embedder_name(self._path)
 
     @property
     def dims(self) -> int:
@@ -194,6 +194,33 @@ class LlamaEmbedder:
             return normalised(np.stack(rows))
 
 
+EMBEDDING_ARCHITECTURES = frozenset({
+    "bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3", "modern-bert",
+    "neo-bert", "t5encoder", "eurobert"})
+"""llama.cpp architectures that only make embeddings (bge, e5, nomic-embed, jina, …)."""
+
+
+def looks_like_embedding_model(architecture: str, metadata: Mapping[str, object]) -> bool:
+    """Whether a GGUF file is an embedding model rather than a chat model.
+
+    Any GGUF can embed through ``Llama(embedding=True)``, but a chat model's
+    pooled states rank passages poorly; the GUI lists real embedding models
+    first and says so. They are encoder architectures, or carry a pooling
+    type (``<arch>.pooling_type``, as Qwen3-Embedding and gte-Qwen do).
+    """
+    return architecture in EMBEDDING_ARCHITECTURES or f"{architecture}.pooling_type" in metadata
+
+
+def gguf_embedder_name(path: Path) -> str:
+    """The name a collection records for the GGUF model at ``path``."""
+    return f"{_GGUF_PREFIX}{Path(path).expanduser().absolute()}"
+
+
+def parse_gguf_embedder_name(name: str) -> Path | None:
+    """The model file a :func:`gguf_embedder_name` names; None for another kind of name."""
+    return Path(name[len(_GGUF_PREFIX):]) if name.startswith(_GGUF_PREFIX) else None
+
+
 def embedder_for(name: str, *, threads: int = DEFAULT_THREADS,
                  resolve: Resolve | None = None) -> Embedder:
     """The embedder a collection records as ``name`` (see the module docstring).
@@ -203,8 +230,9 @@ def embedder_for(name: str, *, threads: int = DEFAULT_THREADS,
     """
     if name == USE_NAME:
         return UniversalSentenceEncoder(threads=threads)
-    if name.startswith(_GGUF_PREFIX):
-        return LlamaEmbedder(Path(name[len(_GGUF_PREFIX):]), threads=threads)
+    gguf = parse_gguf_embedder_name(name)
+    if gguf is not None:
+        return LlamaEmbedder(gguf, threads=threads)
     from desktop_app.core.documents.remote_embedder import (
         OpenAIEmbedder,
         parse_remote_embedder_name,

@@ -149,6 +149,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (collection_id, path)
         )""",
     ),
+    (
+        # Hidden collections: the files attached to one chat (see Collection.hidden).
+        "ALTER TABLE collections ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 
@@ -178,7 +182,10 @@ class Collection:
     """A named set of documents searched together, with the embedder that indexed it.
 
     ``revision`` grows with every change to its chunks, so a reader can cache
-    what it derived from them (the row map) until it changes.
+    what it derived from them (the row map) until it changes. A ``hidden``
+    collection holds the files the user attached to one chat rather than a
+    collection they made: it is searched like any other, but the Documents
+    window, the attach menu and ``hearth docs list`` leave it out.
     """
 
     id: int
@@ -190,6 +197,7 @@ class Collection:
     vector_rows: int
     revision: int
     created_at: float
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -264,7 +272,7 @@ class DocumentStore:
         folder = self.root / "collections"
         if not folder.is_dir():
             return
-        current = {str(c.id): c for c in self.collections()}
+        current = {str(c.id): c for c in self.collections(include_hidden=True)}
         for entry in folder.iterdir():
             collection = current.get(entry.name)
             if collection is None:
@@ -280,7 +288,8 @@ class DocumentStore:
     # ---- collections ------------------------------------------------------------------
 
     def create_collection(self, name: str, embedder: str, dims: int,
-                          vector_kind: StorageKind = DEFAULT_KIND) -> Collection:
+                          vector_kind: StorageKind = DEFAULT_KIND, *,
+                          hidden: bool = False) -> Collection:
         name = name.strip()
         if not name:
             raise DocumentsError(user_text("documents.no_name", QT_TRANSLATE_NOOP(
@@ -289,8 +298,9 @@ class DocumentStore:
             raise DocumentsError(user_text("documents.name_taken", QT_TRANSLATE_NOOP(
                 "core", "There is already a collection called {name}"), name=name))
         cursor = self.database.execute(
-            "INSERT INTO collections (name, embedder, dims, vector_kind, created_at) "
-            "VALUES (?, ?, ?, ?, ?)", (name, embedder, dims, vector_kind, time.time()))
+            "INSERT INTO collections (name, embedder, dims, vector_kind, created_at, hidden) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (name, embedder, dims, vector_kind, time.time(),
+                                          int(hidden)))
         return self.collection(int(cursor.lastrowid or 0))
 
     def collection(self, collection_id: int) -> Collection:
@@ -303,9 +313,11 @@ class DocumentStore:
         rows = self.database.query("SELECT * FROM collections WHERE name = ?", (name.strip(),))
         return _collection(rows[0]) if rows else None
 
-    def collections(self) -> list[Collection]:
-        return [_collection(r) for r in
-                self.database.query("SELECT * FROM collections ORDER BY name COLLATE NOCASE")]
+    def collections(self, *, include_hidden: bool = False) -> list[Collection]:
+        """The collections by name; hidden ones (a chat's files) only when asked for."""
+        where = "" if include_hidden else " WHERE hidden = 0"
+        return [_collection(r) for r in self.database.query(
+            f"SELECT * FROM collections{where} ORDER BY name COLLATE NOCASE")]
 
     def rename_collection(self, collection_id: int, name: str) -> Collection:
         """Give the collection another name (names are unique, like at creation)."""
@@ -664,7 +676,7 @@ def _collection(row: Any) -> Collection:
         raise DocumentsError(f"collection {row['name']!r} has an unknown vector kind {kind!r}")
     return Collection(int(row["id"]), row["name"], row["embedder"], int(row["dims"]), kind,
                       int(row["generation"]), int(row["vector_rows"]), int(row["revision"]),
-                      float(row["created_at"]))
+                      float(row["created_at"]), bool(row["hidden"]))
 
 
 def _document(row: Any) -> Document:

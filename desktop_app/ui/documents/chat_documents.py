@@ -16,6 +16,13 @@ attached before that are held here and saved under the id the chat gets
 (:meth:`_on_chat_conversation_opened` tells a just-created conversation,
 whose chat is still empty, from an existing one opened from the list).
 
+Single files the user adds to the chat ("Add a file…" in the Documents
+menu) are indexed into the conversation's hidden collection
+(:func:`~desktop_app.core.documents.chat_links.new_files_collection`), which
+is attached like any other but kept apart in :attr:`ChatDocuments.files`, so
+the menu can list and remove them one by one; their indexing states come
+from the indexer's events as they change.
+
 It also answers the chat view: the sources of each shown reply (loaded on
 the documents thread when a conversation opens) and the passage behind a
 clicked citation.
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -36,13 +44,14 @@ from desktop_app.core.documents.retrieval import (
     pack_context,
     passage_around,
 )
-from desktop_app.core.documents.store import DocumentStore
+from desktop_app.core.documents.store import Document, DocumentStore
 from desktop_app.core.engine.api import ChatMessage, GenerateRequest, Role
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.citations import SourceKey
 from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.documents.documents_service import DocumentsService
+from desktop_app.ui.documents.ingest_bridge import IngestBridge
 from desktop_app.ui.documents.token_budget import estimate_tokens, sources_budget
 
 RETRIEVED_CHUNKS = 8
@@ -58,21 +67,27 @@ class ChatDocuments(QObject):
 
     Signals:
         attachments_changed(object): the list of collection ids now attached.
+        files_changed(object): the list of Document attached to the chat as single files.
         sources_changed(): sources of shown replies arrived (the chat view re-renders).
         error_occurred(str): a message for the user (documents could not be searched).
         passage_ready(object, object): a Source and its Passage, for the side panel.
     """
 
     attachments_changed = Signal(object)
+    files_changed = Signal(object)
     sources_changed = Signal()
     error_occurred = Signal(str)
     passage_ready = Signal(object, object)
 
     def __init__(self, service: DocumentsService, chat: ChatController, chat_model: ChatModel,
-                 context_size: Callable[[], int | None],
+                 context_size: Callable[[], int | None], ingest: IngestBridge,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._service = service
+        self._ingest = ingest
+        self._files_collection: int | None = None
+        self._files: list[Document] = []
+        ingest.document_changed.connect(self._on_ingest_document_changed)
         self._chat = chat
         self._chat_model = chat_model
         self._context_size = context_size
@@ -87,11 +102,23 @@ class ChatDocuments(QObject):
 
     @property
     def attached(self) -> list[int]:
-        return list(self._attached)
+        """The user's collections attached to the chat (the chat's own files are apart)."""
+        return [c for c in self._attached if c != self._files_collection]
+
+    @property
+    def files(self) -> list[Document]:
+        """The files attached to the chat on their own, in the order they were added."""
+        return list(self._files)
 
     def set_attached(self, collection_ids: Sequence[int]) -> None:
-        """Attach exactly these collections to the open conversation (saved at once)."""
-        self._attached = list(dict.fromkeys(int(c) for c in collection_ids))
+        """Attach exactly these collections to the open conversation (saved at once).
+
+        The chat's own files stay attached whatever the list says.
+        """
+        ids = [int(c) for c in collection_ids]
+        if self._files_collection is not None:
+            ids.append(self._files_collection)
+        self._attached = list(dict.fromkeys(ids))
         if self._attached:
             self._service.warm_up()
         if self._conversation_id:
@@ -112,20 +139,91 @@ class ChatDocuments(QObject):
                 self._save_attachments(conversation_id, self._attached)
             return
         self._attached = []
+        self._set_files(None, [])
         self.attachments_changed.emit([])
         if conversation_id:
-            self._service.call(
-                lambda store, _r: chat_links.attached_collections(store, conversation_id),
-                lambda ids: self._on_attachments_loaded(conversation_id, ids), self._report)
+
+            def job(store: DocumentStore, _r: Retriever) -> tuple[list[int], int | None,
+                                                                 list[Document]]:
+                ids = chat_links.attached_collections(store, conversation_id)
+                files = chat_links.files_collection(store, ids)
+                if files is None:
+                    return ids, None, []
+                return ids, files.id, store.documents(files.id)
+
+            self._service.call(job, lambda found: self._on_attachments_loaded(
+                conversation_id, *found), self._report)
             self._load_sources()
 
-    def _on_attachments_loaded(self, conversation_id: int, ids: list[int]) -> None:
+    def _on_attachments_loaded(self, conversation_id: int, ids: list[int],
+                               files_collection: int | None, files: list[Document]) -> None:
         if conversation_id != self._conversation_id:
             return
         self._attached = ids
+        self._set_files(files_collection, files)
         if ids:
             self._service.warm_up()
         self.attachments_changed.emit(self.attached)
+
+    # ---- single files -----------------------------------------------------------------
+
+    def add_files(self, paths: Sequence[Path]) -> None:
+        """Index these files into the chat's own hidden collection, attached to the chat."""
+        paths = list(paths)
+        if not paths:
+            return
+        known = self._files_collection
+        conversation_id = self._conversation_id
+
+        def job(store: DocumentStore, _r: Retriever) -> int:
+            if known is not None:
+                return known
+            return chat_links.new_files_collection(store).id
+
+        def done(collection_id: int) -> None:
+            if conversation_id != self._conversation_id:
+                return  # another chat opened meanwhile: the files stay queued in the store
+            if self._files_collection != collection_id:
+                self._set_files(collection_id, self._files)
+                self.set_attached(self.attached)  # saves it with the chat's attachments
+            self._ingest.add(collection_id, paths)
+
+        self._service.call(job, done, self._report)
+
+    def remove_file(self, document_id: int) -> None:
+        """Take one file off the chat (its own collection goes with the last one)."""
+        conversation_id = self._conversation_id
+
+        def done(emptied: bool) -> None:
+            if conversation_id != self._conversation_id:
+                return
+            remaining = [d for d in self._files if d.id != document_id]
+            if emptied:
+                gone = self._files_collection
+                self._set_files(None, [])
+                self._attached = [c for c in self._attached if c != gone]
+                self.attachments_changed.emit(self.attached)
+            else:
+                self._set_files(self._files_collection, remaining)
+
+        self._service.call(lambda store, _r: chat_links.remove_chat_file(store, document_id),
+                           done, self._report)
+
+    def _set_files(self, collection_id: int | None, files: Sequence[Document]) -> None:
+        self._files_collection = collection_id
+        self._files = list(files)
+        self.files_changed.emit(self.files)
+
+    def _on_ingest_document_changed(self, document: Document) -> None:
+        if self._files_collection is None or document.collection_id != self._files_collection:
+            return
+        for index, known in enumerate(self._files):
+            if known.id == document.id:
+                self._files[index] = document
+                break
+        else:
+            self._files.append(document)
+        self.files_changed.emit(self.files)
 
     # ---- sources of replies --------------------------------------------------------
 
@@ -167,7 +265,7 @@ class ChatDocuments(QObject):
     def prepare(self, request: GenerateRequest, message_id: int,
                 send: Callable[[GenerateRequest], None]) -> None:
         """The chat controller's ``prepare_request``: add sources when collections are attached."""
-        ids = list(self._attached)
+        ids = list(self._attached)  # the chat's own files too
         question_at = _last_user_message(request.messages)
         if not ids or question_at is None or request.prompt is not None:
             send(request)
@@ -179,7 +277,7 @@ class ChatDocuments(QObject):
 
         def job(store: DocumentStore, retriever: Retriever) -> tuple[GenerateRequest,
                                                                       tuple[Source, ...]]:
-            collections = [c for c in store.collections() if c.id in ids]
+            collections = [c for c in store.collections(include_hidden=True) if c.id in ids]
             hits = retriever.search(collections, question, RETRIEVED_CHUNKS)
             packed = pack_context(hits, budget, estimate_tokens)
             sources = chat_links.sources_of(hits, packed)

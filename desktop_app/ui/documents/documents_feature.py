@@ -20,6 +20,7 @@ from desktop_app.ui.documents.attach_button import AttachButton
 from desktop_app.ui.documents.chat_documents import ChatDocuments
 from desktop_app.ui.documents.documents_page import DocumentsPage
 from desktop_app.ui.documents.documents_service import DocumentsService
+from desktop_app.ui.documents.embedder_dialog import EmbedderChoices
 from desktop_app.ui.documents.folder_watcher import FolderWatcher
 from desktop_app.ui.documents.ingest_bridge import IngestBridge
 from desktop_app.ui.documents.source_panel import SourcePanel
@@ -55,20 +56,22 @@ class DocumentsFeature:
         """Stop indexing (after its current batch) and the documents thread, before exit."""
         self.ingest.close()
         self.service.close()
+        self.service.embedders.close()  # a server embedder's connections
 
 
 def build_documents(data_dir: Path, window: MainWindow, chat: ChatController,
-                    chat_model: ChatModel, models: ModelController) -> DocumentsFeature:
-    embedders = EmbedderCache()  # one embedder, loaded once, for indexing and questions
+                    chat_model: ChatModel, models: ModelController, embedders: EmbedderCache,
+                    choices: EmbedderChoices) -> DocumentsFeature:
+    """``embedders`` is shared with the API server (one encoder loaded for both)."""
     service = DocumentsService(data_dir, embedders)
     ingest = IngestBridge(data_dir, embedders)
     watcher = FolderWatcher(service, ingest)
-    page = DocumentsPage(service, ingest, watcher, window)
+    page = DocumentsPage(service, ingest, watcher, window, choices=choices)
 
     def context_size() -> int | None:
         return models.loaded.n_ctx if models.loaded is not None else None
 
-    documents = ChatDocuments(service, chat, chat_model, context_size)
+    documents = ChatDocuments(service, chat, chat_model, context_size, ingest)
     attach = AttachButton(documents)
     header = window.header_layout  # after the model picker and Models, before the status
     header.insertWidget(header.indexOf(window.model_status), attach)

@@ -13,7 +13,8 @@ window; a folder adds its supported files, recursively. Several documents
 can be removed or re-indexed at once; the collection's context menu
 re-indexes all of it. Added folders are kept up to date unless the user
 unticks it (:mod:`.folder_watcher`). Deleting a collection asks first and
-says its index goes with it.
+says its index goes with it. "Embedder…" chooses what makes a collection's
+vectors (:mod:`.embedder_dialog`); changing it asks, then re-indexes.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.documents.embedders import USE_DIMS, USE_NAME
+from desktop_app.core.documents.embedders import USE_DIMS, USE_NAME, parse_gguf_embedder_name
 from desktop_app.core.documents.ingest import IngestProgress, RunFinished
+from desktop_app.core.documents.remote_embedder import parse_remote_embedder_name
 from desktop_app.core.documents.retrieval import Retriever
 from desktop_app.core.documents.store import (
     Collection,
@@ -56,6 +58,7 @@ from desktop_app.ui.common.untrusted_text import as_rich_text, plain_label, plai
 from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.documents.document_table import DocumentTableModel
 from desktop_app.ui.documents.documents_service import DocumentsService
+from desktop_app.ui.documents.embedder_dialog import EmbedderChoices, embedder_box
 from desktop_app.ui.documents.folder_watcher import FolderWatcher
 from desktop_app.ui.documents.ingest_bridge import IngestBridge
 from desktop_app.ui.documents.retrieval_box import RetrievalBox
@@ -65,6 +68,8 @@ Confirm = Callable[[QWidget, str, str], bool]
 """Ask a yes/no question (parent, title, text); tests stand in for the dialog."""
 AskName = Callable[[QWidget, str, str], str | None]
 """Ask for a name (parent, title, current name); None if cancelled."""
+AskEmbedder = Callable[[QWidget, str], str | None]
+"""Ask for an embedder (parent, current embedder's name); its name, or None if cancelled."""
 
 
 def confirm_box(parent: QWidget, title: str, text: str) -> bool:
@@ -90,7 +95,8 @@ class DocumentsPage(QDialog):
     documents_listed = Signal()
 
     def __init__(self, service: DocumentsService, ingest: IngestBridge,
-                 watcher: FolderWatcher, parent: QWidget | None = None) -> None:
+                 watcher: FolderWatcher, parent: QWidget | None = None, *,
+                 choices: EmbedderChoices | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Documents"))
         self.setObjectName("documentsPage")
@@ -101,6 +107,7 @@ class DocumentsPage(QDialog):
         self.watcher = watcher
         self.confirm: Confirm = confirm_box
         self.ask_name: AskName = name_box
+        self.ask_embedder: AskEmbedder | None = embedder_box(choices) if choices else None
         self.collections: list[Collection] = []
         self._warmed = False
 
@@ -127,10 +134,13 @@ class DocumentsPage(QDialog):
         self.add_folder_button = QPushButton(self.tr("Add folder…"))
         self.remove_button = QPushButton(self.tr("Remove"))
         self.reindex_button = QPushButton(self.tr("Re-index"))
+        self.embedder_button = QPushButton(self.tr("Embedder…"))
+        self.embedder_button.setToolTip(self.tr("Choose what turns this collection's passages "
+                                                "into vectors"))
         tools = QHBoxLayout()
         tools.addWidget(self.title, 1)
         for button in (self.add_files_button, self.add_folder_button, self.remove_button,
-                       self.reindex_button):
+                       self.reindex_button, self.embedder_button):
             tools.addWidget(button)
         self.table = DocumentTableModel(self)
         self.table_view = table_view(self.table, stretch=DocumentTableModel.NOTES)
@@ -186,8 +196,11 @@ class DocumentsPage(QDialog):
         delete.triggered.connect(self.delete_collection)
         self.unwatch_action = QAction(self.tr("Stop watching its folders"), self)
         self.unwatch_action.triggered.connect(self.unwatch_collection)
-        self.collection_list.addActions([rename, self.reindex_collection_action,
+        embedder = QAction(self.tr("Embedder…"), self)
+        embedder.triggered.connect(self.choose_embedder)
+        self.collection_list.addActions([rename, embedder, self.reindex_collection_action,
                                          self.unwatch_action, delete])
+        self.embedder_button.clicked.connect(self.choose_embedder)
         self.new_button.clicked.connect(self.new_collection)
         self.rename_button.clicked.connect(self.rename_collection)
         self.delete_button.clicked.connect(self.delete_collection)
@@ -315,6 +328,33 @@ class DocumentsPage(QDialog):
                                                  collection.dims),
             lambda _collection: self._on_collection_reset(), self._show_error)
 
+    def choose_embedder(self) -> None:
+        """Ask for another embedder and, once confirmed, re-index the collection with it."""
+        collection = self.current
+        if collection is None or self.ask_embedder is None:
+            return
+        name = self.ask_embedder(self, collection.embedder)
+        if not name or name == collection.embedder:
+            return
+        if not self.confirm(self, self.tr("Change the embedder"), self.tr(
+                "Index every document of “{name}” again with {embedder}? Its current index is "
+                "deleted first; questions find less until indexing is done.").format(
+                name=collection.name, embedder=describe_embedder(name))):
+            return
+        embedders = self.service.embedders
+        self.message.setText(self.tr("Checking the embedder…"))
+
+        def job(store: DocumentStore, _r: Retriever) -> Collection:
+            dims = embedders.get(name).dims  # loads the model or asks the server: may fail
+            return store.set_embedder(collection.id, name, dims)
+
+        def done(changed: Collection) -> None:
+            self.message.clear()
+            self.refresh_collections(select=changed.name)
+            self.ingest.resume()
+
+        self.service.call(job, done, self._show_error)
+
     def unwatch_collection(self) -> None:
         """Stop keeping the collection's folders up to date (their documents stay)."""
         collection = self.current
@@ -434,7 +474,7 @@ class DocumentsPage(QDialog):
         documents = self.table.documents()
         chunks = sum(d.chunk_count for d in documents)
         parts = [collection.name, self.tr("%n document(s)", "", len(documents)),
-                 self.tr("%n chunk(s)", "", chunks)]
+                 self.tr("%n chunk(s)", "", chunks), describe_embedder(collection.embedder)]
         watched = self.watcher.folders(collection.id)
         if watched:
             parts.append(self.tr("watching %n folder(s)", "", len(watched)))
@@ -446,6 +486,7 @@ class DocumentsPage(QDialog):
         for button in (self.rename_button, self.delete_button, self.add_files_button,
                        self.add_folder_button):
             button.setEnabled(has_collection)
+        self.embedder_button.setEnabled(has_collection and self.ask_embedder is not None)
         has_document = bool(self.selected_documents())
         self.remove_button.setEnabled(has_document)
         self.reindex_button.setEnabled(has_document)
@@ -477,6 +518,18 @@ class DocumentsPage(QDialog):
         if paths:
             event.acceptProposedAction()
             self.add_paths(paths)
+
+
+def describe_embedder(name: str) -> str:
+    """An embedder's name for people: the bundled encoder, a GGUF file, a server's model."""
+    translate = QCoreApplication.translate
+    if name == USE_NAME:
+        return translate("DocumentsPage", "bundled multilingual encoder")
+    remote = parse_remote_embedder_name(name)
+    if remote is not None:
+        return translate("DocumentsPage", "{model} on a server").format(model=remote[1])
+    gguf = parse_gguf_embedder_name(name)
+    return gguf.name if gguf is not None else name
 
 
 def _duration(seconds: float) -> str:

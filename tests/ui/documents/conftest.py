@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.core.documents.embedders import EmbedderCache
 from desktop_app.core.paths import AppPaths
+from desktop_app.ui import app as app_module
 from desktop_app.ui.app import HearthApp
-from desktop_app.ui.documents import documents_feature
 from desktop_app.ui.documents.documents_feature import DocumentsFeature
 from desktop_app.ui.documents.documents_page import DocumentsPage
 from desktop_app.ui.documents.documents_service import DocumentsService
@@ -82,7 +82,7 @@ def indexed_app(qtbot: QtBot, make_app: AppFactory, monkeypatch: pytest.MonkeyPa
                 embedders: EmbedderCache, engine: FakeEngine, folder: Path, *,
                 attach: bool = True) -> HearthApp:
     """The window with ``engine``, a collection of ``folder`` indexed, attached to the new chat."""
-    monkeypatch.setattr(documents_feature, "EmbedderCache", lambda: embedders)
+    monkeypatch.setattr(app_module, "EmbedderCache", lambda **_options: embedders)
     hearth = make_app(engine_factory=lambda: engine)
     feature = hearth.documents
     assert feature is not None

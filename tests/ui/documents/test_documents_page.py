@@ -127,7 +127,8 @@ def test_test_retrieval_finds_the_passage_across_languages(
         "wall.md"]
     chunks = sum(d.chunk_count for d in page.table.documents())
     assert chunks >= 3
-    assert page.title.text() == f"Mixed · 3 document(s) · {chunks} chunk(s) · watching 1 folder(s)"
+    assert page.title.text() == (f"Mixed · 3 document(s) · {chunks} chunk(s) · "
+                                 "bundled multilingual encoder · watching 1 folder(s)")
 
 
 def test_rename_and_delete_a_collection_deletes_its_index(
