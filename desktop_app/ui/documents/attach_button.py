@@ -79,6 +79,7 @@ class AttachButton(QToolButton):
     def _update(self, *_args: object) -> None:
         attached = set(self._documents.attached)
         for old in self.file_menus().values():
+            old.setProperty("documentId", None)  # no longer one of file_menus()
             old.deleteLater()
         self.menu_.clear()
         names = []
