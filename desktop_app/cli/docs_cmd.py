@@ -15,6 +15,7 @@ Every action takes ``--json``; errors the user can fix print one line
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import threading
@@ -29,6 +30,7 @@ from desktop_app.core.documents.embedders import (
     EmbedderCache,
     EmbedderError,
     LlamaEmbedder,
+    embedder_for,
 )
 from desktop_app.core.documents.ingest import (
     DocumentChanged,
@@ -53,9 +55,13 @@ from desktop_app.core.documents.store import (
     NoCollections,
 )
 from desktop_app.core.formatting import format_duration, format_size
+from desktop_app.core.keychain import KeyringKeyStore
 from desktop_app.core.paths import AppPaths
+from desktop_app.core.remote.resolver import settings_resolver
+from desktop_app.core.settings import SettingsStore
 from desktop_app.core.storage.database import StorageError
 from desktop_app.core.storage.instance_lock import DataFolderInUse, DataFolderLock
+from desktop_app.core.user_text import UserFacingError
 
 
 class CommandError(Exception):
@@ -120,7 +126,8 @@ def _run(handler: Callable[[argparse.Namespace, DocumentStore, AppPaths], int],
             return 1
         return _emit(args, [], lambda: "No collections yet. Add documents with "
                                        "'hearth docs add NAME FILES...'.\n")
-    except (CommandError, DocumentsError, EmbedderError, StorageError) as exc:
+    except (CommandError, DocumentsError, EmbedderError, StorageError,
+            UserFacingError) as exc:  # the last: a server embedder's, in words
         print(f"hearth: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
@@ -227,11 +234,28 @@ def _document_line(document: Document) -> str:
     return line
 
 
+@contextmanager
+def _embedders(paths: AppPaths) -> Iterator[EmbedderCache]:
+    """The embedders, with the servers of the settings for a collection indexed on one."""
+    settings, _warnings = SettingsStore(paths.settings_path).load()
+    resolve = settings_resolver(lambda: settings, KeyringKeyStore())  # keyring: only if used
+    embedders = EmbedderCache(factory=functools.partial(embedder_for, resolve=resolve))
+    try:
+        yield embedders
+    finally:
+        embedders.close()  # a server embedder's connections
+
+
 def _add(args: argparse.Namespace, store: DocumentStore, paths: AppPaths) -> int:
+    with _embedders(paths) as embedders:
+        return _add_with(args, store, paths, embedders)
+
+
+def _add_with(args: argparse.Namespace, store: DocumentStore, paths: AppPaths,
+              embedders: EmbedderCache) -> int:
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         raise CommandError(f"no such file or folder: {', '.join(missing)}")
-    embedders = EmbedderCache()
     collection = store.collection_named(args.collection)
     if args.embedder is not None:
         embedder = LlamaEmbedder(Path(args.embedder))
@@ -334,8 +358,8 @@ def _search(args: argparse.Namespace, store: DocumentStore, paths: AppPaths) -> 
     if args.k < 1:
         raise CommandError("-k must be at least 1")
     collection = _collection(store, args.collection)
-    hits = preview_retrieval(store, EmbedderCache(), collection, args.question, args.k,
-                             args.mode)
+    with _embedders(paths) as embedders:
+        hits = preview_retrieval(store, embedders, collection, args.question, args.k, args.mode)
 
     def text() -> str:
         if not hits:

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,10 +15,14 @@ from desktop_app.cli.main import main
 from desktop_app.core.documents.embedders import EmbedderCache, Vectors
 from desktop_app.core.documents.ingest import IngestRunner
 from desktop_app.core.documents.store import DocumentStore
+from desktop_app.core.keychain import MemoryKeyStore
 from desktop_app.core.models.starter_model import starter_path
 from desktop_app.core.paths import AppPaths
+from desktop_app.core.remote.servers import ServerConfig
+from desktop_app.core.settings import Settings, SettingsStore
 from desktop_app.core.storage.instance_lock import DataFolderLock
 from tests.core.documents.samples import make_docx, make_pdf, shared_use
+from tests.core.remote.fault_server import FaultServer
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -28,8 +33,8 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 def shared_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the CLI's embedder cache hand out the session's loaded encoder (no reload)."""
-    def cache() -> EmbedderCache:
-        made = EmbedderCache()
+    def cache(**options: Any) -> EmbedderCache:
+        made = EmbedderCache(**options)
         made.add(shared_use())
         return made
     monkeypatch.setattr(docs_cmd, "EmbedderCache", cache)
@@ -146,8 +151,8 @@ def test_ctrl_c_cancels_and_the_next_add_resumes(
         real_cancel(self)
         cancelled.set()
 
-    def gated_cache() -> EmbedderCache:
-        made = EmbedderCache()
+    def gated_cache(**options: Any) -> EmbedderCache:
+        made = EmbedderCache(**options)
         made.add(_GatedEncoder(cancelled))
         return made
 
@@ -228,3 +233,27 @@ def test_another_embedder_reindexes_and_a_bad_one_changes_nothing(
     listed = json.loads(out)
     assert listed["embedder"] == f"gguf:{starter_path()}"
     assert [(d["state"], d["chunks"]) for d in listed["documents"]] == [("ready", 1)]
+
+
+def test_a_collection_on_a_servers_embedder_indexes_and_searches_through_it(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        app_paths: AppPaths, tmp_path: Path) -> None:
+    monkeypatch.setattr(docs_cmd, "KeyringKeyStore", MemoryKeyStore)  # no keyring in tests
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Cats purr in the sun.\n\nVAT returns are due in April.", "utf-8")
+    with FaultServer() as server:
+        settings = Settings(servers=[ServerConfig("srv-e", "Embed box", server.base_url)])
+        SettingsStore(app_paths.settings_path).save(settings)
+        store = DocumentStore.open(app_paths.data_dir)
+        store.create_collection("remote", "openai:srv-e#emb", 16)
+        store.close()
+        assert _run(capsys, "docs", "add", "remote", str(notes))[0] == 0
+        code, out, _ = _run(capsys, "docs", "search", "remote", "purring cats", "--json")
+        assert code == 0
+        assert json.loads(out)[0]["document"] == "notes.txt"
+        assert {r["model"] for r in server.requests} == {"emb"}
+        settings.offline = True
+        SettingsStore(app_paths.settings_path).save(settings)
+        code, _, err = _run(capsys, "docs", "search", "remote", "cats")
+        assert code == 1
+        assert "offline mode" in err

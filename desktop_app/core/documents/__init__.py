@@ -8,14 +8,16 @@ The pieces, in the order a file goes through them:
   :class:`~.parsers.Section` s that know where they came from (page, heading, line);
 * :mod:`.chunking` cuts sections into embedding-sized chunks, CJK-aware;
 * :mod:`.embedders` turns chunks into unit vectors (the bundled multilingual
-  Universal Sentence Encoder by default, or a GGUF embedding model);
+  Universal Sentence Encoder by default, or a GGUF embedding model), and
+  :mod:`.remote_embedder` asks a server's ``/v1/embeddings`` instead;
 * :mod:`.store` keeps collections, documents and chunks in SQLite (with a
   keyword index), :mod:`.vector_index` the vectors in a memory-mapped file;
 * :mod:`.ingest` runs all of it on a worker thread with progress events;
 * :mod:`.retrieval` answers questions: vector, keyword or fused ranking, and
   packs the chunks into a token budget with numbered citations;
-* :mod:`.chat_links` records which collections a conversation uses and the
-  sources each reply was given; :mod:`.watched_folders` which folders follow
+* :mod:`.chat_links` records which collections a conversation uses (with the
+  files attached to it alone, in a hidden collection) and the sources each
+  reply was given; :mod:`.watched_folders` which folders follow
   their files, and what changed in them.
 
 Nothing here imports Qt: the CLI (``hearth docs``) and the GUI share it.
