@@ -333,11 +333,11 @@ def test_a_stream_sends_the_first_token_alone_then_a_few_tokens_per_event(
     engine.reply_tokens = [f"w{i} " for i in range(60)]
     engine.token_interval = 0.002
     with serve_stack(engine, MODEL_PATH) as stack, \
-            httpx.Client(base_url=stack.base, timeout=10) as http:
-        with http.stream("POST", "/v1/chat/completions", headers=AUTH,
-                         json=_chat(stream=True, max_tokens=64)) as response:
-            events = [json.loads(line[6:]) for line in response.iter_lines()
-                      if line.startswith("data: {")]
+            httpx.Client(base_url=stack.base, timeout=10) as http, \
+            http.stream("POST", "/v1/chat/completions", headers=AUTH,
+                        json=_chat(stream=True, max_tokens=64)) as response:
+        events = [json.loads(line[6:]) for line in response.iter_lines()
+                  if line.startswith("data: {")]
     texts = [e["choices"][0]["delta"].get("content") for e in events if e["choices"]]
     texts = [t for t in texts if t]
     assert "".join(texts) == "".join(engine.reply_tokens)
