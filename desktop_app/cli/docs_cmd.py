@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from desktop_app.cli.common import CommandError
 from desktop_app.core.documents.embedders import (
     USE_DIMS,
     USE_NAME,
@@ -56,10 +57,6 @@ from desktop_app.core.formatting import format_duration, format_size
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.storage.database import StorageError
 from desktop_app.core.storage.instance_lock import DataFolderInUse, DataFolderLock
-
-
-class CommandError(Exception):
-    """A problem with what the user asked for; printed as ``hearth: <message>``."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
