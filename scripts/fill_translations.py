@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def fill(ts_path: Path, translations: dict[str, str]) -> int:
+def fill(ts_path: Path, translations: dict[str, str | list[str]]) -> int:
     tree = ET.parse(ts_path)
     filled = 0
     for message in tree.getroot().iter("message"):
@@ -28,11 +28,14 @@ def fill(ts_path: Path, translations: dict[str, str]) -> int:
         if source in translations:
             forms = translation.findall("numerusform")
             if message.get("numerus") == "yes":
-                # Chinese has one plural form; languages with more would list them.
-                if not forms:
-                    forms = [ET.SubElement(translation, "numerusform")]
-                for form in forms:
-                    form.text = translations[source]
+                # Chinese has one plural form: a string fills them all. English has
+                # two (one, other): a list gives each form its own text, in order.
+                value = translations[source]
+                texts = value if isinstance(value, list) else [value]
+                while len(forms) < len(texts):
+                    forms.append(ET.SubElement(translation, "numerusform"))
+                for i, form in enumerate(forms):
+                    form.text = texts[min(i, len(texts) - 1)]
             else:
                 translation.text = translations[source]
             del translation.attrib["type"]

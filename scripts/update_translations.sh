@@ -18,7 +18,9 @@ set -euo pipefail
 HEARTH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$HEARTH_ROOT/.venv}"
 LOCALES=("$@")
-[ "${#LOCALES[@]}" -gt 0 ] || LOCALES=(zh_CN)
+# "en" holds only English plural forms ("1 document", "4 documents"): the code's
+# own English is the source text, so only %n strings need a translation there.
+[ "${#LOCALES[@]}" -gt 0 ] || LOCALES=(zh_CN en)
 
 # The pyside6-* entry points are thin wrappers around the binaries PySide6
 # ships; either works. Prefer the entry points, fall back to the binaries.
@@ -48,7 +50,9 @@ for locale in "${LOCALES[@]}"; do
   # -locations relative: file:line references without absolute paths, so the
   # .ts is the same on every machine. -no-obsolete: drop strings the code no
   # longer has instead of keeping them as "vanished".
-  "$LUPDATE" -silent -locations relative -no-obsolete -target-language "$locale" \
+  only=()
+  [ "$locale" = en ] && only=(-pluralonly)
+  "$LUPDATE" -silent -locations relative -no-obsolete "${only[@]}" -target-language "$locale" \
     "${SOURCES[@]}" -ts "$ts"
   "$LRELEASE" -silent "$ts" -qm "$qm"
   unfinished="$(grep -c 'type="unfinished"' "$ts" || true)"

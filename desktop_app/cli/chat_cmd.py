@@ -21,10 +21,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import logging
 import sys
 from typing import TextIO
 
+from desktop_app.cli.common import open_data_folder
 from desktop_app.core.engine.api import (
     ChatMessage,
     EngineCrashed,
@@ -43,9 +43,7 @@ from desktop_app.core.engine.api import (
 from desktop_app.core.engine.process import LocalEngine
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.models.starter_model import StarterModelError, ensure_starter_model
-from desktop_app.core.paths import AppPaths
-from desktop_app.core.settings import ModelSettings, SettingsStore
-from desktop_app.core.storage.database import StorageError
+from desktop_app.core.settings import ModelSettings
 from desktop_app.core.storage.instance_lock import DataFolderInUse, DataFolderLock
 
 CLI_SHUTDOWN_GRACE = 2.0
@@ -114,17 +112,10 @@ def resolve_model(library: ModelLibrary, model_id: str | None, last: str | None,
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = sys.stdout if out is None else out  # looked up per call, so tests can capture them
     err = sys.stderr if err is None else err
-    try:
-        paths = AppPaths.from_environment().ensure()
-    except StorageError as exc:
-        print(f"hearth: {exc}", file=err)
+    opened = open_data_folder(err)
+    if opened is None:
         return 1
-    # Without a handler, Python prints warnings and errors (such as a crashed engine's
-    # last output) to stderr, between the reply and the one-line error. A no-op when
-    # logging is already set up (the GUI, pytest).
-    logging.basicConfig(filename=paths.log_dir / "hearth.log", level=logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings, _warnings = SettingsStore(paths.settings_path).load()
+    paths, settings = opened
     library = ModelLibrary(paths.models_dir)
     try:
         model = resolve_model(library, args.model, settings.last_model_id,

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from desktop_app.cli.common import CommandError
 from desktop_app.core.documents.embedders import (
     USE_DIMS,
     USE_NAME,
@@ -62,10 +63,6 @@ from desktop_app.core.settings import SettingsStore
 from desktop_app.core.storage.database import StorageError
 from desktop_app.core.storage.instance_lock import DataFolderInUse, DataFolderLock
 from desktop_app.core.user_text import UserFacingError
-
-
-class CommandError(Exception):
-    """A problem with what the user asked for; printed as ``hearth: <message>``."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from desktop_app.cli.common import CommandError
 from desktop_app.cli.progress import ProgressPrinter
 from desktop_app.core import hardware
 from desktop_app.core.formatting import format_size
@@ -40,10 +41,6 @@ from desktop_app.core.storage.instance_lock import DataFolderInUse, DataFolderLo
 _SORT_NAMES: dict[str, SearchSort] = {"downloads": "downloads", "likes": "likes",
                                        "recent": "last_modified"}
 _FIT_LABELS = {"fits": "fits", "tight": "tight", "wont_fit": "won't fit"}
-
-
-class CommandError(Exception):
-    """A problem with what the user asked for; printed as ``hearth: <message>``."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -32,6 +32,7 @@ from types import FrameType
 from typing import TextIO
 
 from desktop_app.cli.chat_cmd import ChatCommandError, resolve_model
+from desktop_app.cli.common import open_data_folder
 from desktop_app.core.engine.api import (
     EngineCrashed,
     LoadFailed,
@@ -47,8 +48,7 @@ from desktop_app.core.paths import AppPaths
 from desktop_app.core.serve.config import API_KEY_NAME, ApiServerSettings
 from desktop_app.core.serve.keys import FileKeyStore, ensure_api_key
 from desktop_app.core.serve.server import ApiServer, ServeError
-from desktop_app.core.settings import ModelSettings, SettingsStore
-from desktop_app.core.storage.database import StorageError
+from desktop_app.core.settings import ModelSettings
 from desktop_app.core.storage.instance_lock import DataFolderLock
 
 LOAD_POLL = 0.5
@@ -158,16 +158,10 @@ def _wait_for_model(client: BrokerClient, options: LoadOptions) -> ModelLoaded:
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
-    try:
-        paths = AppPaths.from_environment().ensure()
-    except StorageError as exc:
-        print(f"hearth: {exc}", file=err)
+    opened = open_data_folder(err)
+    if opened is None:
         return 1
-    # Warnings and errors (a crashed engine's last output) go to the log file, not the
-    # terminal; a no-op when logging is already set up (pytest).
-    logging.basicConfig(filename=paths.log_dir / "hearth.log", level=logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings, _warnings = SettingsStore(paths.settings_path).load()
+    paths, settings = opened
     try:
         options = _load_options(args, paths, settings.last_model_id, settings.model_settings)
         server_settings = _server_settings(args, settings.api_server)

@@ -269,13 +269,25 @@ def _keep_in_memory(settings: Settings) -> None:
 
 
 def install_translators(app: QApplication, language: str) -> list[QTranslator]:
-    """Load Hearth's and Qt's own translations for ``language`` ("system" follows the OS)."""
+    """Load Hearth's and Qt's own translations for ``language`` ("system" follows the OS).
+
+    English plural forms ("1 document", "4 documents") come first, for every
+    language: the source texts are English with "(s)", and a language Hearth
+    has no translation for shows English. A translation installed later (such
+    as Chinese) takes precedence, as Qt asks the newest translator first.
+    """
     locale = QLocale.system() if language == "system" else QLocale(language)
     translators: list[QTranslator] = []
-    for name, folder in (("hearth", str(resources_dir() / "translations")),
+    hearth_folder = str(resources_dir() / "translations")
+    english = QTranslator(app)
+    if english.load("hearth_en", hearth_folder):
+        app.installTranslator(english)
+        translators.append(english)
+    for name, folder in (("hearth", hearth_folder),
                          ("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))):
         translator = QTranslator(app)
-        if translator.load(locale, name, "_", folder):
+        if translator.load(locale, name, "_", folder) and not translator.filePath().endswith(
+                "hearth_en.qm"):
             app.installTranslator(translator)
             translators.append(translator)
     return translators

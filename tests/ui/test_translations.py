@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTranslator
+from PySide6.QtCore import QCoreApplication, QTranslator
 from PySide6.QtWidgets import QApplication, QMenuBar
 from pytestqt.qtbot import QtBot
 
@@ -171,7 +171,9 @@ def _menu_titles(menu_bar: QMenuBar) -> list[str]:
 def test_chinese_window(qapp: QApplication, installed: list[QTranslator],
                         make_app: AppFactory) -> None:
     installed += install_translators(qapp, "zh_CN")
-    assert len(installed) == 2  # Hearth's own and Qt's qtbase
+    # English plurals (the base for every language), Hearth's Chinese and Qt's qtbase.
+    assert [Path(t.filePath()).name for t in installed] == [
+        "hearth_en.qm", "hearth_zh_CN.qm", "qtbase_zh_CN.qm"]
     window = make_app().window
     assert _menu_titles(window.menuBar()) == ["文件(&F)", "对话(&C)"]
     entries = [action.text() for menu in window.menuBar().actions()
@@ -216,3 +218,26 @@ def test_english_and_unknown_languages_show_english(
     window = make_app().window
     assert _menu_titles(window.menuBar()) == ["&File", "&Chat"]
     assert window.composer.button.text() == "Send"
+
+
+@pytest.mark.parametrize("language", ["en", "xx_YY", "zh_CN"])
+def test_plurals_read_naturally(qapp: QApplication, installed: list[QTranslator],
+                                language: str) -> None:
+    installed += install_translators(qapp, language)
+    one = QCoreApplication.translate("DocumentsPage", "%n document(s)", "", 1)
+    four = QCoreApplication.translate("DocumentsPage", "%n document(s)", "", 4)
+    expected = ("1 个文档", "4 个文档") if language == "zh_CN" else ("1 document", "4 documents")
+    assert (one, four) == expected
+
+
+def test_english_plurals_are_complete() -> None:
+    """Every %n string has its English singular and plural (scripts/update_translations.sh)."""
+    tree = ET.parse(TRANSLATIONS / "hearth_en.ts")
+    for message in tree.getroot().iter("message"):
+        translation = message.find("translation")
+        assert translation is not None
+        forms = [f.text for f in translation.iter("numerusform")]
+        source = message.findtext("source")
+        assert translation.get("type") != "unfinished", source
+        assert len(forms) == 2, source
+        assert all(forms), source

@@ -327,3 +327,21 @@ def test_without_a_loaded_model_requests_get_503_and_only_embeddings_are_listed(
     finally:
         server.stop()
         broker.shutdown()
+
+
+def test_a_stream_sends_the_first_token_alone_then_a_few_tokens_per_event(
+        engine: FakeEngine) -> None:
+    # 60 tokens 2 ms apart: one event each would be 60; batches of 25 ms make about 5-10.
+    engine.reply_tokens = [f"w{i} " for i in range(60)]
+    engine.token_interval = 0.002
+    with serve_stack(engine, MODEL_PATH) as stack, \
+            httpx.Client(base_url=stack.base, timeout=10) as http, \
+            http.stream("POST", "/v1/chat/completions", headers=AUTH,
+                        json=_chat(stream=True, max_tokens=64)) as response:
+        events = [json.loads(line[6:]) for line in response.iter_lines()
+                  if line.startswith("data: {")]
+    texts = [e["choices"][0]["delta"].get("content") for e in events if e["choices"]]
+    texts = [t for t in texts if t]
+    assert "".join(texts) == "".join(engine.reply_tokens)
+    assert texts[0] == "w0 "  # the first token is not held back
+    assert len(texts) <= 20, texts

@@ -1,0 +1,75 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+<context>
+    <name>ChatController</name>
+    <message numerus="yes">
+        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+470"/>
+        <source>Deleted %n message(s).</source>
+        <translation>
+            <numerusform>Deleted %n message.</numerusform>
+            <numerusform>Deleted %n messages.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>DocumentsPage</name>
+    <message numerus="yes">
+        <location filename="../../desktop_app/ui/documents/documents_page.py" line="+436"/>
+        <source>%n document(s)</source>
+        <translation>
+            <numerusform>%n document</numerusform>
+            <numerusform>%n documents</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n chunk(s)</source>
+        <translation>
+            <numerusform>%n chunk</numerusform>
+            <numerusform>%n chunks</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>watching %n folder(s)</source>
+        <translation>
+            <numerusform>watching %n folder</numerusform>
+            <numerusform>watching %n folders</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <location filename="../../desktop_app/ui/main_window.py" line="+408"/>
+        <source>Imported %n conversation(s).</source>
+        <translation>
+            <numerusform>Imported %n conversation.</numerusform>
+            <numerusform>Imported %n conversations.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>RetrievalBox</name>
+    <message numerus="yes">
+        <location filename="../../desktop_app/ui/documents/retrieval_box.py" line="+135"/>
+        <source>%n passage(s) found.</source>
+        <translation>
+            <numerusform>%n passage found.</numerusform>
+            <numerusform>%n passages found.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>SearchDialog</name>
+    <message numerus="yes">
+        <location filename="../../desktop_app/ui/chat/search_dialog.py" line="+193"/>
+        <source>%n result(s)</source>
+        <translation>
+            <numerusform>%n result</numerusform>
+            <numerusform>%n results</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>
