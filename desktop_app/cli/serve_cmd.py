@@ -45,6 +45,7 @@ from desktop_app.core.engine.process import LocalEngine
 from desktop_app.core.keychain import SERVICE, KeychainError, KeyringKeyStore, KeyStore
 from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.paths import AppPaths
+from desktop_app.core.serve.app import EMBEDDING_MODEL
 from desktop_app.core.serve.config import API_KEY_NAME, ApiServerSettings
 from desktop_app.core.serve.keys import FileKeyStore, ensure_api_key
 from desktop_app.core.serve.server import ApiServer, ServeError
@@ -59,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "serve", help="serve a local model over an OpenAI-compatible API",
         description="Load a local model and serve it over an OpenAI-compatible API "
-                    "(/v1/models, /v1/chat/completions, /v1/completions) until Ctrl-C. "
+                    "(/v1/models, /v1/chat/completions, /v1/completions) until Ctrl-C, "
+                    "and /v1/embeddings with the bundled multilingual encoder "
+                    f"({EMBEDDING_MODEL}). "
                     "Every request needs the API key.")
     parser.add_argument("--model", metavar="NAME_OR_PATH",
                         help="model id from 'hearth models list' or a .gguf file (default: the "
