@@ -112,12 +112,11 @@ class OpenAIEmbedder:
         return self._dims
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        client = self._current_client()
-        rows: list[Vectors] = []
-        for begin in range(0, len(texts), self._batch):
-            rows.append(self._embed_batch(client, list(texts[begin:begin + self._batch])))
-        if not rows:
+        if not texts:
             return np.zeros((0, self._dims or 0), dtype=np.float32)
+        client = self._current_client()
+        rows = [self._embed_batch(client, list(texts[begin:begin + self._batch]))
+                for begin in range(0, len(texts), self._batch)]
         return normalised(np.concatenate(rows))
 
     def close(self) -> None:
