@@ -65,10 +65,16 @@ class FolderWatcher(QObject):
                            self._on_folders_loaded)
 
     def watch(self, collection_id: int, folder: Path) -> None:
-        """Keep ``folder`` in step with the collection from now on (recorded at once)."""
+        """Keep ``folder`` in step with the collection from now on (recorded at once).
+
+        The caller has just handed the whole folder to the indexer, so this
+        first comparison only sets up the watches: the indexer's thread may not
+        have recorded the files yet, and queueing them "again" here would
+        index the same files twice.
+        """
         self._service.call(
             lambda store, _r: watched_folders.watch_folder(store, collection_id, folder),
-            lambda _none: self._on_folders_loaded([(collection_id, folder)]))
+            lambda _none: self._on_folders_loaded([(collection_id, folder)], queue=False))
 
     def unwatch(self, collection_id: int) -> None:
         """Stop watching the collection's folders (its documents stay)."""
@@ -81,11 +87,11 @@ class FolderWatcher(QObject):
     def folders(self, collection_id: int) -> list[Path]:
         return sorted(folder for cid, folder in self._folders if cid == collection_id)
 
-    def _on_folders_loaded(self, folders: list[tuple[int, Path]]) -> None:
+    def _on_folders_loaded(self, folders: list[tuple[int, Path]], *, queue: bool = True) -> None:
         for collection_id, folder in folders:
             key = (collection_id, Path(os.path.abspath(folder)))
             self._folders.add(key)
-            self._sync(key)
+            self._sync(key, queue=queue)
 
     def _on_watcher_directory_changed(self, path: str) -> None:
         changed = Path(path)
@@ -100,7 +106,8 @@ class FolderWatcher(QObject):
             if key in self._folders:
                 self._sync(key)
 
-    def _sync(self, key: tuple[int, Path]) -> None:
+    def _sync(self, key: tuple[int, Path], *, queue: bool = True) -> None:
+        """Compare the folder with its collection; ``queue``: index what changed."""
         collection_id, folder = key
 
         def job(store: DocumentStore, _r: Retriever) -> FolderChanges:
@@ -112,9 +119,9 @@ class FolderWatcher(QObject):
                     continue
             return changes
 
-        self._service.call(job, self._on_synced)
+        self._service.call(job, lambda changes: self._on_synced(changes, queue=queue))
 
-    def _on_synced(self, changes: FolderChanges) -> None:
+    def _on_synced(self, changes: FolderChanges, *, queue: bool = True) -> None:
         key = (changes.collection_id, changes.folder)
         if key not in self._folders:
             return  # unwatched meanwhile
@@ -127,7 +134,7 @@ class FolderWatcher(QObject):
         missing += [str(f) for f in changes.files if str(f) not in watched_files][:room]
         if missing:
             self._watcher.addPaths(missing)
-        if changes.changed:
+        if changes.changed and queue:
             self._ingest.add(changes.collection_id, changes.changed)
         self.synced.emit(changes)
 

@@ -222,3 +222,18 @@ def test_a_watched_folder_follows_its_files(
     page.unwatch_action.trigger()
     qtbot.waitUntil(lambda: documents.service.pending == 0, timeout=5000)
     assert "watching" not in page.title.text()
+
+
+def test_watching_a_folder_just_added_does_not_queue_its_files_twice(
+        qtbot: QtBot, documents: PageParts, tmp_path: Path) -> None:
+    # add_paths hands the folder to the indexer and watches it; the watcher's first
+    # look may come before the indexer's thread has recorded the files, so only the
+    # indexer may queue them (twice, they were indexed twice, and counted so).
+    page = documents.page
+    create_collection(qtbot, page, "Once")
+    assert page.current is not None
+    folder = corpus(tmp_path / "once")
+    with qtbot.assertNotEmitted(documents.ingest.document_changed, wait=500), \
+            qtbot.waitSignal(documents.watcher.synced, timeout=5000):
+        documents.watcher.watch(page.current.id, folder)  # the watcher alone, first
+    assert documents.watcher.folders(page.current.id) == [folder]
