@@ -15,7 +15,7 @@
 <context>
     <name>DocumentsPage</name>
     <message numerus="yes">
-        <location filename="../../desktop_app/ui/documents/documents_page.py" line="+436"/>
+        <location filename="../../desktop_app/ui/documents/documents_page.py" line="+476"/>
         <source>%n document(s)</source>
         <translation>
             <numerusform>%n document</numerusform>
@@ -36,6 +36,17 @@
         <translation>
             <numerusform>watching %n folder</numerusform>
             <numerusform>watching %n folders</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>EmbedderDialog</name>
+    <message numerus="yes">
+        <location filename="../../desktop_app/ui/documents/embedder_dialog.py" line="+231"/>
+        <source>%n model(s) listed; you may also type a name.</source>
+        <translation>
+            <numerusform>%n model listed; you may also type a name.</numerusform>
+            <numerusform>%n models listed; you may also type a name.</numerusform>
         </translation>
     </message>
 </context>

@@ -143,9 +143,29 @@
 <context>
     <name>AttachButton</name>
     <message>
-        <location filename="../../desktop_app/ui/documents/attach_button.py" line="+66"/>
+        <location filename="../../desktop_app/ui/documents/attach_button.py" line="+32"/>
+        <source>Add files to this chat</source>
+        <translation>为此对话添加文件</translation>
+    </message>
+    <message>
+        <location line="+63"/>
         <source>No collections yet</source>
         <translation>还没有文档集</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Files in this chat</source>
+        <translation>此对话中的文件</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Add a file…</source>
+        <translation>添加文件…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answer from a file in this chat only, without making a collection</source>
+        <translation>只在此对话中根据文件回答，无需建立文档集</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -181,6 +201,26 @@
         <location line="+1"/>
         <source>Answers use {names}</source>
         <translation>回答使用 {names}</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Remove from this chat</source>
+        <translation>从此对话移除</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>indexing…</source>
+        <translation>正在索引…</translation>
     </message>
 </context>
 <context>
@@ -311,7 +351,7 @@
 <context>
     <name>ChatDocuments</name>
     <message>
-        <location filename="../../desktop_app/ui/documents/chat_documents.py" line="+202"/>
+        <location filename="../../desktop_app/ui/documents/chat_documents.py" line="+300"/>
         <source>Your documents could not be searched ({error}); the model answers without them.</source>
         <translation>无法搜索你的文档（{error}）；模型将不参考文档直接回答。</translation>
     </message>
@@ -565,34 +605,34 @@ Everything stays on this computer.</source>
 <context>
     <name>DocumentsPage</name>
     <message>
-        <location filename="../../desktop_app/ui/documents/documents_page.py" line="+76"/>
+        <location filename="../../desktop_app/ui/documents/documents_page.py" line="+81"/>
         <source>Name:</source>
         <translation>名称：</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+20"/>
         <source>Documents</source>
         <translation>文档</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>New…</source>
         <translation>新建…</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+72"/>
+        <location line="+75"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
     <message>
-        <location line="-71"/>
-        <location line="+73"/>
+        <location line="-74"/>
+        <location line="+76"/>
         <source>Delete…</source>
         <translation>删除…</translation>
     </message>
     <message>
-        <location line="-69"/>
+        <location line="-72"/>
         <source>Collections</source>
         <translation>文档集</translation>
     </message>
@@ -617,7 +657,18 @@ Everything stays on this computer.</source>
         <translation>重新索引</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+1"/>
+        <location line="+62"/>
+        <source>Embedder…</source>
+        <translation>嵌入模型…</translation>
+    </message>
+    <message>
+        <location line="-61"/>
+        <source>Choose what turns this collection&apos;s passages into vectors</source>
+        <translation>选择将此文档集的段落转换为向量的模型</translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>Drop files or folders here to add them: PDF, Word, Markdown, HTML, text and source code.</source>
         <translation>将文件或文件夹拖到这里即可添加：PDF、Word、Markdown、HTML、文本和源代码。</translation>
     </message>
@@ -647,7 +698,7 @@ Everything stays on this computer.</source>
         <translation>停止监视其文件夹</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+45"/>
         <source>New collection</source>
         <translation>新建文档集</translation>
     </message>
@@ -682,7 +733,22 @@ Everything stays on this computer.</source>
         <translation>重新索引“{name}”中的所有文档？现有索引会先被删除；索引完成前，提问能找到的内容会变少。</translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+16"/>
+        <source>Change the embedder</source>
+        <translation>更换嵌入模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Index every document of “{name}” again with {embedder}? Its current index is deleted first; questions find less until indexing is done.</source>
+        <translation>用 {embedder} 重新索引“{name}”中的所有文档？现有索引会先被删除；索引完成前，提问能找到的内容会变少。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Checking the embedder…</source>
+        <translation>正在检查嵌入模型…</translation>
+    </message>
+    <message>
+        <location line="+83"/>
         <source>Indexing paused. It goes on with the next file you add, or when Hearth starts again.</source>
         <translation>索引已暂停。添加下一个文件或 Hearth 再次启动时会继续。</translation>
     </message>
@@ -733,7 +799,7 @@ Everything stays on this computer.</source>
         </translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>Add files</source>
         <translation>添加文件</translation>
     </message>
@@ -743,7 +809,17 @@ Everything stays on this computer.</source>
         <translation>添加文件夹</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+25"/>
+        <source>bundled multilingual encoder</source>
+        <translation>内置多语言编码器</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{model} on a server</source>
+        <translation>服务器上的 {model}</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>{n} s</source>
         <translation>{n} 秒</translation>
     </message>
@@ -847,6 +923,81 @@ Everything stays on this computer.</source>
         <location line="+1"/>
         <source>Clear finished</source>
         <translation>清除已完成</translation>
+    </message>
+</context>
+<context>
+    <name>EmbedderDialog</name>
+    <message>
+        <location filename="../../desktop_app/ui/documents/embedder_dialog.py" line="+105"/>
+        <source>Embedder</source>
+        <translation>嵌入模型</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Bundled multilingual encoder (recommended)</source>
+        <translation>内置多语言编码器（推荐）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Works offline and needs no download. It matches English questions to Chinese passages and back, and knows 16 languages.</source>
+        <translation>离线可用，无需下载。能用英文问题找到中文段落，反之亦然，支持 16 种语言。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A GGUF model from your model library</source>
+        <translation>模型库中的 GGUF 模型</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Any GGUF model can make vectors, but only an embedding model (such as bge-m3 or multilingual-e5) finds the right passages; a chat model gives poor results.</source>
+        <translation>任何 GGUF 模型都能生成向量，但只有嵌入模型（如 bge-m3 或 multilingual-e5）才能找到正确的段落；对话模型效果很差。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>An embedding model on a server</source>
+        <translation>服务器上的嵌入模型</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Choose a listed model or type its name</source>
+        <translation>选择列出的模型或输入其名称</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>List models</source>
+        <translation>列出模型</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>The embedder turns every passage into a vector. Changing it indexes the collection again.</source>
+        <translation>嵌入模型把每个段落转换为向量。更换后会重新索引文档集。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>{name} (chat model)</source>
+        <translation>{name}（对话模型）</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Add a server in Settings › Servers to use its embedding models.</source>
+        <translation>在“设置 › 服务器”中添加服务器，即可使用其嵌入模型。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Hearth is in offline mode: a server&apos;s embedder works once offline mode is off.</source>
+        <translation>Hearth 处于离线模式：关闭离线模式后才能使用服务器上的嵌入模型。</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>Asking {server} for its models…</source>
+        <translation>正在向 {server} 获取模型列表…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+18"/>
+        <source>%n model(s) listed; you may also type a name.</source>
+        <translation>
+            <numerusform>列出了 %n 个模型；也可以直接输入名称。</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -3388,7 +3539,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>{server} 报告了一个错误：{detail}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/documents/embedders.py" line="+144"/>
+        <location filename="../../desktop_app/core/documents/embedders.py" line="+162"/>
         <source>The embedding model {path} is missing</source>
         <translation>嵌入模型 {path} 不存在</translation>
     </message>
@@ -3398,7 +3549,12 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>无法加载嵌入模型 {path}：{why}</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+71"/>
+        <source>The embedder {name} is on a remote server, which cannot be used here</source>
+        <translation>嵌入模型 {name} 位于远程服务器上，此处无法使用</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>This Hearth does not know the embedder {name}</source>
         <translation>此版本的 Hearth 不认识嵌入模型 {name}</translation>
     </message>
@@ -3453,19 +3609,19 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>文档集 {name} 是用另一个嵌入模型建立的索引；请重新建立索引</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/documents/store.py" line="+251"/>
+        <location filename="../../desktop_app/core/documents/store.py" line="+259"/>
         <source>There are no document collections yet</source>
         <translation>还没有文档集</translation>
     </message>
     <message>
-        <location line="+35"/>
-        <location line="+28"/>
+        <location line="+36"/>
+        <location line="+31"/>
         <source>A collection needs a name</source>
         <translation>文档集需要一个名称</translation>
     </message>
     <message>
-        <location line="-25"/>
-        <location line="+29"/>
+        <location line="-28"/>
+        <location line="+32"/>
         <source>There is already a collection called {name}</source>
         <translation>已有名为 {name} 的文档集</translation>
     </message>
@@ -3500,7 +3656,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>无法使用密钥文件 {path}：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/serve/server.py" line="+54"/>
+        <location filename="../../desktop_app/core/serve/server.py" line="+55"/>
         <source>The API server cannot listen on “{host}”: it is not an address of this computer ({reason}).</source>
         <translation>API 服务器无法在“{host}”上监听：这不是本机的地址（{reason}）。</translation>
     </message>
@@ -3525,9 +3681,14 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>API 服务器无法在 {host} 的端口 {port} 上监听：{reason}</translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+103"/>
         <source>The API server did not start: {reason}</source>
         <translation>API 服务器未能启动：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/documents/remote_embedder.py" line="+152"/>
+        <source>{server} sent vectors of {dims} dimensions for {model}, where it sent {expected} before; vectors of different lengths cannot be searched together</source>
+        <translation>{server} 为 {model} 返回了 {dims} 维向量，而之前是 {expected} 维；长度不同的向量无法一起搜索</translation>
     </message>
 </context>
 </TS>
