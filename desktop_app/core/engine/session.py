@@ -17,6 +17,11 @@ the BOS token the model asks for. They share everything else (sampling, stop
 strings, statistics, cancel, the KV-cache reuse), but their text is passed on
 verbatim: no ``<think>`` splitting, and no template stop strings, since a raw
 prompt is not a chat turn; the model's end-of-generation tokens still end it.
+
+A request that offers tools has its answer text read by a
+:class:`~desktop_app.core.tools.call_parser.CallParser` as it streams: call
+markup is never shown, and the calls found go out as one
+:class:`ToolCallRequested` before :class:`ReplyFinished`.
 """
 
 from __future__ import annotations
@@ -39,11 +44,15 @@ from desktop_app.core.engine.api import (
     Role,
     StopReason,
     TokenChunk,
+    ToolCall,
+    ToolCallRequested,
 )
 from desktop_app.core.engine.loader import LoadedModel
 from desktop_app.core.engine.prompt import PromptError, RenderedPrompt, raw_prompt
 from desktop_app.core.engine.protocol import Phase
 from desktop_app.core.engine.thinking import ThinkingSplitter, strip_thinking
+from desktop_app.core.tools.call_parser import CallParser
+from desktop_app.core.tools.formats import ToolFormat
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, UserText, user_text
 
 log = logging.getLogger(__name__)
@@ -153,6 +162,24 @@ class _Verbatim:
         return "", ""
 
 
+class _Calls:
+    """The tool calls of one reply: the parser, and the calls it has found so far."""
+
+    def __init__(self, tool_format: ToolFormat) -> None:
+        self._parser = CallParser(tool_format)
+        self.found: list[ToolCall] = []
+
+    def feed(self, answer: str) -> str:
+        parsed = self._parser.feed(answer)
+        self.found += parsed.calls
+        return parsed.text
+
+    def finish(self) -> str:
+        parsed = self._parser.finish()
+        self.found += parsed.calls
+        return parsed.text
+
+
 class Session:
     """Generates replies for a loaded model. One per load; lives in the engine process."""
 
@@ -171,7 +198,8 @@ class Session:
             ChatMessage(m.role, strip_thinking(m.content)) if m.role == Role.ASSISTANT else m
             for m in messages)
         return self._model.formatter.render(cleaned, request.system_prompt,
-                                            continue_reply=request.continue_reply)
+                                            continue_reply=request.continue_reply,
+                                            tools=request.tools)
 
     def _tokenize(self, prompt: RenderedPrompt, transcript: _Transcript) -> list[int]:
         if transcript.tokens and transcript.text and prompt.text.startswith(transcript.text):
@@ -323,6 +351,7 @@ class Session:
             stop=stops, seed=seed, stream=True,
             stopping_criteria=StoppingCriteriaList([count_sampled]))
         splitter: ThinkingSplitter | _Verbatim = _Verbatim() if raw else ThinkingSplitter()
+        calls = _Calls(self._model.formatter.tool_format) if request.tools and not raw else None
         first_at: float | None = None
         finish: str | None = None
         stop_reason = StopReason.END
@@ -331,7 +360,7 @@ class Session:
                 choice = chunk["choices"][0]
                 if first_at is None:
                     first_at = time.monotonic()
-                self._emit_text(request.request_id, splitter.feed(choice["text"]), emit)
+                self._emit_text(request.request_id, splitter.feed(choice["text"]), emit, calls)
                 finish = choice.get("finish_reason") or finish
                 if cancelled():
                     stop_reason = StopReason.CANCELLED
@@ -348,7 +377,11 @@ class Session:
             if close is not None:
                 close()
             self._remember(rendered, len(tokens))
-        self._emit_text(request.request_id, splitter.flush(), emit)
+        self._emit_text(request.request_id, splitter.flush(), emit, calls)
+        if calls is not None:
+            self._emit_text(request.request_id, (calls.finish(), ""), emit)
+            if calls.found and stop_reason != StopReason.CANCELLED:
+                emit(ToolCallRequested(request.request_id, tuple(calls.found)))
         if stop_reason != StopReason.CANCELLED and finish == "length":
             stop_reason = StopReason.LENGTH
         ended = time.monotonic()
@@ -364,8 +397,10 @@ class Session:
 
     @staticmethod
     def _emit_text(request_id: int, parts: tuple[str, str],
-                   emit: Callable[[EngineEvent], None]) -> None:
+                   emit: Callable[[EngineEvent], None], calls: _Calls | None = None) -> None:
         answer, thinking = parts
+        if calls is not None:
+            answer = calls.feed(answer)
         if thinking:
             emit(TokenChunk(request_id, thinking, thinking=True))
         if answer:
