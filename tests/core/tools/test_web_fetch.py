@@ -129,7 +129,7 @@ def test_size_limit(server: _Server) -> None:
 
 
 def test_time_limit(server: _Server) -> None:
-    with pytest.raises(ToolError, match="did not load within 0.5 seconds"):
+    with pytest.raises(ToolError, match=r"did not load within 0\.5 seconds"):
         fetch(server.url("/slow"), seconds=0.5)
 
 
