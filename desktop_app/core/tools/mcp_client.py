@@ -85,7 +85,14 @@ class McpToolInfo:
 
 
 def _launch_command(config: McpServerConfig) -> tuple[str, list[str]]:
-    """The program and arguments to run: under ``setpriv --pdeathsig KILL`` where possible."""
+    """The program and arguments to run: under ``setpriv --pdeathsig KILL`` where possible.
+
+    A program that is not there is reported as such here: behind ``setpriv``
+    it would only show as a closed connection.
+    """
+    search_path = config.env.get("PATH", os.environ.get("PATH", os.defpath))
+    if shutil.which(config.command, path=search_path) is None:
+        raise FileNotFoundError(2, "not found", config.command)
     if sys.platform.startswith("linux"):
         setpriv = shutil.which("setpriv")
         if setpriv:
@@ -150,6 +157,7 @@ class McpServer:
         self._scope: anyio.CancelScope | None = None
         self._stderr: _StderrTail | None = None
         self._calls_running = 0
+        self._generation = 0  # bumped by every start; a previous run's late news is ignored
 
     # ---- state ---------------------------------------------------------------------
 
@@ -172,8 +180,11 @@ class McpServer:
         stderr = self._stderr
         return stderr.lines() if stderr is not None else []
 
-    def _set_state(self, state: ServerState, error: UserText | None = None) -> None:
+    def _set_state(self, state: ServerState, error: UserText | None = None, *,
+                   generation: int | None = None) -> None:
         with self._lock:
+            if generation is not None and generation != self._generation:
+                return  # an earlier run ending after a restart
             if self._state == state and error is None:
                 return
             if self._state == ServerState.FAILED and state == ServerState.STOPPED:
@@ -193,13 +204,16 @@ class McpServer:
         with self._lock:
             if self._state in (ServerState.STARTING, ServerState.READY):
                 return
+        self._teardown()  # a failed run may still hold its thread and process
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
             self._state, self._error, self._tools = ServerState.STARTING, None, ()
-        self._ready.clear()
+            self._ready.clear()
         self._on_change(self)
-        self._shutdown_portal()
         self._portal_cm = start_blocking_portal(backend="asyncio")
         self._portal = self._portal_cm.__enter__()
-        self._main = self._portal.start_task_soon(self._serve)
+        self._main = self._portal.start_task_soon(self._serve, generation)
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait until the server is READY (True) or has failed or stopped (False)."""
@@ -208,14 +222,20 @@ class McpServer:
 
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """Disconnect and stop the server's process; returns when it is gone (or ``timeout``)."""
+        self._teardown(timeout)
+        self._set_state(ServerState.STOPPED)
+
+    def _teardown(self, timeout: float = STOP_SECONDS) -> None:
         portal, main = self._portal, self._main
         if portal is not None and main is not None and not main.done():
             with contextlib.suppress(RuntimeError):
                 portal.call(self._request_stop)
             with contextlib.suppress(Exception):
                 main.result(timeout)
+            if not main.done():
+                main.cancel()
+        self._main = None
         self._shutdown_portal()
-        self._set_state(ServerState.STOPPED)
 
     def _shutdown_portal(self) -> None:
         portal_cm, self._portal_cm, self._portal = self._portal_cm, None, None
@@ -232,19 +252,20 @@ class McpServer:
 
     # ---- the server's own thread -------------------------------------------------------
 
-    async def _serve(self) -> None:
+    async def _serve(self, generation: int) -> None:
         self._stop_event = stop = anyio.Event()
         self._scope = scope = anyio.CancelScope()
         try:
             with scope:
-                await self._connect(stop)
-        except TimeoutError:
-            self._fail(user_text("mcp.start_timeout", QT_TRANSLATE_NOOP(
-                "core", "The server did not start within {seconds} seconds."),
-                seconds=f"{self._start_seconds:g}"))
+                await self._connect(stop, generation)
         except Exception as exc:
             log.info("MCP server %s failed: %r", self.name, exc)
-            self._fail(_describe(exc))
+            if isinstance(_root(exc), TimeoutError):
+                self._fail(user_text("mcp.start_timeout", QT_TRANSLATE_NOOP(
+                    "core", "The server did not start within {seconds} seconds."),
+                    seconds=f"{self._start_seconds:g}"), generation)
+            else:
+                self._fail(_describe(exc), generation)
         finally:
             with self._lock:
                 self._session = None
@@ -252,9 +273,9 @@ class McpServer:
                 self._stderr.close_writer()
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(self._stderr.join, 1.0)
-            self._set_state(ServerState.STOPPED)
+            self._set_state(ServerState.STOPPED, generation=generation)
 
-    async def _connect(self, stop: anyio.Event) -> None:
+    async def _connect(self, stop: anyio.Event, generation: int) -> None:
         """Start the server, list its tools, then hold the connection until ``stop``."""
         from mcp import ClientSession
 
@@ -270,8 +291,8 @@ class McpServer:
             with self._lock:
                 self._tools = tools
                 self._session = session
-            self._set_state(ServerState.READY)
-            await self._watch(session, stop)
+            self._set_state(ServerState.READY, generation=generation)
+            await self._watch(session, stop, generation)
 
     def _transport(self) -> contextlib.AbstractAsyncContextManager[Any]:
         config = self.config
@@ -290,7 +311,7 @@ class McpServer:
         client = create_mcp_http_client(headers=dict(config.headers) or None)
         return _http_with_client(streamable_http_client(config.url, http_client=client), client)
 
-    async def _watch(self, session: Any, stop: anyio.Event) -> None:
+    async def _watch(self, session: Any, stop: anyio.Event, generation: int) -> None:
         """Wait for stop; meanwhile ping the idle server to notice it dying."""
         while not stop.is_set():
             with anyio.move_on_after(self._ping_seconds):
@@ -304,11 +325,11 @@ class McpServer:
                 log.info("MCP server %s stopped answering: %r", self.name, exc)
                 self._fail(user_text("mcp.gone", QT_TRANSLATE_NOOP(
                     "core", "The server stopped answering ({reason})."),
-                    reason=type(exc).__name__))
+                    reason=type(exc).__name__), generation)
                 return
 
-    def _fail(self, reason: UserText) -> None:
-        self._set_state(ServerState.FAILED, reason)
+    def _fail(self, reason: UserText, generation: int) -> None:
+        self._set_state(ServerState.FAILED, reason, generation=generation)
 
     # ---- tools ------------------------------------------------------------------------------
 
@@ -343,7 +364,7 @@ class McpServer:
 
     async def _call(self, name: str, arguments: dict[str, Any], timeout: float) -> ToolResult:
         with self._lock:
-            session = self._session
+            session, generation = self._session, self._generation
         if session is None:
             return ToolResult(self._not_ready(), is_error=True)
         self._calls_running += 1
@@ -356,7 +377,9 @@ class McpServer:
             log.info("MCP call %s.%s failed: %r", self.name, name, exc)
             message = _describe(exc)
             if not _is_tool_error(exc):
-                self._fail(message)  # the connection is gone, not just this call
+                self._fail(message, generation)  # the connection is gone, not just this call
+                if self._stop_event is not None:
+                    self._stop_event.set()  # and the run ends, reaping the process
             return ToolResult(f"MCP server {self.name!r}: {message}", is_error=True)
         finally:
             self._calls_running -= 1
@@ -390,10 +413,16 @@ def _is_tool_error(exc: Exception) -> bool:
     return isinstance(exc, MCPError) and isinstance(code, int) and code != -32000 and code > -32099
 
 
-def _describe(exc: BaseException) -> UserText:
-    """A failure in words; exception groups (anyio task groups) are unwrapped to their cause."""
+def _root(exc: BaseException) -> BaseException:
+    """The first real exception inside exception groups (anyio's task groups wrap them)."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
+    return exc
+
+
+def _describe(exc: BaseException) -> UserText:
+    """A failure in words, from the cause inside any exception group."""
+    exc = _root(exc)
     detail = str(exc).strip() or type(exc).__name__
     if isinstance(exc, FileNotFoundError):
         detail = f"the program {exc.filename or ''} was not found".replace("  ", " ")

@@ -5,7 +5,7 @@ work), ``crash_at_start`` (writes to stderr and exits before the handshake),
 ``http`` (the same tools over streamable HTTP on 127.0.0.1:PORT). Every mode
 writes its PID to ``$HEARTH_TEST_PIDFILE`` so a test can check the process is
 gone afterwards. The ``crash`` tool exits the process mid-call, ``hang`` never
-answers, ``huge`` returns a megabyte.
+answers, ``huge`` returns half a megabyte, ``exit_soon`` answers and then exits.
 """
 
 from __future__ import annotations
@@ -39,6 +39,20 @@ def crash() -> str:
 
 
 @app.tool()
+def exit_soon() -> str:
+    """Answer, then exit a moment later (a server dying while idle)."""
+    import threading
+
+    def leave() -> None:
+        time.sleep(0.2)
+        print("exiting while idle", file=sys.stderr, flush=True)
+        os._exit(4)
+
+    threading.Thread(target=leave, daemon=True).start()
+    return "bye"
+
+
+@app.tool()
 async def hang() -> str:
     """Never answer."""
     import anyio
@@ -49,8 +63,8 @@ async def hang() -> str:
 
 @app.tool()
 def huge() -> str:
-    """Return a megabyte of text."""
-    return "0123456789" * 100_000
+    """Return half a megabyte of text (the SDK refuses a single HTTP event over 1 MB)."""
+    return "0123456789" * 50_000
 
 
 def main() -> None:
