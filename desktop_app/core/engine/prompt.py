@@ -208,6 +208,7 @@ class ChatFormatter:
                                              undefined=jinja2.Undefined)
             env.globals["raise_exception"] = _raise_exception
             env.globals["strftime_now"] = _strftime_now
+            env.filters["tojson"] = _tojson
             try:
                 self._template = env.from_string(template)
             except Exception as exc:  # TemplateSyntaxError, or RecursionError on deep nesting
@@ -340,6 +341,24 @@ def _template_failed(reason: UserText | str, model_name: str) -> UserText:
 
 def _raise_exception(message: str) -> NoReturn:
     raise jinja2.TemplateError(message)
+
+
+MAX_JSON_INDENT = 8
+
+
+def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None,
+            separators: tuple[str, str] | None = None, sort_keys: bool = False) -> str:
+    """Hugging Face's ``tojson`` (plain ``json.dumps``), which tool-calling templates expect.
+
+    Jinja's own escapes ``<``, ``>`` and ``&`` for HTML, so a tool's schema would
+    reach the model in a form it was never trained on. The indent is capped: the
+    output then stays within a few times the size of its input, which the
+    template's budget already bounds.
+    """
+    if indent is not None:
+        indent = max(0, min(int(indent), MAX_JSON_INDENT))
+    return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators,
+                      sort_keys=sort_keys)
 
 
 def _strftime_now(fmt: str) -> str:
