@@ -215,6 +215,9 @@ class GenerateRequest:
     # Tools the model may call (empty: none; the reply is plain text as before). Calls
     # arrive as one ToolCallRequested event before ReplyFinished.
     tools: tuple[ToolSpec, ...] = ()
+    # "auto": the model may call tools or answer; "required": the reply is exactly one call
+    # (locally constrained by a llama.cpp JSON-schema grammar, so it is always valid JSON).
+    tool_choice: str = "auto"
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,15 @@ prompt is not a chat turn; the model's end-of-generation tokens still end it.
 A request that offers tools has its answer text read by a
 :class:`~desktop_app.core.tools.call_parser.CallParser` as it streams: call
 markup is never shown, and the calls found go out as one
-:class:`ToolCallRequested` before :class:`ReplyFinished`.
+:class:`ToolCallRequested` before :class:`ReplyFinished`. With
+``tool_choice="required"`` the reply is constrained by a grammar made from
+the tools' schemas (``core.tools.formats.call_schema``): one JSON call,
+always valid, which even a tiny model then makes.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -52,7 +56,7 @@ from desktop_app.core.engine.prompt import PromptError, RenderedPrompt, raw_prom
 from desktop_app.core.engine.protocol import Phase
 from desktop_app.core.engine.thinking import ThinkingSplitter, strip_thinking
 from desktop_app.core.tools.call_parser import CallParser
-from desktop_app.core.tools.formats import ToolFormat
+from desktop_app.core.tools.formats import ToolFormat, call_schema
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, UserText, user_text
 
 log = logging.getLogger(__name__)
@@ -160,6 +164,24 @@ class _Verbatim:
 
     def flush(self) -> tuple[str, str]:
         return "", ""
+
+
+def _call_grammar(request: GenerateRequest) -> Any:
+    """A llama.cpp grammar allowing exactly one call of one of the request's tools, or None.
+
+    A schema llama.cpp cannot turn into a grammar (some MCP schemas) leaves the
+    reply unconstrained rather than failing it.
+    """
+    if not request.tools:
+        return None
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_json_schema(json.dumps(call_schema(request.tools)),
+                                             verbose=False)
+    except (ValueError, RuntimeError, KeyError, TypeError) as exc:
+        log.warning("no grammar for the tools' schemas (%s); the call is not constrained", exc)
+        return None
 
 
 class _Calls:
@@ -343,15 +365,22 @@ class Session:
             sampled += 1
             return False
 
+        grammar = _call_grammar(request) if request.tool_choice == "required" and not raw \
+            else None
+        calls = None
+        if request.tools and not raw:
+            # A grammar-made reply is one bare JSON call, which the Llama 3 reading parses.
+            calls = _Calls(ToolFormat.LLAMA3 if grammar is not None
+                           else self._model.formatter.tool_format)
+
         from llama_cpp import StoppingCriteriaList
 
         stream: Iterator[Any] = self._llama.create_completion(
             tokens, max_tokens=max_tokens, temperature=params.temperature, top_k=params.top_k,
             top_p=params.top_p, min_p=params.min_p, repeat_penalty=params.repeat_penalty,
-            stop=stops, seed=seed, stream=True,
+            stop=stops, seed=seed, stream=True, grammar=grammar,
             stopping_criteria=StoppingCriteriaList([count_sampled]))
         splitter: ThinkingSplitter | _Verbatim = _Verbatim() if raw else ThinkingSplitter()
-        calls = _Calls(self._model.formatter.tool_format) if request.tools and not raw else None
         first_at: float | None = None
         finish: str | None = None
         stop_reason = StopReason.END

@@ -130,6 +130,8 @@ def request_body(request: GenerateRequest, model: str,
     body.update(sampling)
     if request.tools:
         body["tools"] = template_tools(request.tools)
+        if request.tool_choice == "required":
+            body["tool_choice"] = "required"
     if request.continue_reply and preset.id == "vllm":
         body["continue_final_message"] = True
         body["add_generation_prompt"] = False

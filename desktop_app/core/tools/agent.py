@@ -194,17 +194,21 @@ class AgentLoop:
     ``request`` is the message's request (its ``request_id`` is replaced by one
     from ``next_request_id`` per step); ``toolbox`` gives the tools (their
     specs go into every request unless ``request.tools`` already names a
-    budgeted selection); ``clock`` is for tests.
+    budgeted selection); ``first_call_required``: the first turn must call a
+    tool (the user picked "use tools" for this message; small models rarely
+    decide to by themselves); ``clock`` is for tests.
     """
 
     def __init__(self, request: GenerateRequest, toolbox: ToolBox, policy: ApprovalPolicy, *,
                  next_request_id: Callable[[], int], max_steps: int = DEFAULT_MAX_STEPS,
+                 first_call_required: bool = False,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._base = request if request.tools else replace(request, tools=toolbox.specs)
         self._toolbox = toolbox
         self._policy = policy
         self._next_id = next_request_id
         self._max_steps = max_steps
+        self._first_call_required = first_call_required
         self._clock = clock
         self._state = _State.IDLE
         self.steps: list[AgentStep] = []
@@ -287,8 +291,10 @@ class AgentLoop:
     # ---- transitions -----------------------------------------------------------------
 
     def _generate(self) -> Generate:
+        required = self._first_call_required and not self.steps
         request = replace(self._base, request_id=self._next_id(),
-                          messages=self._base.messages + tuple(self.new_messages))
+                          messages=self._base.messages + tuple(self.new_messages),
+                          tool_choice="required" if required else self._base.tool_choice)
         self.steps.append(AgentStep(request.request_id, self._clock()))
         self._calls = ()
         self._state = _State.GENERATING

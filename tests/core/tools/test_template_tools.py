@@ -154,7 +154,7 @@ def test_tojson_indent_is_capped() -> None:
 
 
 def test_call_schema_is_a_valid_grammar_source() -> None:
-    from llama_cpp import LlamaGrammar
+    from llama_cpp.llama_grammar import LlamaGrammar
 
     schema = call_schema([CALC])
     assert schema["oneOf"][0]["properties"]["name"] == {"const": "calculator"}

@@ -58,7 +58,7 @@ SPEC = ToolSpec(
                 "parentheses, pi, e and sqrt, log, exp, sin, cos, tan, abs, round, floor, "
                 "ceil, min, max.",
     parameters='{"type": "object", "properties": {"expression": {"type": "string", '
-               '"description": "For example: (17 * 23) / sqrt(2)"}}, '
+               '"minLength": 1, "description": "For example: (17 * 23) / sqrt(2)"}}, '
                '"required": ["expression"]}')
 
 
