@@ -4,14 +4,17 @@ Every offered tool's name, description and argument schema goes into the
 prompt of every turn. A typical MCP server's dozen tools, written for cloud
 models, cost a few thousand tokens: a large part of a small model's context,
 and more text than it can follow. So the user sets a budget (Settings ›
-Tools), and :func:`fit_budget` decides what the model receives, in the
-order given (the user's order of preference):
+Tools), and :func:`fit_budget` decides what the model receives. More tools
+beat longer descriptions (a tool left out cannot be used at all):
 
-1. a tool that fits whole is kept whole;
-2. otherwise it is *trimmed*: the description cut to its first sentence and
-   the per-argument descriptions, titles and examples dropped from the schema
-   (names, types and required arguments stay, so calls remain valid);
-3. a tool that does not fit even trimmed is left out.
+1. if every tool fits whole, every tool goes whole;
+2. otherwise every tool is *trimmed* first: the description cut to its first
+   sentence and the per-argument descriptions, titles, defaults and examples
+   dropped from the schema (names, types and required arguments stay, so
+   calls remain valid); then, in the order given (the user's preference),
+   tools get their whole text back while the budget allows;
+3. if even the trimmed tools do not all fit, the first ones that fit are
+   kept trimmed and the rest are left out.
 
 Tokens are counted on the text the model actually sees for a tool (its JSON
 as the fallback convention lists it) with ``count_tokens``, the loaded
@@ -78,23 +81,26 @@ class BudgetChoice:
 def fit_budget(specs: Sequence[ToolSpec], budget: int,
                count_tokens: CountTokens = estimate_tokens) -> BudgetChoice:
     """Choose what of ``specs`` fits ``budget`` tokens (see the module docstring)."""
-    chosen: list[ToolSpec] = []
-    cut: list[str] = []
-    left: list[str] = []
-    used = full = 0
-    for spec in specs:
-        cost = tool_tokens(spec, count_tokens)
-        full += cost
+    whole = [tool_tokens(spec, count_tokens) for spec in specs]
+    small_specs = [trimmed(spec) for spec in specs]
+    small = [tool_tokens(spec, count_tokens) for spec in small_specs]
+    full = sum(whole)
+    if full <= budget:
+        return BudgetChoice(tuple(specs), (), (), full, full)
+    chosen: list[ToolSpec | None] = [None] * len(specs)
+    used = 0
+    for i, cost in enumerate(small):
         if used + cost <= budget:
-            chosen.append(spec)
+            chosen[i] = small_specs[i]
             used += cost
-            continue
-        small = trimmed(spec)
-        small_cost = tool_tokens(small, count_tokens)
-        if used + small_cost <= budget:
-            chosen.append(small)
-            cut.append(spec.name)
-            used += small_cost
-        else:
-            left.append(spec.name)
-    return BudgetChoice(tuple(chosen), tuple(cut), tuple(left), used, full)
+    if all(c is not None for c in chosen):
+        for i, spec in enumerate(specs):  # give tools their whole text back, in order
+            extra = whole[i] - small[i]
+            if used + extra <= budget:
+                chosen[i] = spec
+                used += extra
+    kept = tuple(c for c in chosen if c is not None)
+    cut = tuple(spec.name for spec, c in zip(specs, chosen, strict=True)
+                if c is not None and c is not spec)
+    left = tuple(spec.name for spec, c in zip(specs, chosen, strict=True) if c is None)
+    return BudgetChoice(kept, cut, left, used, full)

@@ -66,3 +66,13 @@ def test_estimate_is_rough_but_sane() -> None:
     assert estimate_tokens("") == 0
     assert 20 <= estimate_tokens("The quick brown fox jumps over the lazy dog. " * 3) <= 45
     assert estimate_tokens("你好世界") >= 3
+
+
+def test_more_tools_beat_longer_descriptions() -> None:
+    """When all trimmed tools fit, none is left out; the first ones get their whole text back."""
+    other = ToolSpec(VERBOSE.name + "_2", VERBOSE.description, VERBOSE.parameters)
+    full, cut = tool_tokens(VERBOSE), tool_tokens(trimmed(VERBOSE))
+    choice = fit_budget([VERBOSE, other, SMALL], full + cut + tool_tokens(SMALL))
+    assert choice.left_out == ()
+    assert choice.trimmed == ("search_files_2",)
+    assert [s.description == VERBOSE.description for s in choice.specs] == [True, False, False]
