@@ -276,3 +276,33 @@ def test_servers_die_with_a_killed_hearth(pidfile: Path) -> None:
             owner.wait(10)
         if owner.stdout is not None:
             owner.stdout.close()
+
+
+# ---- the set of servers ---------------------------------------------------------------
+
+
+def test_server_set_starts_only_enabled_servers_and_stops_all(pidfile: Path) -> None:
+    from dataclasses import replace
+
+    from desktop_app.core.tools.mcp_servers import McpServerSet
+
+    servers = McpServerSet()
+    on = stdio_config(pidfile)
+    off = replace(stdio_config(pidfile), name="Off", enabled=False)
+    servers.apply([on, off])
+    main = servers.get("Test server")
+    assert main is not None
+    assert main.wait_ready(30), (main.state, main.error, main.stderr_tail())
+    assert servers.get("Off") is not None
+    assert servers.get("Off").state == ServerState.STOPPED  # type: ignore[union-attr]
+    assert len(pidfile.read_text().split()) == 1  # the disabled one never ran
+    tools = servers.tools(taken={"add"}, enabled=lambda server, tool: tool in ("add", "echo"))
+    assert [t.spec.name for t in tools] == ["Test_server__add", "echo"]
+    servers.apply([replace(on, enabled=False), off])
+    assert main.state == ServerState.STOPPED
+    assert servers.tools() == []
+    servers.apply([on])
+    assert servers.get("Off") is None
+    assert main.wait_ready(30)
+    servers.stop_all()
+    assert main.state == ServerState.STOPPED
