@@ -2,7 +2,8 @@
 
 Run as ``python mcp_test_server.py MODE [PORT]``. Modes: ``normal`` (tools that
 work), ``crash_at_start`` (writes to stderr and exits before the handshake),
-``http`` (the same tools over streamable HTTP on 127.0.0.1:PORT). Every mode
+``http`` (the same tools over streamable HTTP on 127.0.0.1:PORT), ``stubborn``
+(does not exit when its stdin closes), ``slow_start`` (never answers the handshake). Every mode
 writes its PID to ``$HEARTH_TEST_PIDFILE`` so a test can check the process is
 gone afterwards. The ``crash`` tool exits the process mid-call, ``hang`` never
 answers, ``huge`` returns half a megabyte, ``exit_soon`` answers and then exits.
@@ -83,6 +84,9 @@ def main() -> None:
         app.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
     else:
         app.run()
+    if mode == "stubborn":  # stuck after its stdin closed: only a signal ends it
+        print("stdin closed, lingering", file=sys.stderr, flush=True)
+        time.sleep(3600)
 
 
 if __name__ == "__main__":

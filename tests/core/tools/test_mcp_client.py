@@ -248,13 +248,14 @@ def test_unreachable_http_server_fails() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_servers_die_with_a_killed_hearth(pidfile: Path) -> None:
-    """SIGKILL the process that owns a READY server: the server process must go too."""
+    """SIGKILL the process that owns a READY server: the server process must go too, even one
+    that does not exit when its stdin closes."""
     script = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(REPO)!r})
         from desktop_app.core.tools.mcp_client import McpServer
         from desktop_app.core.tools.mcp_config import McpServerConfig
-        config = McpServerConfig("t", command=sys.executable, args=({str(SERVER)!r}, "normal"),
+        config = McpServerConfig("t", command=sys.executable, args=({str(SERVER)!r}, "stubborn"),
                                  env={{"HEARTH_TEST_PIDFILE": {str(pidfile)!r}}})
         server = McpServer(config)
         server.start()
