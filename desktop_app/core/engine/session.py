@@ -131,12 +131,17 @@ def _cut_points(messages: tuple[ChatMessage, ...]) -> list[int]:
     """How many of the oldest messages to drop at each trimming step, from 0 up.
 
     Turns go in user/assistant pairs so the history keeps alternating; the
-    latest message always stays.
+    latest message always stays. A tool result is never the first message
+    kept: it goes with the call before it (templates refuse a result whose
+    call is missing).
     """
     cuts = [0]
     while len(messages) - cuts[-1] > 1:
         rest = messages[cuts[-1]:]
-        cuts.append(cuts[-1] + (2 if len(rest) > 2 and rest[0].role == Role.USER else 1))
+        cut = cuts[-1] + (2 if len(rest) > 2 and rest[0].role == Role.USER else 1)
+        while cut < len(messages) - 1 and messages[cut].role == Role.TOOL:
+            cut += 1
+        cuts.append(cut)
     return cuts
 
 

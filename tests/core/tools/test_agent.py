@@ -241,3 +241,17 @@ def test_every_decision_is_recorded_on_the_call(decision: Decision) -> None:
     assert record.decision == decision
     assert record.result is not None
     assert record.result.is_error == (decision == Decision.DENY)
+
+
+def test_context_trimming_never_keeps_a_result_without_its_call() -> None:
+    from desktop_app.core.engine.session import _cut_points
+
+    history = (ChatMessage(Role.USER, "q1"),
+               ChatMessage(Role.ASSISTANT, "", tool_calls=(CALC,)),
+               ChatMessage(Role.TOOL, "r1", tool_call_id=CALC.id),
+               ChatMessage(Role.TOOL, "r2", tool_call_id="x"),
+               ChatMessage(Role.ASSISTANT, "a1"),
+               ChatMessage(Role.USER, "q2"))
+    cuts = _cut_points(history)
+    assert all(history[c].role != Role.TOOL for c in cuts)
+    assert cuts == [0, 4, 5]

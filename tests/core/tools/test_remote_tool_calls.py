@@ -138,3 +138,16 @@ def test_no_tools_no_tools_field(remote: tuple[RemoteEngine, FaultServer]) -> No
     events = wait_for(engine, ReplyFinished, request_id=6)
     assert "tools" not in server.requests[-1]
     assert not any(isinstance(e, ToolCallRequested) for e in events)
+
+
+def test_a_required_call_is_asked_of_the_server(remote: tuple[RemoteEngine, FaultServer]) -> None:
+    engine, server = remote
+    load(engine)
+    engine._model = "tools"
+    engine.generate(GenerateRequest(request_id=7, conversation_id=1, tools=(CALC,),
+                                    tool_choice="required",
+                                    messages=(ChatMessage(Role.USER, "17*23"),)))
+    wait_for(engine, ReplyFinished, request_id=7)
+    assert server.requests[-1]["tool_choice"] == "required"
+    _ask(engine, "tools", (ChatMessage(Role.USER, "again"),))
+    assert "tool_choice" not in server.requests[-1]  # "auto" is the API's default
