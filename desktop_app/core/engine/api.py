@@ -33,12 +33,54 @@ class Role(StrEnum):
     SYSTEM = "system"
     USER = "user"
     ASSISTANT = "assistant"
+    TOOL = "tool"  # a tool's result, answering one call of the assistant turn before it
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool offered to the model: plain data, so it crosses the pipe to the engine.
+
+    ``parameters`` is the JSON Schema of the arguments object as JSON *text*
+    (hashable, picklable, and exactly what was counted against the token budget).
+    """
+
+    name: str
+    description: str
+    parameters: str = '{"type": "object", "properties": {}}'
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call the model asked for. ``arguments`` is the JSON text of the arguments object.
+
+    ``error`` non-empty: the model tried to call a tool but what it wrote could not
+    be read (malformed JSON, no name); the agent tells the model instead of running
+    anything. ``raw`` keeps what the model wrote then, for the card and the log.
+    """
+
+    id: str
+    name: str
+    arguments: str = "{}"
+    error: str = ""
+    raw: str = ""
 
 
 @dataclass(frozen=True)
 class ChatMessage:
+    """One turn. Tool calling adds two optional fields and one role, nothing else:
+
+    * an assistant turn that called tools carries them in ``tool_calls``
+      (``content`` is the text it wrote around them, often empty);
+    * a :attr:`Role.TOOL` turn is one call's result: ``tool_call_id`` and
+      ``name`` say which call, ``content`` is the result as framed for the
+      model (``core.tools.results``).
+    """
+
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
+    name: str = ""
 
 
 class StopReason(StrEnum):
@@ -170,6 +212,12 @@ class GenerateRequest:
     # A raw completion (``/v1/completions``): this text is the whole prompt, no chat
     # template is applied, and ``messages`` is empty.
     prompt: str | None = None
+    # Tools the model may call (empty: none; the reply is plain text as before). Calls
+    # arrive as one ToolCallRequested event before ReplyFinished.
+    tools: tuple[ToolSpec, ...] = ()
+    # "auto": the model may call tools or answer; "required": the reply is exactly one call
+    # (locally constrained by a llama.cpp JSON-schema grammar, so it is always valid JSON).
+    tool_choice: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -220,6 +268,20 @@ class ContextTrimmed:
 
 
 @dataclass(frozen=True)
+class ToolCallRequested:
+    """The reply asked to call tools (only when the request offered some).
+
+    Sent once, after the reply's last :class:`TokenChunk` and before its
+    :class:`ReplyFinished`; the call markup itself is never streamed as text.
+    A separate event rather than a field of the stats, so a GUI that knows
+    nothing of tools can ignore it and a GUI that does can show the cards at once.
+    """
+
+    request_id: int
+    calls: tuple[ToolCall, ...]
+
+
+@dataclass(frozen=True)
 class ReplyFinished:
     request_id: int
     stats: ReplyStats
@@ -246,7 +308,7 @@ class EngineCrashed:
 
 
 EngineEvent = (
-    ModelLoaded | LoadFailed | TokenChunk | ContextTrimmed | ReplyFinished
+    ModelLoaded | LoadFailed | TokenChunk | ContextTrimmed | ToolCallRequested | ReplyFinished
     | GenerationFailed | EngineCrashed
 )
 

@@ -58,6 +58,7 @@ from desktop_app.core.engine.api import (
     ReplyStats,
     StopReason,
     TokenChunk,
+    ToolCallRequested,
 )
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, user_text
 
@@ -331,7 +332,8 @@ class EngineBroker:
 
         for event in events:
             match event:
-                case TokenChunk(request_id=rid) | ContextTrimmed(request_id=rid):
+                case (TokenChunk(request_id=rid) | ContextTrimmed(request_id=rid)
+                      | ToolCallRequested(request_id=rid)):
                     ticket = self._tickets.get(rid)
                     if ticket is not None:
                         give(ticket.client,

@@ -16,20 +16,35 @@ model's settings), Hearth picks a built-in format by architecture (gemma,
 llama-3, chatml for qwen and others, mistral, phi-3) and says which one it
 uses. llama-cpp-python would fall back to the llama-2 format, which gives
 empty replies from most models.
+
+Tools (issue 12): a template that speaks a tool-call format gets ``tools``
+and the calls and results in its messages, as Hugging Face passes them; any
+other template, and every built-in format, gets Hearth's fallback convention
+(the tools in the system prompt, calls and results as plain turns). Which is
+which is decided once per load (``tool_format``); see ``core.tools.formats``.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import jinja2
 from jinja2.exceptions import SecurityError
 
-from desktop_app.core.engine.api import ChatMessage, Role
+from desktop_app.core.engine.api import ChatMessage, Role, ToolSpec
 from desktop_app.core.engine.template_sandbox import BoundedSandbox, TemplateBudgetError
+from desktop_app.core.tools.formats import (
+    ToolFormat,
+    as_plain_turns,
+    detect_format,
+    template_messages,
+    template_tools,
+    with_instructions,
+)
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, UserText, user_text
 
 RENDER_SECONDS = 3.0
@@ -187,11 +202,13 @@ class ChatFormatter:
         self._env: BoundedSandbox | None = None
         self._template: jinja2.Template | None = None
         self._turns: _Turns | None = None
+        self.tool_format = ToolFormat.FALLBACK
         if template and not use_builtin:
             self._env = env = BoundedSandbox(trim_blocks=True, lstrip_blocks=True,
                                              undefined=jinja2.Undefined)
             env.globals["raise_exception"] = _raise_exception
             env.globals["strftime_now"] = _strftime_now
+            env.filters["tojson"] = _tojson
             try:
                 self._template = env.from_string(template)
             except Exception as exc:  # TemplateSyntaxError, or RecursionError on deep nesting
@@ -200,6 +217,7 @@ class ChatFormatter:
                         "core", "it is not valid Jinja ({error})"), error=str(exc)),
                     model_name)) from exc
             self.description = "Template from the model"
+            self.tool_format = detect_format(template)
             self.stops: tuple[str, ...] = tuple(s for s in (eos_token,) if s)
         else:
             self._turns = _BY_ARCHITECTURE.get(architecture.lower(), _CHATML)
@@ -218,18 +236,24 @@ class ChatFormatter:
         return self._template is not None
 
     def render(self, messages: Sequence[ChatMessage], system_prompt: str = "", *,
-               continue_reply: bool = False) -> RenderedPrompt:
+               continue_reply: bool = False,
+               tools: Sequence[ToolSpec] = ()) -> RenderedPrompt:
         """The prompt for the next reply.
 
         ``continue_reply``: the last message is a partial assistant turn; the
         prompt ends with its text so the model carries on from there.
+        ``tools``: what the model may call (see the module docstring).
         """
         history = list(messages)
         partial = ""
         if continue_reply and history and history[-1].role == Role.ASSISTANT:
             partial = history.pop().content
+        native = self._template is not None and self.tool_format != ToolFormat.FALLBACK
+        if not native:
+            history = as_plain_turns(history)
+            system_prompt = with_instructions(system_prompt, tools)
         if self._template is not None:
-            text = self._render_template(history, system_prompt)
+            text = self._render_template(history, system_prompt, tools if native else ())
         else:
             text = self._render_builtin(history, system_prompt)
         text += partial
@@ -251,29 +275,38 @@ class ChatFormatter:
         parts.append(turns.generation_prompt)
         return "".join(parts)
 
-    def _render_template(self, history: list[ChatMessage], system_prompt: str) -> str:
-        as_dicts = [{"role": str(m.role), "content": m.content} for m in history]
+    def _render_template(self, history: list[ChatMessage], system_prompt: str,
+                         tools: Sequence[ToolSpec] = ()) -> str:
+        as_dicts = template_messages(history)
+        tool_dicts = template_tools(tools)
         if system_prompt:
             try:
                 return self._call_template([{"role": "system", "content": system_prompt},
-                                            *as_dicts])
+                                            *as_dicts], tool_dicts)
             except TemplateFailed as exc:
                 if not exc.retry_without_system:
                     raise
                 # Some templates (Gemma, Mistral) reject a system role: merge it instead.
-                merged = merge_system_into_first_user(history, system_prompt)
-                as_dicts = [{"role": str(m.role), "content": m.content} for m in merged]
-        return self._call_template(as_dicts)
+                as_dicts = template_messages(merge_system_into_first_user(history, system_prompt))
+        return self._call_template(as_dicts, tool_dicts)
 
-    def _call_template(self, messages: list[dict[str, str]]) -> str:
+    def _call_template(self, messages: list[dict[str, Any]],
+                       tools: list[dict[str, Any]] | None = None) -> str:
         assert self._template is not None
         assert self._env is not None
-        given = sum(len(m["content"]) for m in messages) + len(self._bos) + len(self._eos)
+        given = len(self._bos) + len(self._eos) + sum(
+            len(m["content"]) if set(m) == {"role", "content"}
+            else len(json.dumps(m, ensure_ascii=False)) for m in messages)
+        variables: dict[str, Any] = {}
+        if tools:  # absent, not empty: templates test "tools is defined"
+            variables["tools"] = tools
+            given += len(json.dumps(tools, ensure_ascii=False))
         try:
             return self._env.render(
                 self._template, seconds=self._render_seconds,
                 max_chars=RENDER_MIN_CHARS + 8 * given, messages=messages,
-                add_generation_prompt=True, bos_token=self._bos, eos_token=self._eos)
+                add_generation_prompt=True, bos_token=self._bos, eos_token=self._eos,
+                **variables)
         except SecurityError as exc:
             raise TemplateFailed(self._failure(user_text("template.unsafe", QT_TRANSLATE_NOOP(
                 "core", "it tried to do something unsafe and was stopped ({error})"),
@@ -308,6 +341,24 @@ def _template_failed(reason: UserText | str, model_name: str) -> UserText:
 
 def _raise_exception(message: str) -> NoReturn:
     raise jinja2.TemplateError(message)
+
+
+MAX_JSON_INDENT = 8
+
+
+def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None,
+            separators: tuple[str, str] | None = None, sort_keys: bool = False) -> str:
+    """Hugging Face's ``tojson`` (plain ``json.dumps``), which tool-calling templates expect.
+
+    Jinja's own escapes ``<``, ``>`` and ``&`` for HTML, so a tool's schema would
+    reach the model in a form it was never trained on. The indent is capped: the
+    output then stays within a few times the size of its input, which the
+    template's budget already bounds.
+    """
+    if indent is not None:
+        indent = max(0, min(int(indent), MAX_JSON_INDENT))
+    return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators,
+                      sort_keys=sort_keys)
 
 
 def _strftime_now(fmt: str) -> str:

@@ -17,10 +17,19 @@ the BOS token the model asks for. They share everything else (sampling, stop
 strings, statistics, cancel, the KV-cache reuse), but their text is passed on
 verbatim: no ``<think>`` splitting, and no template stop strings, since a raw
 prompt is not a chat turn; the model's end-of-generation tokens still end it.
+
+A request that offers tools has its answer text read by a
+:class:`~desktop_app.core.tools.call_parser.CallParser` as it streams: call
+markup is never shown, and the calls found go out as one
+:class:`ToolCallRequested` before :class:`ReplyFinished`. With
+``tool_choice="required"`` the reply is constrained by a grammar made from
+the tools' schemas (``core.tools.formats.call_schema``): one JSON call,
+always valid, which even a tiny model then makes.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -39,11 +48,15 @@ from desktop_app.core.engine.api import (
     Role,
     StopReason,
     TokenChunk,
+    ToolCall,
+    ToolCallRequested,
 )
 from desktop_app.core.engine.loader import LoadedModel
 from desktop_app.core.engine.prompt import PromptError, RenderedPrompt, raw_prompt
 from desktop_app.core.engine.protocol import Phase
 from desktop_app.core.engine.thinking import ThinkingSplitter, strip_thinking
+from desktop_app.core.tools.call_parser import CallParser
+from desktop_app.core.tools.formats import ToolFormat, call_schema
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, UserText, user_text
 
 log = logging.getLogger(__name__)
@@ -118,12 +131,17 @@ def _cut_points(messages: tuple[ChatMessage, ...]) -> list[int]:
     """How many of the oldest messages to drop at each trimming step, from 0 up.
 
     Turns go in user/assistant pairs so the history keeps alternating; the
-    latest message always stays.
+    latest message always stays. A tool result is never the first message
+    kept: it goes with the call before it (templates refuse a result whose
+    call is missing).
     """
     cuts = [0]
     while len(messages) - cuts[-1] > 1:
         rest = messages[cuts[-1]:]
-        cuts.append(cuts[-1] + (2 if len(rest) > 2 and rest[0].role == Role.USER else 1))
+        cut = cuts[-1] + (2 if len(rest) > 2 and rest[0].role == Role.USER else 1)
+        while cut < len(messages) - 1 and messages[cut].role == Role.TOOL:
+            cut += 1
+        cuts.append(cut)
     return cuts
 
 
@@ -153,6 +171,42 @@ class _Verbatim:
         return "", ""
 
 
+def _call_grammar(request: GenerateRequest) -> Any:
+    """A llama.cpp grammar allowing exactly one call of one of the request's tools, or None.
+
+    A schema llama.cpp cannot turn into a grammar (some MCP schemas) leaves the
+    reply unconstrained rather than failing it.
+    """
+    if not request.tools:
+        return None
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_json_schema(json.dumps(call_schema(request.tools)),
+                                             verbose=False)
+    except (ValueError, RuntimeError, KeyError, TypeError) as exc:
+        log.warning("no grammar for the tools' schemas (%s); the call is not constrained", exc)
+        return None
+
+
+class _Calls:
+    """The tool calls of one reply: the parser, and the calls it has found so far."""
+
+    def __init__(self, tool_format: ToolFormat) -> None:
+        self._parser = CallParser(tool_format)
+        self.found: list[ToolCall] = []
+
+    def feed(self, answer: str) -> str:
+        parsed = self._parser.feed(answer)
+        self.found += parsed.calls
+        return parsed.text
+
+    def finish(self) -> str:
+        parsed = self._parser.finish()
+        self.found += parsed.calls
+        return parsed.text
+
+
 class Session:
     """Generates replies for a loaded model. One per load; lives in the engine process."""
 
@@ -171,7 +225,8 @@ class Session:
             ChatMessage(m.role, strip_thinking(m.content)) if m.role == Role.ASSISTANT else m
             for m in messages)
         return self._model.formatter.render(cleaned, request.system_prompt,
-                                            continue_reply=request.continue_reply)
+                                            continue_reply=request.continue_reply,
+                                            tools=request.tools)
 
     def _tokenize(self, prompt: RenderedPrompt, transcript: _Transcript) -> list[int]:
         if transcript.tokens and transcript.text and prompt.text.startswith(transcript.text):
@@ -315,12 +370,20 @@ class Session:
             sampled += 1
             return False
 
+        grammar = _call_grammar(request) if request.tool_choice == "required" and not raw \
+            else None
+        calls = None
+        if request.tools and not raw:
+            # A grammar-made reply is one bare JSON call, which the Llama 3 reading parses.
+            calls = _Calls(ToolFormat.LLAMA3 if grammar is not None
+                           else self._model.formatter.tool_format)
+
         from llama_cpp import StoppingCriteriaList
 
         stream: Iterator[Any] = self._llama.create_completion(
             tokens, max_tokens=max_tokens, temperature=params.temperature, top_k=params.top_k,
             top_p=params.top_p, min_p=params.min_p, repeat_penalty=params.repeat_penalty,
-            stop=stops, seed=seed, stream=True,
+            stop=stops, seed=seed, stream=True, grammar=grammar,
             stopping_criteria=StoppingCriteriaList([count_sampled]))
         splitter: ThinkingSplitter | _Verbatim = _Verbatim() if raw else ThinkingSplitter()
         first_at: float | None = None
@@ -331,7 +394,7 @@ class Session:
                 choice = chunk["choices"][0]
                 if first_at is None:
                     first_at = time.monotonic()
-                self._emit_text(request.request_id, splitter.feed(choice["text"]), emit)
+                self._emit_text(request.request_id, splitter.feed(choice["text"]), emit, calls)
                 finish = choice.get("finish_reason") or finish
                 if cancelled():
                     stop_reason = StopReason.CANCELLED
@@ -348,7 +411,11 @@ class Session:
             if close is not None:
                 close()
             self._remember(rendered, len(tokens))
-        self._emit_text(request.request_id, splitter.flush(), emit)
+        self._emit_text(request.request_id, splitter.flush(), emit, calls)
+        if calls is not None:
+            self._emit_text(request.request_id, (calls.finish(), ""), emit)
+            if calls.found and stop_reason != StopReason.CANCELLED:
+                emit(ToolCallRequested(request.request_id, tuple(calls.found)))
         if stop_reason != StopReason.CANCELLED and finish == "length":
             stop_reason = StopReason.LENGTH
         ended = time.monotonic()
@@ -364,8 +431,10 @@ class Session:
 
     @staticmethod
     def _emit_text(request_id: int, parts: tuple[str, str],
-                   emit: Callable[[EngineEvent], None]) -> None:
+                   emit: Callable[[EngineEvent], None], calls: _Calls | None = None) -> None:
         answer, thinking = parts
+        if calls is not None:
+            answer = calls.feed(answer)
         if thinking:
             emit(TokenChunk(request_id, thinking, thinking=True))
         if answer:

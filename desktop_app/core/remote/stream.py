@@ -31,6 +31,12 @@ Sampling: every server gets the standard fields (temperature, top_p,
 max_tokens, seed, stop). Servers on the user's own machine or network
 (presets marked ``local``) also get top_k, min_p and the repeat penalty, in the
 extra body fields those servers accept; cloud APIs get only the standard ones.
+
+Tools: a request that offers tools sends them as the API's ``tools``, and
+history turns with calls or results as ``tool_calls`` / ``role: tool``
+messages. Streamed ``delta.tool_calls`` fragments (``function.arguments``
+arrives in pieces, keyed by ``index``) are joined and sent as one
+:class:`ToolCallRequested` before :class:`ReplyFinished`, as the local engine does.
 """
 
 from __future__ import annotations
@@ -47,13 +53,17 @@ import httpx
 from httpx_sse import SSEError, connect_sse
 
 from desktop_app.core.engine.api import (
+    ChatMessage,
     EngineEvent,
     GenerateRequest,
     GenerationFailed,
     ReplyFinished,
     ReplyStats,
+    Role,
     StopReason,
     TokenChunk,
+    ToolCall,
+    ToolCallRequested,
 )
 from desktop_app.core.engine.thinking import ThinkingSplitter
 from desktop_app.core.remote.client import (
@@ -68,6 +78,7 @@ from desktop_app.core.remote.client import (
     transport_error,
 )
 from desktop_app.core.remote.servers import Preset
+from desktop_app.core.tools.formats import new_call_id, template_tools
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserText, user_text
 
 log = logging.getLogger(__name__)
@@ -111,16 +122,71 @@ def request_body(request: GenerateRequest, model: str,
         body["prompt"] = request.prompt
         body.update(sampling)
         return "completions", body, seed
-    messages: list[dict[str, str]] = []
+    messages: list[dict[str, Any]] = []
     if request.system_prompt:
         messages.append({"role": "system", "content": request.system_prompt})
-    messages += [{"role": m.role.value, "content": m.content} for m in request.messages]
+    messages += [_message(m) for m in request.messages]
     body["messages"] = messages
     body.update(sampling)
+    if request.tools:
+        body["tools"] = template_tools(request.tools)
+        if request.tool_choice == "required":
+            body["tool_choice"] = "required"
     if request.continue_reply and preset.id == "vllm":
         body["continue_final_message"] = True
         body["add_generation_prompt"] = False
     return "chat/completions", body, seed
+
+
+def _message(m: ChatMessage) -> dict[str, Any]:
+    """One history turn in the API's layout (a failed call is not sent; its result says why)."""
+    entry: dict[str, Any] = {"role": m.role.value, "content": m.content}
+    calls = [c for c in m.tool_calls if not c.error]
+    if calls:
+        entry["tool_calls"] = [{"id": c.id, "type": "function",
+                                "function": {"name": c.name, "arguments": c.arguments}}
+                               for c in calls]
+    if m.role == Role.TOOL:
+        entry["tool_call_id"] = m.tool_call_id
+    return entry
+
+
+class _CallPieces:
+    """One streamed tool call being assembled from its ``delta.tool_calls`` fragments."""
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.name = ""
+        self.arguments: list[str] = []
+
+    def add(self, fragment: dict[str, Any]) -> None:
+        if isinstance(fragment.get("id"), str) and fragment["id"]:
+            self.id = fragment["id"]
+        function = fragment.get("function")
+        if isinstance(function, dict):
+            if isinstance(function.get("name"), str):
+                self.name += function["name"]
+            if isinstance(function.get("arguments"), str):
+                self.arguments.append(function["arguments"])
+
+    def call(self) -> ToolCall:
+        text = "".join(self.arguments).strip() or "{}"
+        call_id = self.id or new_call_id()
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return ToolCall(call_id, self.name, "{}", error="malformed JSON arguments",
+                            raw=text[:2000])
+        if not isinstance(value, dict):
+            return ToolCall(call_id, self.name, "{}", error="the arguments are not an object",
+                            raw=text[:2000])
+        if not self.name:
+            return ToolCall(call_id, "", "{}", error="the call has no tool name", raw=text[:2000])
+        return ToolCall(call_id, self.name, json.dumps(value, ensure_ascii=False))
+
+
+MAX_TOOL_CALLS = 64
+"""More parallel calls than this in one reply are not believed (a runaway stream)."""
 
 
 class _StreamFailed(Exception):
@@ -161,6 +227,7 @@ class ReplyStream:
         self._server_tps: float | None = None
         self._finish_reason: str | None = None
         self._any_text = False
+        self._calls: dict[int, _CallPieces] = {}
 
     @property
     def done(self) -> bool:
@@ -331,6 +398,9 @@ class ReplyStream:
             content = delta.get("content")
             if isinstance(content, str) and content:
                 texts.append((content, False))
+            fragments = delta.get("tool_calls")
+            if isinstance(fragments, list):
+                self._tool_fragments(fragments)
         text = choice.get("text")  # /completions
         if isinstance(text, str) and text:
             texts.append((text, False))
@@ -351,6 +421,17 @@ class ReplyStream:
         reason = choice.get("finish_reason")
         if isinstance(reason, str) and reason:
             self._finish_reason = reason
+
+    def _tool_fragments(self, fragments: list[Any]) -> None:
+        for position, fragment in enumerate(fragments):
+            if not isinstance(fragment, dict):
+                continue
+            index = fragment.get("index", position)
+            if not isinstance(index, int) or not 0 <= index < MAX_TOOL_CALLS:
+                continue
+            self._calls.setdefault(index, _CallPieces()).add(fragment)
+        if self._first_at is None:
+            self._first_at = time.perf_counter()
 
     def _usage(self, usage: dict[str, Any]) -> None:
         prompt = _count(usage.get("prompt_tokens"))
@@ -373,6 +454,11 @@ class ReplyStream:
 
     def _end(self) -> None:
         self._flush_splitter()
+        if self._calls:
+            calls = tuple(self._calls[i].call() for i in sorted(self._calls))
+            with self._lock:
+                if not self._done:
+                    self._emit(ToolCallRequested(self.request.request_id, calls))
         reason = StopReason.LENGTH if self._finish_reason == "length" else StopReason.END
         self._finish(ReplyFinished(self.request.request_id, self._stats(reason)))
 
