@@ -3298,17 +3298,17 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>在开始之前就已停止。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/prompt.py" line="+41"/>
+        <location filename="../../desktop_app/core/engine/prompt.py" line="+56"/>
         <source>To use {name} anyway, choose the built-in prompt format in the model&apos;s settings (Prompt format).</source>
         <translation>如仍要使用 {name}，请在模型设置中选择内置提示格式（提示格式）。</translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+160"/>
         <source>it is not valid Jinja ({error})</source>
         <translation>它不是有效的 Jinja（{error}）</translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+95"/>
         <source>it tried to do something unsafe and was stopped ({error})</source>
         <translation>它试图执行不安全的操作，已被阻止（{error}）</translation>
     </message>
@@ -3333,12 +3333,12 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>引擎遇到意外错误：{error}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/session.py" line="+131"/>
+        <location filename="../../desktop_app/core/engine/session.py" line="+149"/>
         <source>The message is too long for the model&apos;s context window ({tokens} tokens; the context holds {n_ctx}). Shorten it or raise the context length in the model&apos;s settings.</source>
         <translation>消息太长，超出了模型的上下文窗口（{tokens} 个 token；上下文容量为 {n_ctx}）。请缩短消息，或在模型设置中调大上下文长度。</translation>
     </message>
     <message>
-        <location line="+213"/>
+        <location line="+258"/>
         <source>llama.cpp failed while generating: {reason}</source>
         <translation>llama.cpp 在生成时出错：{reason}</translation>
     </message>
@@ -3519,7 +3519,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>“{url}”不是 http:// 或 https:// 地址。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/remote/stream.py" line="+236"/>
+        <location filename="../../desktop_app/core/remote/stream.py" line="+303"/>
         <source>The reply from {server} failed; see the log for details.</source>
         <translation>来自 {server} 的回复失败；详情请查看日志。</translation>
     </message>
@@ -3641,7 +3641,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>{name} 看起来是二进制文件而不是文本，因此没有建立索引</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/broker.py" line="+69"/>
+        <location filename="../../desktop_app/core/engine/broker.py" line="+70"/>
         <source>This client may not load or unload models; the model is chosen in the window.</source>
         <translation>此客户端不能加载或卸载模型；模型在窗口中选择。</translation>
     </message>
@@ -3689,6 +3689,42 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <location filename="../../desktop_app/core/documents/remote_embedder.py" line="+152"/>
         <source>{server} sent vectors of {dims} dimensions for {model}, where it sent {expected} before; vectors of different lengths cannot be searched together</source>
         <translation>{server} 为 {model} 返回了 {dims} 维向量，而之前是 {expected} 维；长度不同的向量无法一起搜索</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/tools/agent.py" line="+69"/>
+        <source>Stopped after {steps} rounds of tool calls, the limit for one message. Send another message to let the model continue.</source>
+        <translation>已进行 {steps} 轮工具调用，达到单条消息的上限，已停止。再发送一条消息可让模型继续。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/tools/mcp_client.py" line="+264"/>
+        <source>The server did not start within {seconds} seconds.</source>
+        <translation>服务器未能在 {seconds} 秒内启动。</translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>The server stopped answering ({reason}).</source>
+        <translation>服务器停止了响应（{reason}）。</translation>
+    </message>
+    <message>
+        <location line="+103"/>
+        <source>The server failed: {detail}</source>
+        <translation>服务器出错：{detail}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop_app/core/tools/mcp_config.py" line="+58"/>
+        <source>The MCP server “{name}” cannot be imported: {reason}</source>
+        <translation>无法导入 MCP 服务器“{name}”：{reason}</translation>
+    </message>
+    <message>
+        <location line="+54"/>
+        <source>This is not valid JSON: {error}</source>
+        <translation>这不是有效的 JSON：{error}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+4"/>
+        <source>The configuration has no “mcpServers” object.</source>
+        <translation>配置中没有“mcpServers”对象。</translation>
     </message>
 </context>
 </TS>
