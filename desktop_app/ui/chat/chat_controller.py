@@ -52,7 +52,7 @@ from desktop_app.core.storage.export import ExportFormat, export, write_text_ato
 from desktop_app.core.storage.importers import ImportProblem, import_file
 from desktop_app.core.user_text import UserText
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
-from desktop_app.ui.chat.tool_card import ToolCard
+from desktop_app.ui.chat.tool_card import ToolCard, cards_to_json
 from desktop_app.ui.chat.tool_runner import ToolRunner
 from desktop_app.ui.common.engine_worker import EngineWorker
 from desktop_app.ui.common.user_text import translated
@@ -81,6 +81,7 @@ class _ActiveReply:
     thinking: list[str] = field(default_factory=list)
     last_checkpoint: float = field(default_factory=time.monotonic)
     save_failed: bool = False  # the last checkpoint failed; the error was shown once
+    tool_cards: tuple[ToolCard, ...] = ()  # the tools it called so far
 
     @property
     def content(self) -> str:
@@ -100,6 +101,7 @@ class _UnsavedReply:
     state: MessageState
     stats: ReplyStats | None
     error: str
+    tool_calls: str = ""  # JSON (tool_card.cards_to_json)
 
 
 class ChatController(QObject):
@@ -203,7 +205,7 @@ class ChatController(QObject):
             try:
                 self._store.finish_reply(message_id, reply.content, thinking=reply.thinking,
                                          state=reply.state, stats=reply.stats,
-                                         error=reply.error)
+                                         error=reply.error, tool_calls=reply.tool_calls)
             except StorageError as exc:
                 log.info("reply %d still not saved: %s", message_id, exc)
                 return False
@@ -677,6 +679,8 @@ class ChatController(QObject):
             self.tool_runner.on_chunks(request_id, text)
 
     def _on_tool_cards(self, message_id: int, cards: tuple[ToolCard, ...]) -> None:
+        if self._active is not None and self._active.message_id == message_id:
+            self._active.tool_cards = cards
         self._model.update_item(message_id, tool_cards=cards)
 
     def _on_worker_trimmed(self, request_id: int, dropped: int) -> None:
@@ -772,8 +776,8 @@ class ChatController(QObject):
             self.tool_runner.stop(active.message_id)  # a failed step ends its loop too
         content = active.content
         thinking = active.all_thinking
-        self._store_final(active.message_id,
-                          _UnsavedReply(content, thinking, state, stats, error))
+        self._store_final(active.message_id, _UnsavedReply(
+            content, thinking, state, stats, error, cards_to_json(active.tool_cards)))
         self._model.update_item(active.message_id, content=content, state=state, stats=stats,
                                 error=error)
         self.busy_changed.emit(False)
@@ -782,7 +786,8 @@ class ChatController(QObject):
 
     def _record_stopped_stats(self, reply: _ActiveReply, stats: ReplyStats) -> None:
         self._store_final(reply.message_id, _UnsavedReply(
-            reply.content, reply.all_thinking, MessageState.STOPPED, stats, ""))
+            reply.content, reply.all_thinking, MessageState.STOPPED, stats, "",
+            cards_to_json(reply.tool_cards)))
         self._model.update_item(reply.message_id, stats=stats)
         self.reply_stats.emit(stats)
 
@@ -790,7 +795,8 @@ class ChatController(QObject):
         """Write a reply's final form; on failure keep it and retry (module docstring)."""
         try:
             self._store.finish_reply(message_id, reply.content, thinking=reply.thinking,
-                                     state=reply.state, stats=reply.stats, error=reply.error)
+                                     state=reply.state, stats=reply.stats, error=reply.error,
+                                     tool_calls=reply.tool_calls)
         except StorageError as exc:
             self._unsaved[message_id] = reply  # replaces an older unsaved form of it
             if not self._retry_timer.isActive():

@@ -16,7 +16,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from desktop_app.core.engine.api import ReplyStats, Role
 from desktop_app.core.storage.chat_store import MessageState, StoredMessage
-from desktop_app.ui.chat.tool_card import ToolCard
+from desktop_app.ui.chat.tool_card import ToolCard, cards_from_json
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -59,6 +59,7 @@ class ChatItem:
             thinking=message.thinking,
             stats=message.stats,
             error=message.error,
+            tool_cards=cards_from_json(message.tool_calls),
         )
 
 

@@ -59,3 +59,21 @@ def pretty_arguments(call: ToolCall) -> str:
         return json.dumps(json.loads(call.arguments), indent=2, ensure_ascii=False)
     except ValueError:
         return call.arguments
+
+
+def cards_to_json(cards: tuple[ToolCard, ...]) -> str:
+    """The cards as the history stores them with their reply ("" when there are none)."""
+    return json.dumps([c.to_json() for c in cards], ensure_ascii=False) if cards else ""
+
+
+def cards_from_json(text: str) -> tuple[ToolCard, ...]:
+    """The stored cards; a damaged entry is left out rather than failing the chat."""
+    if not text:
+        return ()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return ()
+    if not isinstance(data, list):
+        return ()
+    return tuple(card for card in map(ToolCard.from_json, data) if card is not None)

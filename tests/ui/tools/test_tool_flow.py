@@ -100,3 +100,25 @@ def test_stop_while_asking_ends_the_reply(qtbot: QtBot, make_app: AppFactory) ->
     hearth.tools.dialogs[CALL.id].answer(Decision.ALLOW_ONCE)  # too late: nothing runs
     assert len(engine.requests) == 1
     assert engine.cancels == []  # no engine request was running to cancel
+
+
+def test_calls_are_stored_with_the_reply(qtbot: QtBot, make_app: AppFactory) -> None:
+    engine = ScriptedEngine(script=[Reply((), (CALL,)), Reply(("5.",))])
+    hearth = _app(qtbot, make_app, engine)
+    _ask(qtbot, hearth, "What is 2+3?")
+    assert hearth.tools is not None
+    hearth.tools.dialogs[CALL.id].answer(Decision.ALLOW_CHAT)
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=10_000)
+    conversation = hearth.chat.conversation
+    assert conversation is not None
+    hearth.chat.new_conversation()
+    hearth.chat.open_conversation(conversation.id)  # read back from the history
+    card, = _reply(hearth).tool_cards
+    assert (card.name, card.status, card.result) == ("calculator", CardStatus.DONE, "2+3 = 5")
+    # "For this chat": the next call of the tool in this chat runs without asking.
+    engine.script = [Reply((), (CALL,)), Reply(("Again 5.",))]
+    engine.requests.clear()
+    assert hearth.chat.send("And again?")
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=10_000)
+    assert _reply(hearth).content == "Again 5."
+    assert hearth.tools.dialogs == {}
