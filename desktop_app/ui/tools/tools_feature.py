@@ -17,31 +17,20 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QToolButton
 
 from desktop_app.core.settings import Settings
 from desktop_app.core.tools.agent import ApprovalPolicy, Decision
-from desktop_app.core.tools.builtin.catalog import builtin_tools
-from desktop_app.core.tools.mcp_client import McpServer
 from desktop_app.core.tools.mcp_servers import McpServerSet
 from desktop_app.core.tools.tool_settings import ToolSettings
-from desktop_app.core.tools.toolbox import Tool, ToolBox
+from desktop_app.core.tools.toolbox import ToolBox
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.tool_card import ToolCard
 from desktop_app.ui.chat.tool_runner import ToolRunner
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.models.model_controller import ModelController
 from desktop_app.ui.tools.approval_dialog import ApprovalDialog
-
-
-def all_tools(settings: Settings, servers: McpServerSet) -> list[Tool]:
-    """The tools switched on: built-ins first (the budget keeps the first), then MCP tools."""
-    tools = builtin_tools(settings.tools.builtin, is_offline=lambda: settings.offline)
-    disabled = set(settings.tools.disabled_tools)
-    tools += servers.tools((t.spec.name for t in tools),
-                           lambda server, tool: f"{server}/{tool}" not in disabled)
-    return tools
+from desktop_app.ui.tools.tool_sources import LiveServers, ServerEvents, all_tools
 
 
 def change_tool_settings(models: ModelController, change: Callable[[ToolSettings], None]) -> None:
@@ -68,19 +57,6 @@ def save_always(models: ModelController, tool: str) -> None:
     change_tool_settings(models, change)
 
 
-class ServerEvents(QObject):
-    """Brings MCP servers' state changes (from their threads) to the GUI thread.
-
-    Signals:
-        server_changed(object): the McpServer whose state or tools changed.
-    """
-
-    server_changed = Signal(object)
-
-    def notify(self, server: McpServer) -> None:
-        self.server_changed.emit(server)  # queued: emitted from a server's thread
-
-
 @dataclass
 class ToolsFeature:
     """The tools feature's objects; :meth:`close` stops the servers and the runner."""
@@ -97,6 +73,18 @@ class ToolsFeature:
 
     def start(self) -> None:
         self.servers.apply(self.models.settings.tools.mcp_servers)
+
+    def on_settings_changed(self, settings: Settings) -> None:
+        """Settings saved: servers follow the list, "always" follows its list."""
+        self.servers.apply(settings.tools.mcp_servers)
+        policy = self.runner.policy
+        for tool in policy.always - set(settings.tools.always_allowed):
+            policy.revoke(tool)
+        conversation = self.chat.conversation
+        self.button.blockSignals(True)  # shows the state; changes nothing
+        self.button.setChecked((conversation is not None and self.enabled_in(conversation.id))
+                               or (conversation is None and self._new_chat_on))
+        self.button.blockSignals(False)
 
     def close(self) -> None:
         for dialog in list(self.dialogs.values()):
@@ -167,5 +155,7 @@ def build_tools(window: MainWindow, chat: ChatController,
     button.toggled.connect(feature.set_enabled)
     chat.conversation_opened.connect(feature.on_conversation_opened)
     chat.use_tools(runner)
+    models.settings_changed.connect(feature.on_settings_changed)
+    window.live_servers = LiveServers(servers, events)
     runner.approval_requested.connect(feature.ask)
     return feature
