@@ -122,3 +122,16 @@ def test_calls_are_stored_with_the_reply(qtbot: QtBot, make_app: AppFactory) -> 
     qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=10_000)
     assert _reply(hearth).content == "Again 5."
     assert hearth.tools.dialogs == {}
+
+
+def test_the_step_limit_shows_as_a_notice(qtbot: QtBot, make_app: AppFactory) -> None:
+    engine = ScriptedEngine(script=[Reply((), (CALL,))])  # calls the tool forever
+    hearth = _app(qtbot, make_app, engine)
+    _ask(qtbot, hearth, "Loop")
+    assert hearth.tools is not None
+    hearth.tools.dialogs[CALL.id].answer(Decision.ALLOW_CHAT)
+    qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=20_000)
+    items = hearth.window.chat_view.model().items()
+    assert items[-1].notice
+    assert "Stopped after 8 rounds" in items[-1].content
+    assert len(_reply(hearth).tool_cards) == 8
