@@ -47,6 +47,7 @@ from desktop_app.core.tools.agent import (
 )
 from desktop_app.core.tools.budget import fit_budget
 from desktop_app.core.tools.toolbox import DEFAULT_TIMEOUT, ToolBox, ToolResult
+from desktop_app.ui.chat.cancellable_tools import CallScope, cancellable
 from desktop_app.ui.chat.tool_card import CardStatus, ToolCard, pretty_arguments
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class _Run:
     toolbox: ToolBox
     message_id: int
     send: Callable[[GenerateRequest], None]
+    scope: CallScope
     waiting: str = ""
     running: str = ""
     future: concurrent.futures.Future[ToolResult] | None = None
@@ -97,6 +99,7 @@ class ToolRunner(QObject):
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers, thread_name_prefix="hearth-tool")
         self._runs: dict[int, _Run] = {}  # by message id
+        self._in_pool: set[concurrent.futures.Future[ToolResult]] = set()
         self._tool_done.connect(self._on_tool_done)
 
     # ---- from the chat controller --------------------------------------------
@@ -116,9 +119,11 @@ class ToolRunner(QObject):
         def ids() -> int:  # the first step keeps the controller's id, so it knows the reply
             return first.pop() if first else next_request_id()
 
+        scope = CallScope()
+        toolbox = cancellable(toolbox, scope)
         loop = AgentLoop(replace(request, tools=choice.specs), toolbox, self.policy,
                          next_request_id=ids)
-        run = self._runs[message_id] = _Run(loop, toolbox, message_id, send)
+        run = self._runs[message_id] = _Run(loop, toolbox, message_id, send, scope)
         self._do(run, loop.start())
         return True
 
@@ -155,6 +160,7 @@ class ToolRunner(QObject):
             return False
         between_steps = run.loop.request_id is None
         run.loop.stop()  # its CancelReply is the controller's to send: it cancels the reply
+        run.scope.cancel()  # a running MCP call ends now, freeing its pool thread
         if run.future is not None:
             run.future.cancel()
         run.waiting = run.running = ""
@@ -172,6 +178,11 @@ class ToolRunner(QObject):
             if name:
                 self._on_always(name)
         self._do(run, run.loop.on_approval(call_id, decision))
+
+    @property
+    def calls_in_pool(self) -> int:
+        """Tool calls still holding a pool thread (Stop frees MCP calls at once)."""
+        return sum(1 for future in self._in_pool if not future.done())
 
     def cards(self, message_id: int) -> tuple[ToolCard, ...]:
         run = self._runs.get(message_id)
@@ -200,6 +211,7 @@ class ToolRunner(QObject):
                 case RunTool(call=call):
                     run.running = call.id
                     run.future = self._pool.submit(run.toolbox.run, call, DEFAULT_TIMEOUT)
+                    self._in_pool = {f for f in self._in_pool if not f.done()} | {run.future}
                     run.future.add_done_callback(
                         functools.partial(self._report, message_id=run.message_id,
                                           call_id=call.id))

@@ -78,8 +78,11 @@ class ToolsFeature:
         """Settings saved: servers follow the list, "always" follows its list."""
         self.servers.apply(settings.tools.mcp_servers)
         policy = self.runner.policy
-        for tool in policy.always - set(settings.tools.always_allowed):
+        saved = set(settings.tools.always_allowed)
+        for tool in policy.always - saved:
             policy.revoke(tool)
+        for tool in saved - policy.always:
+            policy.record(0, tool, Decision.ALLOW_ALWAYS)
         conversation = self.chat.conversation
         self.button.blockSignals(True)  # shows the state; changes nothing
         self.button.setChecked((conversation is not None and self.enabled_in(conversation.id))

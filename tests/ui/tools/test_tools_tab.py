@@ -11,12 +11,16 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from desktop_app.core.engine.api import ToolCall
 from desktop_app.core.settings import Settings
+from desktop_app.core.tools.mcp_config import parse_mcp_servers
 from desktop_app.core.tools.mcp_servers import McpServerSet
+from desktop_app.core.tools.tool_settings import ToolSettings
 from desktop_app.ui.models.model_controller import ModelState
 from desktop_app.ui.tools.tool_sources import LiveServers, ServerEvents
-from desktop_app.ui.tools.tools_feature import toolbox_for
+from desktop_app.ui.tools.tools_feature import change_tool_settings, toolbox_for
 from desktop_app.ui.tools.tools_tab import ToolsTab
+from tests.core.tools.scripted_engine import Reply, ScriptedEngine
 from tests.core.tools.test_mcp_client import SERVER
 from tests.ui.conftest import AppFactory
 
@@ -105,5 +109,36 @@ def test_saved_server_runs_for_the_chat_and_stops_with_hearth(
     assert toolbox is not None
     names = {spec.name for spec in toolbox.specs}
     assert {"calculator", "add", "echo"} <= names
+    hearth.shutdown()
+    assert _gone(pidfile)
+
+
+def test_stop_ends_a_running_mcp_call_at_once(
+        qtbot: QtBot, make_app: AppFactory, tmp_path: Path, registered_demo: str) -> None:
+    pidfile = tmp_path / "pids"
+    call = ToolCall("h1", "hang", "{}")
+    engine = ScriptedEngine(script=[Reply((), (call,)), Reply(("never",))])
+    hearth = make_app(lambda: engine)
+    qtbot.waitUntil(lambda: hearth.models.state == ModelState.READY, timeout=10_000)
+    tools = hearth.tools
+    assert tools is not None
+    servers = parse_mcp_servers(_config(pidfile), start_disabled=False)
+
+    def change(settings: ToolSettings) -> None:
+        settings.mcp_servers = servers
+        settings.always_allowed = ["hang"]  # runs without asking
+
+    change_tool_settings(hearth.models, change)  # saved with the server on: it starts
+    qtbot.waitUntil(lambda: "hang" in {t.spec.name for t in tools.servers.tools()},
+                    timeout=30_000)
+    assert "hang" in tools.runner.policy.always
+    tools.button.setChecked(True)
+    assert hearth.chat.send("Wait forever")
+    runner = tools.runner
+    qtbot.waitUntil(lambda: runner.calls_in_pool == 1, timeout=10_000)
+    hearth.chat.stop()
+    qtbot.waitUntil(lambda: runner.calls_in_pool == 0, timeout=5_000)  # not the 60 s timeout
+    assert not hearth.chat.busy
+    assert len(engine.requests) == 1
     hearth.shutdown()
     assert _gone(pidfile)
