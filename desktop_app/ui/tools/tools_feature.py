@@ -132,6 +132,12 @@ class ToolsFeature:
             lambda decision: self._answered(message_id, card.call_id, decision))
         dialog.show()
 
+    def on_busy_changed(self, busy: bool) -> None:
+        """A reply ended (or was stopped): its open questions go away, unanswered."""
+        if not busy:
+            for dialog in list(self.dialogs.values()):
+                dialog.reject()
+
     def _answered(self, message_id: int, call_id: str, decision: Decision) -> None:
         dialog = self.dialogs.pop(call_id, None)
         if dialog is not None:
@@ -161,4 +167,5 @@ def build_tools(window: MainWindow, chat: ChatController,
     models.settings_changed.connect(feature.on_settings_changed)
     window.live_servers = LiveServers(servers, events)
     runner.approval_requested.connect(feature.ask)
+    chat.busy_changed.connect(feature.on_busy_changed)
     return feature

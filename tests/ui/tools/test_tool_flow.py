@@ -97,8 +97,9 @@ def test_stop_while_asking_ends_the_reply(qtbot: QtBot, make_app: AppFactory) ->
     hearth.chat.stop()
     assert not hearth.chat.busy
     assert hearth.tools is not None
-    hearth.tools.dialogs[CALL.id].answer(Decision.ALLOW_ONCE)  # too late: nothing runs
-    assert len(engine.requests) == 1
+    assert hearth.tools.dialogs == {}  # the question went away with the reply
+    hearth.tools.runner.approve(_reply(hearth).message_id, CALL.id, Decision.ALLOW_ONCE)
+    assert len(engine.requests) == 1  # too late: nothing runs
     assert engine.cancels == []  # no engine request was running to cancel
 
 
