@@ -42,6 +42,11 @@ from desktop_app.core.serve.config import (
     api_server_to_json,
 )
 from desktop_app.core.storage.database import StorageError
+from desktop_app.core.tools.tool_settings import (
+    ToolSettings,
+    tool_settings_from_json,
+    tool_settings_to_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +133,7 @@ class Settings:
     offline: bool = False
     servers: list[ServerConfig] = field(default_factory=list)  # remote servers, in the user's order
     api_server: ApiServerSettings = field(default_factory=ApiServerSettings)
+    tools: ToolSettings = field(default_factory=ToolSettings)
 
 
 # ---- JSON forms ---------------------------------------------------------------------
@@ -254,6 +260,7 @@ _SIMPLE_FIELDS: dict[str, Callable[[object], object]] = {
     "window_geometry": _str,
     "offline": _bool,
     "api_server": api_server_from_json,
+    "tools": tool_settings_from_json,
 }
 
 
@@ -273,6 +280,7 @@ def settings_to_json(settings: Settings) -> dict[str, Any]:
         "offline": settings.offline,
         "servers": [server_to_json(server) for server in settings.servers],
         "api_server": api_server_to_json(settings.api_server),
+        "tools": tool_settings_to_json(settings.tools),
     }
 
 

@@ -63,6 +63,7 @@ from desktop_app.ui.models.download_manager import DownloadManager
 from desktop_app.ui.models.model_controller import ModelController
 from desktop_app.ui.models.models_page import ModelsPage
 from desktop_app.ui.models.remote_models import RemoteModelCatalog
+from desktop_app.ui.tools.tools_feature import ToolsFeature, build_tools
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class HearthApp:
     reopen_after_crash: int | None = None
     """The conversation a reply was streaming in when Hearth was killed, if it was."""
     documents: DocumentsFeature | None = None
+    tools: ToolsFeature | None = None
 
     def start(self) -> None:
         """Start the worker, pick a model and reopen the last conversation."""
@@ -97,6 +99,8 @@ class HearthApp:
         self.api_server.apply(self.models.settings.api_server)
         if self.documents is not None:
             self.documents.start()
+        if self.tools is not None:
+            self.tools.start()
         last = self.reopen_after_crash or self.settings.last_conversation_id
         if last is not None:
             self.chat.open_conversation(last)
@@ -116,6 +120,8 @@ class HearthApp:
             except StorageError:
                 log.exception("could not save the settings at exit")
         self.downloads.close()  # the running download pauses; it resumes next time
+        if self.tools is not None:  # its MCP server processes end with it
+            self.tools.close()
         # The API server's requests end first, then the window's worker (and the remote
         # engines behind it), then the broker, which shuts the local engine down.
         self.api_server.stop()
@@ -236,9 +242,11 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
                               lambda: models.settings.offline, remote, jobs)
     documents = build_documents(paths.data_dir, window, chat, chat_model, models, embedders,
                                 choices)
+    tools = build_tools(window, chat, models)
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, broker, jobs,
                      chat, models, window, warnings, downloads, models_page,
-                     api_server=api_server, reopen_after_crash=crashed_in, documents=documents)
+                     api_server=api_server, reopen_after_crash=crashed_in, documents=documents,
+                     tools=tools)
 
 
 def _api_server_factory(broker: EngineBroker, embedders: EmbedderCache

@@ -53,6 +53,7 @@ from desktop_app.ui.common.untrusted_text import make_plain, plain_tooltip
 from desktop_app.ui.models.model_controller import ModelController, ModelState
 from desktop_app.ui.models.model_picker import ModelPicker, server_host
 from desktop_app.ui.settings.settings_dialog import SettingsDialog
+from desktop_app.ui.tools.tool_sources import LiveServers
 
 
 class Banner(QWidget):
@@ -110,6 +111,8 @@ class MainWindow(QMainWindow):
         self._remote = remote
         self._jobs = jobs
         self.api_server = api_server
+        self.live_servers: LiveServers | None = None
+        """The MCP servers for Settings › Tools; set by the composition root (tools feature)."""
         self.setWindowTitle("Hearth")
         self.resize(1100, 760)
 
@@ -303,7 +306,8 @@ class MainWindow(QMainWindow):
         entries = [(m.id, m.display_name, m.trained_context) for m in self.models.models()]
         current = self.models.selected.id if self.models.selected is not None else None
         return SettingsDialog(self.models.settings, entries, self, current_model_id=current,
-                              remote=self._remote, jobs=self._jobs, api_server=self.api_server)
+                              remote=self._remote, jobs=self._jobs, api_server=self.api_server,
+                              live_servers=self.live_servers)
 
     def open_settings(self) -> None:
         dialog = self.settings_dialog()

@@ -87,6 +87,7 @@ class StoredMessage:
     error: str
     created_at: float
     parent_id: int | None = None
+    tool_calls: str = ""  # JSON list of the reply's tool calls, as the GUI's cards keep them
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def stats_from_json(text: str | None) -> ReplyStats | None:
 _CONVERSATION_COLUMNS = ("id, title, model_id, system_prompt, params, created_at, updated_at, "
                          "pinned, folder, current_message_id")
 _MESSAGE_COLUMNS = ("id, conversation_id, parent_id, role, content, state, thinking, stats, "
-                    "error, created_at")
+                    "error, created_at, tool_calls")
 # The subtree under (and including) the message bound to the one parameter.
 _SUBTREE = ("WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL "
             "SELECT m.id FROM messages AS m JOIN sub ON m.parent_id = sub.id) ")
@@ -556,14 +557,19 @@ class ChatStore:
             (content, thinking, str(MessageState.STREAMING), message_id))
 
     def finish_reply(self, message_id: int, content: str, *, thinking: str,
-                     state: MessageState, stats: ReplyStats | None, error: str = "") -> None:
-        """Store a reply's final text, state, statistics and error. No error if it is gone."""
+                     state: MessageState, stats: ReplyStats | None, error: str = "",
+                     tool_calls: str = "") -> None:
+        """Store a reply's final text, state, statistics, error and tool calls (JSON).
+
+        No error if it is gone.
+        """
         now = time.time()
         with self._db.transaction() as conn:
             conn.execute(
-                "UPDATE messages SET content = ?, thinking = ?, state = ?, stats = ?, error = ? "
-                "WHERE id = ?",
-                (content, thinking, str(state), stats_to_json(stats), error, message_id))
+                "UPDATE messages SET content = ?, thinking = ?, state = ?, stats = ?, error = ?, "
+                "tool_calls = ? WHERE id = ?",
+                (content, thinking, str(state), stats_to_json(stats), error, tool_calls,
+                 message_id))
             conn.execute(
                 "UPDATE conversations SET updated_at = ? "
                 "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
@@ -671,7 +677,8 @@ class ChatStore:
             id=row["id"], conversation_id=row["conversation_id"], role=Role(row["role"]),
             content=row["content"], state=MessageState(row["state"]), thinking=row["thinking"],
             stats=stats_from_json(row["stats"]), error=row["error"],
-            created_at=row["created_at"], parent_id=row["parent_id"])
+            created_at=row["created_at"], parent_id=row["parent_id"],
+            tool_calls=row["tool_calls"])
 
 
 def _delete_messages(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> None:

@@ -144,6 +144,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         *search_triggers("message_search", "messages", "content"),
         *search_triggers("title_search", "conversations", "title"),
     ),
+    # 4 -> 5: the tool calls a reply made, as the JSON list its cards show
+    # (name, source, arguments, status, result); '' for every other message.
+    (
+        "ALTER TABLE messages ADD COLUMN tool_calls TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

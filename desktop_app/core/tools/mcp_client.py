@@ -468,6 +468,11 @@ class McpTool:
     def run(self, arguments: dict[str, Any], timeout: float) -> ToolResult:
         return self._server.call_tool(self._info.name, arguments, timeout)
 
+    def submit(self, arguments: dict[str, Any],
+               timeout: float) -> concurrent.futures.Future[ToolResult]:
+        """Start the call; cancelling the future abandons it (the GUI's Stop)."""
+        return self._server.submit_call(self._info.name, arguments, timeout)
+
 
 def server_tools(server: McpServer, taken: set[str],
                  enabled: Callable[[str], bool] = lambda _name: True) -> list[McpTool]:

@@ -52,6 +52,8 @@ from desktop_app.core.storage.export import ExportFormat, export, write_text_ato
 from desktop_app.core.storage.importers import ImportProblem, import_file
 from desktop_app.core.user_text import UserText
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
+from desktop_app.ui.chat.tool_card import ToolCard, cards_to_json
+from desktop_app.ui.chat.tool_runner import ToolRunner
 from desktop_app.ui.common.engine_worker import EngineWorker
 from desktop_app.ui.common.user_text import translated
 
@@ -79,6 +81,7 @@ class _ActiveReply:
     thinking: list[str] = field(default_factory=list)
     last_checkpoint: float = field(default_factory=time.monotonic)
     save_failed: bool = False  # the last checkpoint failed; the error was shown once
+    tool_cards: tuple[ToolCard, ...] = ()  # the tools it called so far
 
     @property
     def content(self) -> str:
@@ -98,6 +101,7 @@ class _UnsavedReply:
     state: MessageState
     stats: ReplyStats | None
     error: str
+    tool_calls: str = ""  # JSON (tool_card.cards_to_json)
 
 
 class ChatController(QObject):
@@ -141,6 +145,8 @@ class ChatController(QObject):
         self.model_id: str | None = None
         self.prepare_request: RequestPreparer | None = None
         """Changes each request before it is sent (sources from documents), maybe later."""
+        self.tool_runner: ToolRunner | None = None
+        """Runs replies that may call tools (:meth:`use_tools`); None: no tools at all."""
         self._conversation: Conversation | None = None
         # Settings chosen for a new chat before its first message creates it.
         self._new_chat_settings: tuple[str, SamplingParams] | None = None
@@ -163,9 +169,20 @@ class ChatController(QObject):
         worker.engine_crashed.connect(self._on_worker_crashed)
         worker.context_trimmed.connect(self._on_worker_trimmed)
 
+    def use_tools(self, runner: ToolRunner) -> None:
+        """Let replies call tools: ``runner`` decides per chat and drives each reply's loop."""
+        self.tool_runner = runner
+        self._worker.chunks_received.connect(self._on_worker_chunks_for_tools)
+        self._worker.tool_calls_requested.connect(runner.on_tool_calls)
+        runner.cards_changed.connect(self._on_tool_cards)
+
     def detach(self) -> None:
         """Stop listening to the engine worker (at shutdown, before the store closes)."""
         worker = self._worker
+        if self.tool_runner is not None:
+            worker.chunks_received.disconnect(self._on_worker_chunks_for_tools)
+            worker.tool_calls_requested.disconnect(self.tool_runner.on_tool_calls)
+            self.tool_runner.cards_changed.disconnect(self._on_tool_cards)
         worker.chunks_received.disconnect(self._on_worker_chunks)
         worker.reply_finished.disconnect(self._on_worker_finished)
         worker.generation_failed.disconnect(self._on_worker_failed)
@@ -188,7 +205,7 @@ class ChatController(QObject):
             try:
                 self._store.finish_reply(message_id, reply.content, thinking=reply.thinking,
                                          state=reply.state, stats=reply.stats,
-                                         error=reply.error)
+                                         error=reply.error, tool_calls=reply.tool_calls)
             except StorageError as exc:
                 log.info("reply %d still not saved: %s", message_id, exc)
                 return False
@@ -592,8 +609,10 @@ class ChatController(QObject):
         active = self._active
         if active is None:
             return
-        self._worker.cancel(active.request_id)
-        self._stopped[active.request_id] = active
+        runner = self.tool_runner
+        if runner is None or not runner.stop(active.message_id):
+            self._worker.cancel(active.request_id)
+            self._stopped[active.request_id] = active
         self._finish(MessageState.STOPPED, stats=None)
 
     # ---- engine events ---------------------------------------------------------
@@ -626,9 +645,17 @@ class ChatController(QObject):
             return
         if self._active is None or request_id != self._active.request_id:
             return
+        notice = ""
+        if self.tool_runner is not None and self.tool_runner.owns(request_id):
+            finished = self.tool_runner.reply_finished(request_id, stats)
+            if finished is None:
+                return  # the model called tools: the reply goes on after them
+            notice = translated(finished.message) if finished.message else ""
         state = (MessageState.STOPPED if stats.stop_reason == StopReason.CANCELLED
                  else MessageState.COMPLETE)
         self._finish(state, stats=stats)
+        if notice:
+            self._model.append_notice(notice)
 
     def _on_worker_failed(self, request_id: int, failure: UserText | str) -> None:
         message = translated(failure)  # stored as the user read it, in their language
@@ -646,6 +673,15 @@ class ChatController(QObject):
         if active is not None and (request_id is None or request_id == active.request_id):
             self._finish(MessageState.INTERRUPTED, stats=None, error=message)
         self.error_occurred.emit(message)
+
+    def _on_worker_chunks_for_tools(self, request_id: int, text: str, _thinking: str) -> None:
+        if self.tool_runner is not None:
+            self.tool_runner.on_chunks(request_id, text)
+
+    def _on_tool_cards(self, message_id: int, cards: tuple[ToolCard, ...]) -> None:
+        if self._active is not None and self._active.message_id == message_id:
+            self._active.tool_cards = cards
+        self._model.update_item(message_id, tool_cards=cards)
 
     def _on_worker_trimmed(self, request_id: int, dropped: int) -> None:
         if self._active is None or request_id != self._active.request_id:
@@ -703,17 +739,32 @@ class ChatController(QObject):
                                     prefix=continue_item.content if continue_item else "",
                                     thinking_prefix=continue_item.thinking if continue_item else "")
         if self.prepare_request is None:
-            self._worker.generate(request)
+            self._send_prepared(request)
         else:
             self.prepare_request(request, item.message_id, self._send_prepared)
         self.busy_changed.emit(True)
 
     def _send_prepared(self, request: GenerateRequest) -> None:
-        """Send a request :attr:`prepare_request` finished, unless its reply ended meanwhile."""
+        """Send a request :attr:`prepare_request` finished, unless its reply ended meanwhile.
+
+        With tools for the chat, the tool runner sends it (and the steps after it).
+        """
         active = self._active
         if active is None or active.request_id != request.request_id:
             self._stopped.pop(request.request_id, None)  # stopped before it was sent
             return
+        message_id = active.message_id
+        if self.tool_runner is None or request.continue_reply or not self.tool_runner.start(
+                request, message_id, lambda: next(self._request_ids),
+                lambda step: self._send_step(step, message_id)):
+            self._worker.generate(request)
+
+    def _send_step(self, request: GenerateRequest, message_id: int) -> None:
+        """Send a step of a reply's agent loop; its text goes on the same reply."""
+        active = self._active
+        if active is None or active.message_id != message_id:
+            return
+        active.request_id = request.request_id
         self._worker.generate(request)
 
     def _finish(self, state: MessageState, *, stats: ReplyStats | None, error: str = "") -> None:
@@ -721,10 +772,12 @@ class ChatController(QObject):
         if active is None:
             return
         self._active = None
+        if self.tool_runner is not None:
+            self.tool_runner.stop(active.message_id)  # a failed step ends its loop too
         content = active.content
         thinking = active.all_thinking
-        self._store_final(active.message_id,
-                          _UnsavedReply(content, thinking, state, stats, error))
+        self._store_final(active.message_id, _UnsavedReply(
+            content, thinking, state, stats, error, cards_to_json(active.tool_cards)))
         self._model.update_item(active.message_id, content=content, state=state, stats=stats,
                                 error=error)
         self.busy_changed.emit(False)
@@ -733,7 +786,8 @@ class ChatController(QObject):
 
     def _record_stopped_stats(self, reply: _ActiveReply, stats: ReplyStats) -> None:
         self._store_final(reply.message_id, _UnsavedReply(
-            reply.content, reply.all_thinking, MessageState.STOPPED, stats, ""))
+            reply.content, reply.all_thinking, MessageState.STOPPED, stats, "",
+            cards_to_json(reply.tool_cards)))
         self._model.update_item(reply.message_id, stats=stats)
         self.reply_stats.emit(stats)
 
@@ -741,7 +795,8 @@ class ChatController(QObject):
         """Write a reply's final form; on failure keep it and retry (module docstring)."""
         try:
             self._store.finish_reply(message_id, reply.content, thinking=reply.thinking,
-                                     state=reply.state, stats=reply.stats, error=reply.error)
+                                     state=reply.state, stats=reply.stats, error=reply.error,
+                                     tool_calls=reply.tool_calls)
         except StorageError as exc:
             self._unsaved[message_id] = reply  # replaces an older unsaved form of it
             if not self._retry_timer.isActive():

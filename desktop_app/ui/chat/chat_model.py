@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from desktop_app.core.engine.api import ReplyStats, Role
 from desktop_app.core.storage.chat_store import MessageState, StoredMessage
+from desktop_app.ui.chat.tool_card import ToolCard, cards_from_json
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -45,6 +46,7 @@ class ChatItem:
     stats: ReplyStats | None = None
     error: str = ""
     notice: bool = False
+    tool_cards: tuple[ToolCard, ...] = ()  # the tools the reply called, in order
     revision: int = field(default=0)
 
     @classmethod
@@ -57,6 +59,7 @@ class ChatItem:
             thinking=message.thinking,
             stats=message.stats,
             error=message.error,
+            tool_cards=cards_from_json(message.tool_calls),
         )
 
 

@@ -76,6 +76,7 @@ from desktop_app.ui.chat.message_delegate import (
     renders_markdown,
 )
 from desktop_app.ui.chat.message_editor import MessageActions, MessageBrowser, themed_icon
+from desktop_app.ui.chat.tool_cards_html import card_number
 from desktop_app.ui.common.look import LIGHT_COLORS, Colors
 from desktop_app.ui.common.untrusted_text import SafeTextDocument, plain_tooltip
 
@@ -585,6 +586,13 @@ class ChatView(QTreeView):
             number = url.path()
             if number.isdigit() and int(number) < len(blocks):
                 QGuiApplication.clipboard().setText(blocks[int(number)])
+            return
+        card = card_number(url)
+        if card is not None:
+            if row is not None:
+                self._delegate.toggle_tool_result(self.chat_model().item(row), card)
+                self.scheduleDelayedItemsLayout()
+                self._refresh_editor()
             return
         if url.scheme() in (SOURCE_SCHEME, SOURCES_SCHEME):
             if row is not None:

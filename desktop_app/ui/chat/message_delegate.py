@@ -72,6 +72,8 @@ from desktop_app.ui.chat.chat_model import ChatItem, ChatRole
 from desktop_app.ui.chat.citations import FooterLabels, sources_footer
 from desktop_app.ui.chat.markdown import DARK, LIGHT, MarkdownRenderer, Rendered
 from desktop_app.ui.chat.message_editor import ICON_SIZE, themed_icon
+from desktop_app.ui.chat.tool_card import CardStatus
+from desktop_app.ui.chat.tool_cards_html import CardLabels, tool_cards_html
 from desktop_app.ui.common.look import LIGHT_COLORS, Colors
 from desktop_app.ui.common.untrusted_text import SafeTextDocument
 
@@ -287,6 +289,8 @@ class MessageDelegate(QStyledItemDelegate):
         # Replies written from documents: their sources, and whose Sources list is open.
         self.sources_info: SourcesInfo = no_sources
         self.sources_expanded: set[int] = set()
+        # Tool cards whose result is shown: (message id, card number).
+        self.tool_results_shown: set[tuple[int, int]] = set()
         self.cited_markdown = MarkdownRenderer(DARK if colors.dark else LIGHT, self.tr("Copy"),
                                                cite=True)
 
@@ -328,6 +332,27 @@ class MessageDelegate(QStyledItemDelegate):
         for key in [k for k in self._documents if k[0] == item.message_id]:
             del self._documents[key]
 
+    def toggle_tool_result(self, item: ChatItem, number: int) -> None:
+        """Show or hide one tool card's result (the view re-measures the row)."""
+        self.tool_results_shown ^= {(item.message_id, number)}
+        self._heights.pop(item.message_id, None)
+        for key in [k for k in self._documents if k[0] == item.message_id]:
+            del self._documents[key]
+
+    def tool_cards_html(self, item: ChatItem) -> str:
+        """The cards of the tools a reply called (all plain text: :mod:`.tool_cards_html`)."""
+        if not item.tool_cards:
+            return ""
+        labels = CardLabels({
+            CardStatus.WAITING: self.tr("waiting for approval"),
+            CardStatus.RUNNING: self.tr("running…"),
+            CardStatus.DONE: self.tr("done"),
+            CardStatus.DENIED: self.tr("denied"),
+            CardStatus.FAILED: self.tr("failed"),
+        }, self.tr("Result"), self.tr("{s:.1f} s"))
+        shown = {n for m, n in self.tool_results_shown if m == item.message_id}
+        return tool_cards_html(item.tool_cards, shown, self.markdown.palette, labels)
+
     def forget_layouts(self) -> None:
         """Drop every cached height and document (sources arrived: rows render differently)."""
         self._heights.clear()
@@ -358,10 +383,12 @@ class MessageDelegate(QStyledItemDelegate):
         if is_shortened(item):
             self._set_shortened(doc, item)
         elif renders_markdown(item):
-            if not item.content and item.state == MessageState.STREAMING:
+            if not item.content and item.state == MessageState.STREAMING \
+                    and not item.tool_cards:
                 doc.setPlainText("…")
             else:
-                doc.setHtml(self.rendered(item).html + self.sources_html(item))
+                doc.setHtml(self.rendered(item).html + self.tool_cards_html(item)
+                            + self.sources_html(item))
                 self.markdown_renders += 1
         else:
             doc.setPlainText(item.content)
@@ -372,7 +399,8 @@ class MessageDelegate(QStyledItemDelegate):
         if doc is not None:
             self._documents.move_to_end(key)
             return doc
-        if (item.state == MessageState.STREAMING and renders_markdown(item) and item.content):
+        if (item.state == MessageState.STREAMING and renders_markdown(item) and item.content
+                and not item.tool_cards):  # cards change in place: rendered whole
             doc = self._streaming_document(item, width, font)
         else:
             if self.streaming is not None and self.streaming.message_id == item.message_id:
@@ -609,7 +637,8 @@ class MessageDelegate(QStyledItemDelegate):
         if cached is not None and cached[0] == item.revision and cached[1] == view_width:
             return cached[2]
         if (item.state == MessageState.STREAMING or item.notice
-                or item.message_id in self._expanded or self.sources_info(item.message_id)):
+                or item.message_id in self._expanded or self.sources_info(item.message_id)
+                or item.tool_cards):
             # The estimate knows nothing of a Sources list under a reply: measure those.
             return self._measure(item, view_width, font)
         return self._estimate(item, view_width, font)

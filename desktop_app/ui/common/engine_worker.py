@@ -41,6 +41,7 @@ from desktop_app.core.engine.api import (
     ModelLoaded,
     ReplyFinished,
     TokenChunk,
+    ToolCallRequested,
 )
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ class EngineWorker(QObject):
         load_failed(LoadFailed): a model could not be loaded.
         chunks_received(int, str, str): request id, answer text, thinking text (one batch).
         context_trimmed(int, int): request id, number of older messages left out.
+        tool_calls_requested(int, object): request id and its ``tuple[ToolCall, ...]``;
+            sent after the reply's last chunk and before its ``reply_finished``.
         reply_finished(int, ReplyStats): request id and its statistics.
         generation_failed(int, object): request id and a message (UserText or str; translate it).
         engine_restarting(): the engine stopped answering and was replaced by a new process,
@@ -78,6 +81,7 @@ class EngineWorker(QObject):
     load_failed = Signal(object)
     chunks_received = Signal(int, str, str)
     context_trimmed = Signal(int, int)
+    tool_calls_requested = Signal(int, object)
     reply_finished = Signal(int, object)
     generation_failed = Signal(int, object)
     engine_crashed = Signal(object, object)
@@ -199,6 +203,11 @@ class EngineWorker(QObject):
                 if event.restarting:
                     self.engine_restarting.emit()
                 self.engine_crashed.emit(message, rid)
+            case ToolCallRequested(request_id=rid, calls=calls):
+                # The text before the calls goes out first, so the order is kept.
+                self._flush_request(rid)
+                if rid not in self._cancelled:
+                    self.tool_calls_requested.emit(rid, calls)
             case ContextTrimmed(request_id=rid, dropped_messages=dropped):
                 self.context_trimmed.emit(rid, dropped)
             case ModelLoaded():

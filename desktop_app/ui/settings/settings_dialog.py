@@ -41,6 +41,8 @@ from desktop_app.ui.settings.api_server_tab import ApiServerTab
 from desktop_app.ui.settings.model_settings_form import ModelSettingsForm
 from desktop_app.ui.settings.sampling_form import SamplingForm
 from desktop_app.ui.settings.servers_tab import ServersTab
+from desktop_app.ui.tools.tool_sources import LiveServers
+from desktop_app.ui.tools.tools_tab import ToolsTab
 
 ModelEntry = tuple[str, str, int | None]
 """A model the Models tab lists: (model id, display name, trained context or None)."""
@@ -62,13 +64,15 @@ class SettingsDialog(QDialog):
 
     ``models`` lists the models whose load settings can be edited;
     ``current_model_id`` picks the one shown first on the Models tab.
-    ``remote`` and ``jobs`` add the Servers tab, ``api_server`` the API server tab.
+    ``remote`` and ``jobs`` add the Servers tab, ``api_server`` the API server tab;
+    ``live_servers`` shows the MCP servers' state on the Tools tab.
     """
 
     def __init__(self, settings: Settings, models: Sequence[ModelEntry],
                  parent: QWidget | None = None, *, current_model_id: str | None = None,
                  remote: RemoteAccess | None = None, jobs: BackgroundJobs | None = None,
-                 api_server: ApiServerController | None = None) -> None:
+                 api_server: ApiServerController | None = None,
+                 live_servers: LiveServers | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle(self.tr("Settings"))
@@ -88,6 +92,8 @@ class SettingsDialog(QDialog):
         if api_server is not None:
             self.api_server_tab = ApiServerTab(settings.api_server, api_server)
             self.tabs.addTab(self.api_server_tab, self.tr("API server"))
+        self.tools_tab = ToolsTab(settings, live_servers)
+        self.tabs.addTab(self.tools_tab, self.tr("Tools"))
 
         self.problem_label = plain_label()  # it names models (GGUF data)
         self.problem_label.setObjectName("settingsProblem")
@@ -225,6 +231,7 @@ class SettingsDialog(QDialog):
             result.servers = self.servers_tab.servers()
         if self.api_server_tab is not None:
             result.api_server = self.api_server_tab.settings()
+        result.tools = self.tools_tab.tool_settings()
         return result
 
     def accept(self) -> None:
@@ -240,6 +247,10 @@ class SettingsDialog(QDialog):
                 self.problem_label.show()
                 return
         super().accept()
+
+    def reject(self) -> None:
+        self.tools_tab.revert()  # servers switched on here stop again
+        super().reject()
 
     # ---- validity ----------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.engine.api import Role, SamplingParams
+from desktop_app.core.storage import search_text
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.core.storage.database import (
     APPLICATION_ID,
@@ -39,7 +40,9 @@ def _snapshot(path: Path) -> tuple[bytes, list[str]]:
 
 
 def _raw(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(path, isolation_level=None)
+    conn = sqlite3.connect(path, isolation_level=None)
+    search_text.register(conn)  # schema 4 fills its search index with it
+    return conn
 
 
 def _hearth_history(path: Path) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.engine.api import Role
+from desktop_app.core.storage import search_text
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.core.storage.database import (
     MIGRATIONS,
@@ -22,6 +23,7 @@ def make_old_history(path: Path, version: int, conversations: int = 2,
                      turns: int = 3) -> None:
     """A history exactly as a Hearth with schema ``version`` left it, with messages."""
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        search_text.register(conn)  # schema 4 fills its search index with it
         for step in MIGRATIONS[:version]:
             for statement in step:
                 conn.execute(statement)
@@ -30,6 +32,7 @@ def make_old_history(path: Path, version: int, conversations: int = 2,
         for c in range(1, conversations + 1):
             conn.execute("INSERT INTO conversations (id, title, params, created_at, updated_at) "
                          "VALUES (?, ?, '{}', 1.0, 2.0)", (c, f"Chat {c} 长城"))
+            parent: int | None = None
             for n in range(turns * 2):
                 role = "user" if n % 2 == 0 else "assistant"
                 columns, values = "conversation_id, role, content, created_at", [
@@ -37,8 +40,15 @@ def make_old_history(path: Path, version: int, conversations: int = 2,
                 if version >= 3:
                     columns += ", position"
                     values.append(n)
-                conn.execute(f"INSERT INTO messages ({columns}) VALUES (?, ?, ?, ?"
-                             f"{', ?' if version >= 3 else ''})", values)
+                if version >= 4:  # a tree: each message's parent is the one before
+                    columns += ", parent_id"
+                    values.append(parent)
+                marks = ", ".join("?" for _ in values)
+                parent = conn.execute(f"INSERT INTO messages ({columns}) VALUES ({marks})",
+                                      values).lastrowid
+            if version >= 4:
+                conn.execute("UPDATE conversations SET current_message_id = ? WHERE id = ?",
+                             (parent, c))
         conn.execute("COMMIT")
 
 

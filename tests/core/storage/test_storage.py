@@ -45,7 +45,7 @@ def _raw(path: Path) -> sqlite3.Connection:
 def test_new_database_is_created_with_the_current_schema(database: Database,
                                                          db_path: Path) -> None:
     assert db_path.is_file()  # parent folders were created
-    assert SCHEMA_VERSION == 4
+    assert SCHEMA_VERSION == 5
     assert database.user_version() == SCHEMA_VERSION
     conn = database.connection
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -1,0 +1,53 @@
+"""Where a chat's tools come from: the built-ins switched on and the ready MCP servers' tools.
+
+One place for "the tools switched on", read by the chat (``tools_feature``)
+and by Settings › Tools for its token count, and the bridge that brings the
+servers' state changes, reported from their own threads, to the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_app.core.settings import Settings
+from desktop_app.core.tools.builtin.catalog import builtin_tools
+from desktop_app.core.tools.mcp_client import McpServer
+from desktop_app.core.tools.mcp_servers import McpServerSet
+from desktop_app.core.tools.toolbox import Tool
+
+
+def tool_key(server: str, tool: str) -> str:
+    """How ``ToolSettings.disabled_tools`` names one server's tool."""
+    return f"{server}/{tool}"
+
+
+def all_tools(settings: Settings, servers: McpServerSet) -> list[Tool]:
+    """The tools switched on: built-ins first (the budget keeps the first), then MCP tools."""
+    tools = builtin_tools(settings.tools.builtin, is_offline=lambda: settings.offline)
+    disabled = set(settings.tools.disabled_tools)
+    tools += servers.tools((t.spec.name for t in tools),
+                           lambda server, tool: tool_key(server, tool) not in disabled)
+    return tools
+
+
+class ServerEvents(QObject):
+    """Brings MCP servers' state changes (from their threads) to the GUI thread.
+
+    Signals:
+        server_changed(object): the McpServer whose state or tools changed.
+    """
+
+    server_changed = Signal(object)
+
+    def notify(self, server: McpServer) -> None:
+        self.server_changed.emit(server)  # queued: emitted from a server's thread
+
+
+@dataclass(frozen=True)
+class LiveServers:
+    """The running servers and their change events, for Settings › Tools."""
+
+    servers: McpServerSet
+    events: ServerEvents
