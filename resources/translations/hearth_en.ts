@@ -4,7 +4,7 @@
 <context>
     <name>ChatController</name>
     <message numerus="yes">
-        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+470"/>
+        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+487"/>
         <source>Deleted %n message(s).</source>
         <translation>
             <numerusform>Deleted %n message.</numerusform>
@@ -53,7 +53,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../desktop_app/ui/main_window.py" line="+408"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+412"/>
         <source>Imported %n conversation(s).</source>
         <translation>
             <numerusform>Imported %n conversation.</numerusform>
@@ -80,6 +80,17 @@
         <translation>
             <numerusform>%n result</numerusform>
             <numerusform>%n results</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ToolsTab</name>
+    <message numerus="yes">
+        <location filename="../../desktop_app/ui/tools/tools_tab.py" line="+188"/>
+        <source>%n server(s) with a name already in the list were skipped.</source>
+        <translation>
+            <numerusform>%n server with a name already in the list was skipped.</numerusform>
+            <numerusform>%n servers with a name already in the list were skipped.</numerusform>
         </translation>
     </message>
 </context>

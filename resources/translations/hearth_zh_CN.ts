@@ -141,6 +141,39 @@
     </message>
 </context>
 <context>
+    <name>ApprovalDialog</name>
+    <message>
+        <location filename="../../desktop_app/ui/tools/approval_dialog.py" line="+41"/>
+        <source>Allow a tool?</source>
+        <translation>允许使用工具？</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The model wants to use “{tool}” ({source}) with these arguments:</source>
+        <translation>模型想用以下参数调用“{tool}”（{source}）：</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Allow once</source>
+        <translation>允许一次</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Allow for this chat</source>
+        <translation>在此对话中允许</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Always allow this tool</source>
+        <translation>始终允许此工具</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Deny</source>
+        <translation>拒绝</translation>
+    </message>
+</context>
+<context>
     <name>AttachButton</name>
     <message>
         <location filename="../../desktop_app/ui/documents/attach_button.py" line="+32"/>
@@ -226,7 +259,7 @@
 <context>
     <name>Banner</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+73"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+74"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
@@ -272,7 +305,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+199"/>
+        <location filename="../../desktop_app/ui/chat/chat_controller.py" line="+216"/>
         <source>The reply is saved now.</source>
         <translation>回复现已保存。</translation>
     </message>
@@ -333,12 +366,12 @@
         </translation>
     </message>
     <message>
-        <location line="+184"/>
+        <location line="+203"/>
         <source>{n} older messages no longer fit in the model&apos;s context window and are not seen by the model.</source>
         <translation>{n} 条较早的消息已超出模型的上下文窗口，模型将看不到它们。</translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+114"/>
         <source>{e} The reply is kept on screen and saved as soon as that works again.</source>
         <translation>{e} 回复仍显示在屏幕上，一旦可以写入就会保存。</translation>
     </message>
@@ -359,7 +392,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+88"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+89"/>
         <source>Open link?</source>
         <translation>打开链接？</translation>
     </message>
@@ -1278,7 +1311,7 @@ Everything stays on this computer.</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+66"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+68"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -1358,7 +1391,7 @@ Everything stays on this computer.</source>
         <translation>对话设置(&amp;E)…</translation>
     </message>
     <message>
-        <location line="+128"/>
+        <location line="+129"/>
         <source>Copy text</source>
         <translation>复制文本</translation>
     </message>
@@ -1422,7 +1455,7 @@ Prompt format: the server&apos;s own</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location line="-301"/>
+        <location line="-302"/>
         <source>Ask the servers for their models again</source>
         <translation>重新向服务器获取模型列表</translation>
     </message>
@@ -1432,7 +1465,7 @@ Prompt format: the server&apos;s own</source>
         <translation>搜索对话(&amp;H)…</translation>
     </message>
     <message>
-        <location line="+123"/>
+        <location line="+124"/>
         <source>Markdown, the shown branch (*.md)</source>
         <translation>Markdown，当前显示的分支 (*.md)</translation>
     </message>
@@ -1521,6 +1554,69 @@ GPU 层数：{layers}
     </message>
 </context>
 <context>
+    <name>McpServerDialog</name>
+    <message>
+        <location filename="../../desktop_app/ui/tools/mcp_server_dialog.py" line="+32"/>
+        <source>Add an MCP server</source>
+        <translation>添加 MCP 服务器</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>e.g. npx -y @modelcontextprotocol/server-memory</source>
+        <translation>例如 npx -y @modelcontextprotocol/server-memory</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>NAME=value, one a line</source>
+        <translation>名称=值，每行一个</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>or the URL of a running server: https://…/mcp</source>
+        <translation>或正在运行的服务器的 URL：https://…/mcp</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Command</source>
+        <translation>命令</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Environment</source>
+        <translation>环境变量</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>URL</source>
+        <translation>URL</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Give the server a name.</source>
+        <translation>请为服务器命名。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A server with this name exists already.</source>
+        <translation>已有同名的服务器。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The command is not valid: {e}</source>
+        <translation>命令无效：{e}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Type the command that starts the server, or its URL.</source>
+        <translation>请输入启动服务器的命令，或其 URL。</translation>
+    </message>
+</context>
+<context>
     <name>MessageActions</name>
     <message>
         <location filename="../../desktop_app/ui/chat/message_editor.py" line="+131"/>
@@ -1591,13 +1687,48 @@ GPU 层数：{layers}
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+282"/>
-        <location line="+8"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+284"/>
+        <location line="+10"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
         <location line="+53"/>
+        <source>waiting for approval</source>
+        <translation>等待批准</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>running…</source>
+        <translation>运行中…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>denied</source>
+        <translation>已拒绝</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>{s:.1f} s</source>
+        <translation>{s:.1f} 秒</translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <source>Sources ({n})</source>
         <translation>来源（{n}）</translation>
     </message>
@@ -1612,7 +1743,7 @@ GPU 层数：{layers}
         <translation>得分 {score:.2f}</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+71"/>
         <source>Long message: {shown} of {total} characters shown. Right-click › Show the whole message.</source>
         <translation>长消息：已显示 {total} 个字符中的 {shown} 个。右键 › 显示完整消息。</translation>
     </message>
@@ -2034,7 +2165,7 @@ GPU 层数：{layers}
 <context>
     <name>ReplyStats</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-298"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-324"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
@@ -2666,7 +2797,7 @@ GPU 层数：{layers}
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop_app/ui/settings/settings_dialog.py" line="+74"/>
+        <location filename="../../desktop_app/ui/settings/settings_dialog.py" line="+78"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -2677,12 +2808,12 @@ GPU 层数：{layers}
     </message>
     <message>
         <location line="+1"/>
-        <location line="+169"/>
+        <location line="+176"/>
         <source>Generation</source>
         <translation>生成</translation>
     </message>
     <message>
-        <location line="-168"/>
+        <location line="-175"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -2693,12 +2824,17 @@ GPU 层数：{layers}
     </message>
     <message>
         <location line="+4"/>
-        <location line="+162"/>
+        <location line="+169"/>
         <source>API server</source>
         <translation>API 服务器</translation>
     </message>
     <message>
-        <location line="-130"/>
+        <location line="-167"/>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <location line="+32"/>
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
@@ -2773,12 +2909,12 @@ GPU 层数：{layers}
         <translation>模型：</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+41"/>
         <source>Servers: {reason}</source>
         <translation>服务器：{reason}</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+22"/>
         <source>Models › {name}</source>
         <translation>模型 › {name}</translation>
     </message>
@@ -2949,6 +3085,181 @@ Make the folder writable (check its permissions, free some disk space, or plug i
     </message>
 </context>
 <context>
+    <name>ToolsTab</name>
+    <message>
+        <location filename="../../desktop_app/ui/tools/tools_tab.py" line="+69"/>
+        <source>Built-in tools</source>
+        <translation>内置工具</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Calculator</source>
+        <translation>计算器</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Date and time</source>
+        <translation>日期和时间</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Search my documents</source>
+        <translation>搜索我的文档</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fetch web pages</source>
+        <translation>获取网页</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Hearth is in offline mode.</source>
+        <translation>Hearth 处于离线模式。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Shared folders (the model may list and read text files in them):</source>
+        <translation>共享文件夹（模型可以列出并读取其中的文本文件）：</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Add folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Remove folder</source>
+        <translation>移除文件夹</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>MCP servers</source>
+        <translation>MCP 服务器</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Server or tool</source>
+        <translation>服务器或工具</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Import file…</source>
+        <translation>导入文件…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Paste JSON…</source>
+        <translation>粘贴 JSON…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source> tokens</source>
+        <translation> token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Tool descriptions may take</source>
+        <translation>工具说明最多占用</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Ask again</source>
+        <translation>重新询问</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Run without asking</source>
+        <translation>无需询问即可运行</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+48"/>
+        <source>%n server(s) with a name already in the list were skipped.</source>
+        <translation>
+            <numerusform>已跳过 %n 个与列表中名称相同的服务器。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+55"/>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>starting…</source>
+        <translation>启动中…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Import MCP servers</source>
+        <translation>导入 MCP 服务器</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>JSON files (*.json);;All files (*)</source>
+        <translation>JSON 文件 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Could not read the file: {e}</source>
+        <translation>无法读取文件：{e}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Paste MCP servers</source>
+        <translation>粘贴 MCP 服务器</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Paste an “mcpServers” JSON (Claude Desktop, Cursor):</source>
+        <translation>粘贴“mcpServers”JSON（Claude Desktop、Cursor）：</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Share a folder with the model</source>
+        <translation>与模型共享文件夹</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>The model is offered {n} tools in {tokens} tokens (all of them, in full: {full}).</source>
+        <translation>向模型提供 {n} 个工具，占用 {tokens} 个 token（全部完整提供需 {full} 个）。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Left out: {names}.</source>
+        <translation>未提供：{names}。</translation>
+    </message>
+</context>
+<context>
     <name>UndoBar</name>
     <message>
         <location filename="../../desktop_app/ui/chat/sidebar.py" line="-155"/>
@@ -3017,6 +3328,19 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <location line="+20"/>
         <source>Download</source>
         <translation>下载</translation>
+    </message>
+</context>
+<context>
+    <name>button</name>
+    <message>
+        <location filename="../../desktop_app/ui/tools/tools_feature.py" line="+157"/>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Let the model use tools in this chat (calculator, clock, your shared folders, MCP servers). Each call asks you first.</source>
+        <translation>允许模型在此对话中使用工具（计算器、时钟、你共享的文件夹、MCP 服务器）。每次调用都会先征求你的同意。</translation>
     </message>
 </context>
 <context>

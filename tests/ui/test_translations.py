@@ -198,7 +198,7 @@ def test_chinese_settings_dialog(qtbot: QtBot, qapp: QApplication,
     qtbot.addWidget(dialog)
     assert dialog.windowTitle() == "设置"
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
-        "常规", "生成", "模型", "服务器", "API 服务器"]
+        "常规", "生成", "模型", "服务器", "API 服务器", "工具"]
 
 
 def test_chinese_reply_stats(qapp: QApplication, installed: list[QTranslator]) -> None:
