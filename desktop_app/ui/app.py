@@ -242,7 +242,7 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
                               lambda: models.settings.offline, remote, jobs)
     documents = build_documents(paths.data_dir, window, chat, chat_model, models, embedders,
                                 choices)
-    tools = build_tools(window, chat, models)
+    tools = build_tools(window, chat, models, search_for=documents.chat.search_for)
     return HearthApp(paths, settings, settings_store, store, library, engine_thread, broker, jobs,
                      chat, models, window, warnings, downloads, models_page,
                      api_server=api_server, reopen_after_crash=crashed_in, documents=documents,

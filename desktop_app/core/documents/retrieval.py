@@ -275,7 +275,7 @@ def pack_context(hits: Sequence[Hit], budget_tokens: int, count_tokens: Callable
     left_out: list[Hit] = []
     for hit in hits:
         number = len(citations) + 1
-        block = _source_block(number, hit)
+        block = source_block(number, hit)
         cost = count_tokens(block)
         if used + cost > budget_tokens:
             left_out.append(hit)
@@ -286,7 +286,7 @@ def pack_context(hits: Sequence[Hit], budget_tokens: int, count_tokens: Callable
     return PackedContext("\n\n".join(parts), tuple(citations), used, tuple(left_out))
 
 
-def _source_block(number: int, hit: Hit) -> str:
+def source_block(number: int, hit: Hit) -> str:
     name = " ".join(hit.chunk.document_name.split())
     where = describe_location(hit.chunk)
     title = f"[{number}] {name}" + (f", {' '.join(where.split())}" if where else "")

@@ -46,6 +46,7 @@ from desktop_app.core.documents.retrieval import (
 )
 from desktop_app.core.documents.store import Document, DocumentStore
 from desktop_app.core.engine.api import ChatMessage, GenerateRequest, Role
+from desktop_app.core.tools.builtin.document_search import Search
 from desktop_app.ui.chat.chat_controller import ChatController
 from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.citations import SourceKey
@@ -104,6 +105,17 @@ class ChatDocuments(QObject):
     def attached(self) -> list[int]:
         """The user's collections attached to the chat (the chat's own files are apart)."""
         return [c for c in self._attached if c != self._files_collection]
+
+    def search_for(self, conversation_id: int) -> Search:
+        """The model's ``search_documents`` tool for a chat, run on the documents thread.
+
+        It searches what the chat has attached (collections and its own files),
+        or every collection when the chat has none attached.
+        """
+        ids = (list(self._attached) if conversation_id == self._conversation_id
+               and self._attached else None)
+        service = self._service
+        return lambda question, k: service.search_now(ids, question, k)
 
     @property
     def files(self) -> list[Document]:

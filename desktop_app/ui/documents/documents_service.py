@@ -19,7 +19,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.documents.embedders import USE_NAME, EmbedderCache
-from desktop_app.core.documents.retrieval import Retriever
+from desktop_app.core.documents.retrieval import Hit, Retriever
 from desktop_app.core.documents.store import DocumentStore
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,16 @@ Job = Callable[[DocumentStore, Retriever], Any]
 """A function run on the documents thread with its store and retriever."""
 
 
+SEARCH_TIMEOUT = 30.0
+"""Seconds a tool's search may wait for the documents thread (the first loads the embedder)."""
+
+
 @dataclass(frozen=True)
 class _Call:
     job: Job
     on_done: Callable[[Any], None]
     on_error: Callable[[BaseException], None]
+    answered: bool = True  # False: the job answers through its own future, not the GUI thread
 
 
 class DocumentsService(QObject):
@@ -62,6 +68,7 @@ class DocumentsService(QObject):
         self._thread: threading.Thread | None = None
         self._pending = 0
         self._closed = False
+        self._start_lock = threading.Lock()  # the thread starts from the GUI or a tool's thread
         self._finished.connect(self._on_finished)
 
     @property
@@ -74,12 +81,41 @@ class DocumentsService(QObject):
         """Run ``job`` on the documents thread; ``on_done``/``on_error`` run in this thread."""
         if self._closed:
             return  # shutting down: nothing new starts
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="hearth-documents",
-                                            daemon=True)
-            self._thread.start()
+        self._start()
         self._pending += 1
         self._calls.put(_Call(job, on_done, on_error or _log_error))
+
+    def search_now(self, collection_ids: Sequence[int] | None, question: str,
+                   k: int) -> list[Hit]:
+        """Search on the documents thread and wait for the hits: for the model's search tool.
+
+        Thread-safe and blocking, so it is called from a tool's worker thread,
+        never the GUI thread. ``collection_ids``: those collections (hidden
+        ones included, for a chat's own files); None: every visible collection.
+        """
+        future: Future[list[Hit]] = Future()
+
+        def job(store: DocumentStore, retriever: Retriever) -> None:
+            try:
+                wanted = store.collections(include_hidden=collection_ids is not None)
+                if collection_ids is not None:
+                    wanted = [c for c in wanted if c.id in collection_ids]
+                future.set_result(retriever.search(wanted, question, k))
+            except Exception as exc:  # the tool reports it to the model and the card
+                future.set_exception(exc)
+
+        if self._closed:
+            raise RuntimeError("Hearth is closing; the documents cannot be searched.")
+        self._start()
+        self._calls.put(_Call(job, _ignore, _log_error, answered=False))
+        return future.result(SEARCH_TIMEOUT)
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="hearth-documents",
+                                                daemon=True)
+                self._thread.start()
 
     def warm_up(self) -> None:
         """Load the default embedder now (about a second), so the first question does not wait.
@@ -108,9 +144,11 @@ class DocumentsService(QObject):
                     result = call.job(store, retriever)
                 except Exception as exc:  # reported to the caller, which shows it
                     log.debug("documents job failed", exc_info=True)
-                    self._finished.emit(call, exc, True)
+                    if call.answered:
+                        self._finished.emit(call, exc, True)
                 else:
-                    self._finished.emit(call, result, False)
+                    if call.answered:
+                        self._finished.emit(call, result, False)
         finally:
             if retriever is not None:
                 retriever.close()
@@ -125,6 +163,10 @@ class DocumentsService(QObject):
             call.on_error(value)
         else:
             call.on_done(value)
+
+
+def _ignore(_result: object) -> None:
+    """The answer of a job that answers through its own future."""
 
 
 def _log_error(exc: BaseException) -> None:

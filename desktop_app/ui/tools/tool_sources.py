@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop_app.core.documents.retrieval import Hit
 from desktop_app.core.settings import Settings
 from desktop_app.core.tools.builtin.catalog import builtin_tools
+from desktop_app.core.tools.builtin.document_search import Search
 from desktop_app.core.tools.mcp_client import McpServer
 from desktop_app.core.tools.mcp_servers import McpServerSet
 from desktop_app.core.tools.toolbox import Tool
@@ -23,13 +25,24 @@ def tool_key(server: str, tool: str) -> str:
     return f"{server}/{tool}"
 
 
-def all_tools(settings: Settings, servers: McpServerSet) -> list[Tool]:
-    """The tools switched on: built-ins first (the budget keeps the first), then MCP tools."""
-    tools = builtin_tools(settings.tools.builtin, is_offline=lambda: settings.offline)
+def all_tools(settings: Settings, servers: McpServerSet, search: Search | None = None,
+              ) -> list[Tool]:
+    """The tools switched on: built-ins first (the budget keeps the first), then MCP tools.
+
+    ``search`` backs the documents tool; without it (no documents feature, or
+    Settings counting tokens) the tool is listed by its description alone.
+    """
+    tools = builtin_tools(settings.tools.builtin, is_offline=lambda: settings.offline,
+                          search=search if search is not None else _no_search)
     disabled = set(settings.tools.disabled_tools)
     tools += servers.tools((t.spec.name for t in tools),
                            lambda server, tool: tool_key(server, tool) not in disabled)
     return tools
+
+
+def _no_search(_question: str, _k: int) -> list[Hit]:
+    """What the documents tool finds where no documents feature is built: nothing."""
+    return []
 
 
 class ServerEvents(QObject):

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QToolButton
 
 from desktop_app.core.settings import Settings
 from desktop_app.core.tools.agent import ApprovalPolicy, Decision
+from desktop_app.core.tools.builtin.document_search import Search
 from desktop_app.core.tools.mcp_servers import McpServerSet
 from desktop_app.core.tools.tool_settings import ToolSettings
 from desktop_app.core.tools.toolbox import ToolBox
@@ -40,12 +41,17 @@ def change_tool_settings(models: ModelController, change: Callable[[ToolSettings
     models.apply_settings(new)
 
 
-def toolbox_for(models: ModelController, servers: McpServerSet,
+SearchFor = Callable[[int], Search]
+"""The documents tool's search for a conversation (``ChatDocuments.search_for``)."""
+
+
+def toolbox_for(models: ModelController, servers: McpServerSet, search_for: SearchFor | None,
                 conversation_id: int) -> ToolBox | None:
     """The tools of a chat whose "Tools" switch is on; None for any other chat."""
     if conversation_id not in models.settings.tools.chats:
         return None
-    return ToolBox(all_tools(models.settings, servers))
+    search = search_for(conversation_id) if search_for is not None else None
+    return ToolBox(all_tools(models.settings, servers, search))
 
 
 def save_always(models: ModelController, tool: str) -> None:
@@ -145,11 +151,11 @@ class ToolsFeature:
         self.runner.approve(message_id, call_id, decision)
 
 
-def build_tools(window: MainWindow, chat: ChatController,
-                models: ModelController) -> ToolsFeature:
+def build_tools(window: MainWindow, chat: ChatController, models: ModelController,
+                search_for: SearchFor | None = None) -> ToolsFeature:
     events = ServerEvents()
     servers = McpServerSet(on_change=events.notify)
-    runner = ToolRunner(functools.partial(toolbox_for, models, servers),
+    runner = ToolRunner(functools.partial(toolbox_for, models, servers, search_for),
                         ApprovalPolicy(models.settings.tools.always_allowed),
                         budget=lambda: models.settings.tools.budget,
                         on_always=functools.partial(save_always, models))

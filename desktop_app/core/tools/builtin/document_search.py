@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 # The sources block's own layout, so a passage looks the same as tool result and as prompt.
-from desktop_app.core.documents.retrieval import Hit, _source_block
+from desktop_app.core.documents.retrieval import Hit, source_block
 from desktop_app.core.engine.api import ToolSpec
 from desktop_app.core.tools.toolbox import BUILTIN_SOURCE, ToolError, ToolResult
 
@@ -56,4 +56,4 @@ class DocumentSearch:
         hits = self._search(query, count)
         if not hits:
             return ToolResult(f"No passages match {query[:200]!r}.")
-        return ToolResult("\n\n".join(_source_block(n, hit) for n, hit in enumerate(hits, 1)))
+        return ToolResult("\n\n".join(source_block(n, hit) for n, hit in enumerate(hits, 1)))
