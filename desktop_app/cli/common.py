@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
-from typing import TextIO
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import Settings, SettingsStore
@@ -31,3 +35,13 @@ def open_data_folder(err: TextIO) -> tuple[AppPaths, Settings] | None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings, _warnings = SettingsStore(paths.settings_path).load()
     return paths, settings
+
+
+def emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> int:
+    """Print ``data`` as JSON with ``--json``, else the text ``text()`` makes; exit code 0."""
+    if args.json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text())
+    return 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from desktop_app.cli.common import CommandError
+from desktop_app.cli.common import CommandError, emit
 from desktop_app.core.documents.embedders import (
     USE_DIMS,
     USE_NAME,
@@ -121,7 +120,7 @@ def _run(handler: Callable[[argparse.Namespace, DocumentStore, AppPaths], int],
         if getattr(args, "collection", None):
             print(f"hearth: no collection called {args.collection!r}", file=sys.stderr)
             return 1
-        return _emit(args, [], lambda: "No collections yet. Add documents with "
+        return emit(args, [], lambda: "No collections yet. Add documents with "
                                        "'hearth docs add NAME FILES...'.\n")
     except (CommandError, DocumentsError, EmbedderError, StorageError,
             UserFacingError) as exc:  # the last: a server embedder's, in words
@@ -155,15 +154,6 @@ def _store(paths: AppPaths, owner: str, *, writes: bool) -> Iterator[DocumentSto
             store.close()
     finally:
         lock.release()
-
-
-def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> int:
-    if args.json:
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(text())
-    return 0
 
 
 def _collection(store: DocumentStore, name: str) -> Collection:
@@ -293,7 +283,7 @@ def _add_with(args: argparse.Namespace, store: DocumentStore, paths: AppPaths,
         if sys.stderr.isatty():  # the progress line did not list them
             summary = "".join(_document_line(d) + "\n" for d in documents) + summary
         return summary
-    _emit(args, data, text)
+    emit(args, data, text)
     return 1 if failed else 0
 
 
@@ -321,7 +311,7 @@ def _list(args: argparse.Namespace, store: DocumentStore, paths: AppPaths) -> in
                            + (f"  ({d.reason})" if d.reason else "")
                            + (f"  [{len(d.notices)} notices]" if d.notices else "") + "\n"
                            for d in documents)
-        return _emit(args, {"collection": collection.name, "embedder": collection.embedder,
+        return emit(args, {"collection": collection.name, "embedder": collection.embedder,
                             "documents": [_document_json(d) for d in documents]}, doc_text)
     collections = store.collections()
     rows: list[dict[str, Any]] = []
@@ -339,7 +329,7 @@ def _list(args: argparse.Namespace, store: DocumentStore, paths: AppPaths) -> in
             f"{r['name']:<{width}}  {r['documents']:>5} documents  {r['chunks']:>7} chunks  "
             + ", ".join(f"{n} {s}" for s, n in sorted(r["states"].items()))
             + f"  ({r['embedder']})\n" for r in rows)
-    return _emit(args, rows, text)
+    return emit(args, rows, text)
 
 
 def _hit_json(rank: int, hit: Hit) -> dict[str, Any]:
@@ -369,7 +359,7 @@ def _search(args: argparse.Namespace, store: DocumentStore, paths: AppPaths) -> 
             body = " ".join(hit.chunk.text.split())
             lines.append("   " + (body[:300] + "…" if len(body) > 300 else body))
         return "\n".join(lines) + "\n"
-    return _emit(args, [_hit_json(r, h) for r, h in enumerate(hits, 1)], text)
+    return emit(args, [_hit_json(r, h) for r, h in enumerate(hits, 1)], text)
 
 
 def _remove(args: argparse.Namespace, store: DocumentStore, paths: AppPaths) -> int:
@@ -394,7 +384,7 @@ def _remove(args: argparse.Namespace, store: DocumentStore, paths: AppPaths) -> 
         if store.dead_rows(refreshed) * 2 > refreshed.vector_rows:
             store.compact(collection.id)  # most of the file is dead rows: rewrite it
         data = {"collection": collection.name, "removed_document": _document_json(target)}
-    return _emit(args, data, lambda: f"Deleted {what}.\n")
+    return emit(args, data, lambda: f"Deleted {what}.\n")
 
 
 def _find_document(store: DocumentStore, collection: Collection, key: str) -> Document:

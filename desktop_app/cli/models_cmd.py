@@ -16,14 +16,13 @@ window (a listing may refresh the header cache, which is only a cache).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from desktop_app.cli.common import CommandError
+from desktop_app.cli.common import CommandError, emit
 from desktop_app.cli.progress import ProgressPrinter
 from desktop_app.core import hardware
 from desktop_app.core.formatting import format_size
@@ -141,15 +140,6 @@ def _readable_os_errors(what: str) -> Iterator[None]:
                            + (f" ({exc.filename})" if exc.filename else "")) from None
 
 
-def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> int:
-    if args.json:
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(text())
-    return 0
-
-
 # ---- search and files ---------------------------------------------------------------
 
 
@@ -168,7 +158,7 @@ def _search(args: argparse.Namespace, ctx: _Context) -> int:
         width = max(len(r.repo_id) for r in found)
         return "".join(f"{r.repo_id:<{width}}  {r.downloads:>9,} downloads  {r.likes:>6,} likes"
                        f"{'  (gated)' if r.gated else ''}\n" for r in found)
-    return _emit(args, data, text)
+    return emit(args, data, text)
 
 
 def _files(args: argparse.Namespace, ctx: _Context) -> int:
@@ -188,7 +178,7 @@ def _files(args: argparse.Namespace, ctx: _Context) -> int:
                               for p in m.parts]}
                    for m in details.models],
     }
-    return _emit(args, data, lambda: _files_text(details, fits, best.path if best else None))
+    return emit(args, data, lambda: _files_text(details, fits, best.path if best else None))
 
 
 def _files_text(details: RepoDetails, fits: dict[str, Any], best: str | None) -> str:
@@ -235,7 +225,7 @@ def _download(args: argparse.Namespace, ctx: _Context) -> int:
             return 130
         raise
     printer.finish()
-    return _emit(args, _model_json(model),
+    return emit(args, _model_json(model),
                  lambda: f"Downloaded {model.display_name} as {model.id}\n")
 
 
@@ -262,7 +252,7 @@ def _list(args: argparse.Namespace, ctx: _Context) -> int:
         width = max(len(m.id) for m in models)
         return "".join(f"{m.id:<{width}}  {format_size(m.size_bytes):>10}  "
                        f"{m.info.quantization:<7}  {m.display_name}\n" for m in models)
-    return _emit(args, [_model_json(m) for m in models], text)
+    return emit(args, [_model_json(m) for m in models], text)
 
 
 def _recommended(args: argparse.Namespace, ctx: _Context) -> int:
@@ -278,7 +268,7 @@ def _recommended(args: argparse.Namespace, ctx: _Context) -> int:
         return "".join(f"{e.id:<{width}}  {format_size(e.size_bytes):>10}  {e.license:<11} "
                        f"{e.name}{'  (downloaded)' if f'{e.repo}/{e.file}' in have else ''}\n"
                        for e in entries)
-    return _emit(args, data, text)
+    return emit(args, data, text)
 
 
 def _import(args: argparse.Namespace, ctx: _Context) -> int:
@@ -287,7 +277,7 @@ def _import(args: argparse.Namespace, ctx: _Context) -> int:
     mode = modes[args.mode]
     with _readable_os_errors(f"cannot import {args.path}"):
         model = library.import_file(args.path, mode=mode)
-    return _emit(args, _model_json(model),
+    return emit(args, _model_json(model),
                  lambda: f"Imported {model.display_name} as {model.id}\n")
 
 
@@ -306,5 +296,5 @@ def _remove(args: argparse.Namespace, ctx: _Context) -> int:
             return 1
     with _readable_os_errors(f"cannot remove {model.id}"):
         library.remove(model.id)
-    return _emit(args, {"removed": model.id, "files_deleted": not model.in_place},
+    return emit(args, {"removed": model.id, "files_deleted": not model.in_place},
                  lambda: f"Removed {model.id}\n")
