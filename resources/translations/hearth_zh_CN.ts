@@ -384,7 +384,7 @@
 <context>
     <name>ChatDocuments</name>
     <message>
-        <location filename="../../desktop_app/ui/documents/chat_documents.py" line="+300"/>
+        <location filename="../../desktop_app/ui/documents/chat_documents.py" line="+312"/>
         <source>Your documents could not be searched ({error}); the model answers without them.</source>
         <translation>无法搜索你的文档（{error}）；模型将不参考文档直接回答。</translation>
     </message>
@@ -3085,6 +3085,19 @@ Make the folder writable (check its permissions, free some disk space, or plug i
     </message>
 </context>
 <context>
+    <name>ToolsFeature</name>
+    <message>
+        <location filename="../../desktop_app/ui/tools/tools_feature.py" line="+166"/>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Let the model use tools in this chat (calculator, clock, your shared folders, MCP servers). Each call asks you first.</source>
+        <translation>允许模型在此对话中使用工具（计算器、时钟、你共享的文件夹、MCP 服务器）。每次调用都会先征求你的同意。</translation>
+    </message>
+</context>
+<context>
     <name>ToolsTab</name>
     <message>
         <location filename="../../desktop_app/ui/tools/tools_tab.py" line="+69"/>
@@ -3328,19 +3341,6 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <location line="+20"/>
         <source>Download</source>
         <translation>下载</translation>
-    </message>
-</context>
-<context>
-    <name>button</name>
-    <message>
-        <location filename="../../desktop_app/ui/tools/tools_feature.py" line="+157"/>
-        <source>Tools</source>
-        <translation>工具</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Let the model use tools in this chat (calculator, clock, your shared folders, MCP servers). Each call asks you first.</source>
-        <translation>允许模型在此对话中使用工具（计算器、时钟、你共享的文件夹、MCP 服务器）。每次调用都会先征求你的同意。</translation>
     </message>
 </context>
 <context>

@@ -17,6 +17,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QToolButton
 
 from desktop_app.core.settings import Settings
@@ -160,10 +161,13 @@ def build_tools(window: MainWindow, chat: ChatController, models: ModelControlle
                         budget=lambda: models.settings.tools.budget,
                         on_always=functools.partial(save_always, models))
     button = QToolButton()
-    button.setText(button.tr("Tools"))
+    # translate() with a context of our own: QToolButton.tr() would look the text up
+    # under "QToolButton", where Hearth's translations are not.
+    button.setText(QCoreApplication.translate("ToolsFeature", "Tools"))
     button.setCheckable(True)
-    button.setToolTip(button.tr("Let the model use tools in this chat (calculator, clock, your "
-                                "shared folders, MCP servers). Each call asks you first."))
+    button.setToolTip(QCoreApplication.translate(
+        "ToolsFeature", "Let the model use tools in this chat (calculator, clock, your "
+        "shared folders, MCP servers). Each call asks you first."))
     feature = ToolsFeature(models, chat, window, servers, events, runner, button)
     header = window.header_layout
     header.insertWidget(header.indexOf(window.model_status), button)

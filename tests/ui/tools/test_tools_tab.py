@@ -105,7 +105,7 @@ def test_saved_server_runs_for_the_chat_and_stops_with_hearth(
     qtbot.waitUntil(lambda: not hearth.chat.busy, timeout=10_000)
     conversation = hearth.chat.conversation
     assert conversation is not None
-    toolbox = toolbox_for(hearth.models, hearth.tools.servers, conversation.id)
+    toolbox = toolbox_for(hearth.models, hearth.tools.servers, None, conversation.id)
     assert toolbox is not None
     names = {spec.name for spec in toolbox.specs}
     assert {"calculator", "add", "echo"} <= names

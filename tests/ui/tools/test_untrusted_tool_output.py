@@ -36,7 +36,7 @@ class Hostile:
         return ToolResult(HOSTILE)
 
 
-def _only_hostile(_settings: Settings, _servers: McpServerSet) -> list[Tool]:
+def _only_hostile(_settings: Settings, _servers: McpServerSet, _search: object) -> list[Tool]:
     return [Hostile()]
 
 
