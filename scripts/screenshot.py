@@ -17,6 +17,7 @@ first-run welcome.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -87,6 +88,7 @@ def main() -> int:
     from desktop_app.core.settings import SettingsStore
     from desktop_app.ui.app import build_app, install_translators
     from desktop_app.ui.common.look import Look
+    from scripts.qt_waits import wait_until
 
     paths = AppPaths.from_environment().ensure()
     app = QApplication(sys.argv[:1])
@@ -102,13 +104,7 @@ def main() -> int:
     hearth.window.show()
     hearth.start()
 
-    def wait(done: object, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():  # type: ignore[operator]
-            if time.monotonic() > deadline:
-                raise TimeoutError
-            app.processEvents()
-            time.sleep(0.01)
+    wait = functools.partial(wait_until, app)
 
     wait(lambda: hearth.models.state.value == "ready", 300)
     if args.sample or args.welcome:

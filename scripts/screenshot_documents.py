@@ -18,11 +18,10 @@ Word, HTML, Chinese text), indexes them with the bundled embedder, and then:
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -77,6 +76,8 @@ def main() -> int:
     from desktop_app.ui.app import build_app, install_translators
     from desktop_app.ui.chat.citations import SourceKey
     from desktop_app.ui.common.look import Look
+    from scripts.qt_waits import settle as settle_events
+    from scripts.qt_waits import wait_until
 
     paths = AppPaths.from_environment().ensure()
     app = QApplication(sys.argv[:1])
@@ -91,18 +92,8 @@ def main() -> int:
     hearth.window.show()
     hearth.start()
 
-    def wait(done: Callable[[], object], timeout: float = 300) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() > deadline:
-                raise TimeoutError
-            app.processEvents()
-            time.sleep(0.01)
-
-    def settle(rounds: int = 30) -> None:
-        for _ in range(rounds):
-            app.processEvents()
-            time.sleep(0.02)
+    wait = functools.partial(wait_until, app)
+    settle = functools.partial(settle_events, app)
 
     folder = home / "My documents"
     folder.mkdir()

@@ -18,13 +18,12 @@ never touched.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,23 +72,15 @@ def main() -> int:
     from desktop_app.ui.app import build_app, install_translators
     from desktop_app.ui.common.look import Look
     from desktop_app.ui.models.remote_models import remote_key
+    from scripts.qt_waits import settle as settle_events
+    from scripts.qt_waits import wait_until
 
     port = free_port()
     server = start_llama_server(port, home / "llama-server.log")
     app = QApplication(sys.argv[:1])
 
-    def wait(done: Callable[[], object], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() > deadline:
-                raise TimeoutError
-            app.processEvents()
-            time.sleep(0.01)
-
-    def settle(rounds: int = 30) -> None:
-        for _ in range(rounds):
-            app.processEvents()
-            time.sleep(0.02)
+    wait = functools.partial(wait_until, app)
+    settle = functools.partial(settle_events, app)
 
     def save(widget: QWidget, name: str) -> None:
         path = out / f"{name}{args.suffix}.png"

@@ -14,15 +14,16 @@ dialog is a window of its own.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
 MODEL = ROOT / "resources" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -47,6 +48,7 @@ def main() -> int:
     from desktop_app.ui.chat.message_delegate import MessageDelegate
     from desktop_app.ui.common.look import Look
     from desktop_app.ui.models.model_controller import ModelState
+    from scripts.qt_waits import wait_until
     from tests.core.tools.scripted_engine import Reply, ScriptedEngine
 
     paths = AppPaths.from_environment().ensure()
@@ -73,13 +75,7 @@ def main() -> int:
     hearth.window.show()
     hearth.start()
 
-    def wait(done: Callable[[], object], timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() > deadline:
-                raise TimeoutError
-            app.processEvents()
-            time.sleep(0.01)
+    wait = functools.partial(wait_until, app)
 
     wait(lambda: hearth.models.state == ModelState.READY)
     tools.button.setChecked(True)
