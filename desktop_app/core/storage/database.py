@@ -425,6 +425,10 @@ class Database:
         for target in range(version + 1, known + 1):
             log.info("%s: migrating schema from version %d to %d", self.path, target - 1, target)
             with self.transaction() as conn:
+                # Read again under the write lock: another thread or process opening
+                # the same file at the same time may have run this step already.
+                if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= target:
+                    continue
                 for statement in migrations[target - 1]:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {int(target)}")

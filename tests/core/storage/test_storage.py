@@ -153,6 +153,20 @@ def test_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 2
 
 
+def test_a_migration_another_opener_already_ran_is_skipped(
+        db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two openers racing: the second read the old version before the first migrated."""
+    Database.open(db_path).close()
+    late = Database.open(db_path)
+    try:
+        monkeypatch.setattr(late, "user_version", lambda: 0)  # what it read before the lock
+        late._migrate(MIGRATIONS)  # would re-run CREATE TABLE without the check under the lock
+        with closing(_raw(db_path)) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        late.close()
+
+
 def test_database_from_a_newer_hearth_is_refused(db_path: Path) -> None:
     Database.open(db_path).close()
     with closing(_raw(db_path)) as conn:
