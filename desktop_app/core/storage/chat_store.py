@@ -129,6 +129,7 @@ class MessageRecord:
     thinking: str = ""
     stats: ReplyStats | None = None
     error: str = ""
+    tool_calls: str = ""  # JSON list, as StoredMessage.tool_calls
 
 
 @dataclass(frozen=True)
@@ -642,7 +643,7 @@ class ChatStore:
                         "role": str(message.role), "content": message.content,
                         "state": str(message.state), "thinking": message.thinking,
                         "stats": stats_to_json(message.stats), "error": message.error,
-                        "created_at": message.created_at})
+                        "created_at": message.created_at, "tool_calls": message.tool_calls})
                     ids[message.key] = (message_id, parent[1] + 1 if parent else 0)
                 tip = ids.get(record.current_key) if record.current_key is not None else None
                 if tip is None and ids:  # the newest leaf, as show_branch would pick

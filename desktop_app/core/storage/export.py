@@ -63,7 +63,19 @@ def _message_to_json(message: StoredMessage) -> dict[str, Any]:
         "stats": json.loads(stats) if stats is not None else None,
         "error": message.error,
         "created_at": message.created_at,
+        "tool_calls": _tool_calls(message.tool_calls),
     }
+
+
+def _tool_calls(stored: str) -> list[Any]:
+    """The reply's tool calls as JSON data (the column holds a JSON list, or nothing)."""
+    if not stored:
+        return []
+    try:
+        data = json.loads(stored)
+    except ValueError:
+        return []  # damaged in the database: the chat shows no cards for it either
+    return data if isinstance(data, list) else []
 
 
 def export_json(store: ChatStore, conversation_ids: Sequence[int]) -> str:

@@ -154,6 +154,7 @@ def _hearth_conversation(data: Any, number: int) -> ConversationRecord:
             if not isinstance(stats_data, dict):
                 raise ValueError(f"{mwhere}: 'stats' should be an object")
             stats = stats_from_json(json.dumps(stats_data))
+        tool_calls = _get(item, "tool_calls", list, mwhere, optional=True, default=[])
         parent = item.get("parent_id")
         if parent is not None and (not isinstance(parent, int) or isinstance(parent, bool)):
             raise ValueError(f"{mwhere}: 'parent_id' should be a number")
@@ -167,6 +168,8 @@ def _hearth_conversation(data: Any, number: int) -> ConversationRecord:
             thinking=_get(item, "thinking", str, mwhere, optional=True, default=""),
             stats=stats,
             error=_get(item, "error", str, mwhere, optional=True, default=""),
+            # Kept as data; the chat reads each card defensively (a bad one is left out).
+            tool_calls=json.dumps(tool_calls, ensure_ascii=False) if tool_calls else "",
         ))
     current = data.get("current_message_id")
     return ConversationRecord(

@@ -32,6 +32,10 @@ def other(tmp_path: Path) -> Iterator[ChatStore]:
     chat_store.close()
 
 
+TOOL_CALLS = [{"name": "calculator", "arguments": {"expression": "21*2"}, "status": "done",
+               "result": "42", "seconds": 0.01}]
+
+
 def _branchy(store: ChatStore) -> int:
     """A conversation with an edit, a regenerated reply, stats, states and settings."""
     params = SamplingParams(temperature=0.2, seed=5, stop=("END",))
@@ -42,7 +46,7 @@ def _branchy(store: ChatStore) -> int:
     stats = ReplyStats(prompt_tokens=12, completion_tokens=7, tokens_per_second=33.5,
                        stop_reason=StopReason.LENGTH, seed=5)
     store.finish_reply(a1.id, "The Great Wall.", thinking="easy", state=MessageState.COMPLETE,
-                       stats=stats)
+                       stats=stats, tool_calls=json.dumps(TOOL_CALLS))
     a2 = store.begin_reply(conversation.id, parent_id=q1.id)
     store.finish_reply(a2.id, "A wall", thinking="", state=MessageState.STOPPED, stats=None)
     store.add_message(conversation.id, Role.USER, "Longer?", parent_id=a1.id)
@@ -63,7 +67,8 @@ def _comparable(store: ChatStore, conversation_id: int) -> dict[str, Any]:
                          conversation.params, conversation.created_at, conversation.updated_at,
                          conversation.pinned, conversation.folder),
         "messages": [(order.get(m.parent_id) if m.parent_id else None, m.role, m.content,
-                      m.state, m.thinking, m.stats, m.error, m.created_at) for m in messages],
+                      m.state, m.thinking, m.stats, m.error, m.created_at,
+                      json.loads(m.tool_calls) if m.tool_calls else None) for m in messages],
         "shown": shown,
     }
 
@@ -78,6 +83,7 @@ def test_json_round_trip_is_lossless(store: ChatStore, other: ChatStore,
     assert data["format"] == "hearth-conversations"
     assert data["version"] == FORMAT_VERSION
     assert len(data["conversations"][0]["messages"]) == 4  # every branch
+    assert data["conversations"][0]["messages"][1]["tool_calls"] == TOOL_CALLS
     path = tmp_path / "export.json"
     path.write_text(document, encoding="utf-8")
 
@@ -178,6 +184,11 @@ def _broken_samples() -> list[tuple[str, str]]:
                                              "updated_at": 1, "messages": [{
                                                  "id": 1, "role": "wizard", "content": "x",
                                                  "state": "complete", "created_at": 1}]}]})),
+        ("hearth, tool calls not a list", json.dumps({
+            "format": "hearth-conversations", "version": 1, "conversations": [{
+                "title": "t", "params": {}, "created_at": 1, "updated_at": 1, "messages": [{
+                    "id": 1, "role": "assistant", "content": "x", "state": "complete",
+                    "created_at": 1, "tool_calls": "rm -rf /"}]}]})),
     ]
 
 
