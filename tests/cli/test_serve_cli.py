@@ -7,6 +7,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import openai
@@ -79,6 +80,10 @@ def test_serve_answers_the_openai_client_and_stops_cleanly_on_ctrl_c(
             process.wait()
     assert process.returncode == 0, err
     assert "stopping" in err
+    # The kernel ends the engine when its parent goes (PR_SET_PDEATHSIG): soon, not at once.
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in engines) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(_alive(pid) for pid in engines)
     # Requests are logged on stderr without their content or the key.
     assert "POST '/v1/chat/completions' 200" in err

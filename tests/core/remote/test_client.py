@@ -32,7 +32,7 @@ def test_models_with_vllm_context_length(fault_server: FaultServer) -> None:
     client.close()
     assert [(m.id, m.context_length) for m in probe.models] == [
         ("Qwen/Qwen3-8B", 32768), ("llama", 4096), ("other", 8000), ("plain", None)]
-    assert 0 < probe.latency_seconds < 5
+    assert probe.latency_seconds > 0
 
 
 def test_hostile_model_ids_are_bounded_and_cleaned(fault_server: FaultServer) -> None:

@@ -213,7 +213,8 @@ def test_cancel_closes_the_connection(remote: RemoteEngine, fault_server: FaultS
     started = time.monotonic()
     remote.cancel(5)
     events = wait_for(remote, ReplyFinished, request_id=5)
-    assert time.monotonic() - started < 0.5
+    # The "slow" reply streams for 20 s; only a closed connection ends it this soon.
+    assert time.monotonic() - started < 5
     assert events[-1].stats.stop_reason == StopReason.CANCELLED  # type: ignore[attr-defined]
     assert fault_server.disconnected.wait(5), "the server never saw the client leave"
     time.sleep(0.2)
@@ -274,7 +275,7 @@ def test_shutdown_ends_running_replies(fault_server: FaultServer) -> None:
     wait_for(engine, TokenChunk)
     started = time.monotonic()
     engine.shutdown()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # the "slow" reply would stream for 20 s
     events = engine.poll_events(0)
     assert isinstance(events[-1], GenerationFailed)
     assert "was closed" in str(events[-1].message)

@@ -340,7 +340,8 @@ def test_writes_are_committed_immediately(store: ChatStore, db_path: Path) -> No
     assert rows == [("durable", "complete"), ("partial", "streaming")]
 
 
-def test_a_thousand_messages_round_trip_quickly(store: ChatStore) -> None:
+def test_a_thousand_messages_round_trip_in_order(store: ChatStore) -> None:
+    # How fast is measured by bench/bench_chat_view.py (opening a 1,000-message chat).
     conversation = _new(store)
     expected = []
     for i in range(1000):
@@ -350,10 +351,7 @@ def test_a_thousand_messages_round_trip_quickly(store: ChatStore) -> None:
         expected.append((role, text))
     other = _new(store)
     store.add_message(other.id, Role.USER, "not part of it")
-    started = time.perf_counter()
     messages = store.messages(conversation.id)
-    elapsed = time.perf_counter() - started
     assert [(m.role, m.content) for m in messages] == expected
     assert [m.id for m in messages] == sorted(m.id for m in messages)
     assert store.message_count(conversation.id) == 1000
-    assert elapsed < 0.5, f"loading 1,000 messages took {elapsed:.3f} s"
