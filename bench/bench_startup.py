@@ -195,6 +195,11 @@ def window_table(results: dict[str, list[Run]]) -> None:
         print(f"\n{side}: {len(column(runs, 'usable'))} of {len(runs)} runs reached 'usable'")
 
 
+def asked(run: Run) -> float:
+    """When the model's load was sent: at start (early load), else when the window asked."""
+    return run.marks.get("engine_start", run.marks.get("model_loading", 0.0))
+
+
 def token_table(results: dict[str, list[Run]]) -> None:
     """Launch to first token, and where the time goes (medians)."""
     print("| step (medians) | " + " | ".join(results) + " |")
@@ -207,16 +212,18 @@ def token_table(results: dict[str, list[Run]]) -> None:
     usable, load_req, ready, load_s, sent, first, ttft = ([] for _ in range(7))
     for runs in results.values():
         usable.append(column(runs, "usable"))
-        load_req.append(column(runs, "model_loading"))
+        load_req.append([asked(r) for r in runs if "engine_start" in r.marks
+                         or "model_loading" in r.marks])
         ready.append(column(runs, "engine_ready"))
         load_s.append([float(r.values["engine_ready"]) for r in runs if "engine_ready" in r.values])
         sent.append(column(runs, "sent"))
         first.append(column(runs, "first_token"))
         ttft.append([float(r.values["reply_ttft"]) for r in runs if "reply_ttft" in r.values])
     add("window usable (message sent)", usable)
-    add("model load asked (GUI)", load_req)
-    spawn = [[r.marks["engine_ready"] - r.marks["model_loading"] - float(r.values["engine_ready"])
-              for r in runs if {"engine_ready", "model_loading"} <= r.marks.keys()]
+    add("model load asked", load_req)
+    spawn = [[r.marks["engine_ready"] - asked(r) - float(r.values["engine_ready"])
+              for r in runs if "engine_ready" in r.marks
+              and ("engine_start" in r.marks or "model_loading" in r.marks)]
              for runs in results.values()]
     add("engine child start: spawn, imports, pipe (ready − asked − load)", spawn)
     add("model load in the child (llama.cpp)", load_s)
