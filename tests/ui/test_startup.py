@@ -21,6 +21,7 @@ from desktop_app.core.settings import SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.ui.startup_probe import TRACE_ENV
 from tests.core.models.fake_hub import make_gguf
+from tests.ui.conftest import AppFactory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,3 +123,13 @@ def test_the_window_process_does_not_import_the_engine_childs_code() -> None:
                             text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_reselecting_the_last_model_at_start_writes_no_settings(
+        make_app: AppFactory, registered_demo: str, app_paths: AppPaths) -> None:
+    before = app_paths.settings_path.stat()
+    hearth = make_app()
+    assert hearth.models.selected_id == registered_demo
+    after = app_paths.settings_path.stat()
+    # Saving replaces the file (a new inode) after two fsyncs, on the GUI thread.
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
