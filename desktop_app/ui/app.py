@@ -87,11 +87,16 @@ class HearthApp:
     """The conversation a reply was streaming in when Hearth was killed, if it was."""
     documents: DocumentsFeature | None = None
     tools: ToolsFeature | None = None
+    services_after_first_paint: bool = False
+    """:func:`main` sets it: the services then start just after the window's first paint."""
 
     def start(self) -> None:
         """Start the worker, pick a model, reopen the last conversation, start the services."""
         self.start_window()
-        self.start_services()
+        if self.services_after_first_paint:
+            after_first_paint(self.window.composer.edit.viewport(), self.start_services)
+        else:
+            self.start_services()
 
     def start_window(self) -> None:
         """What the first frame shows: the model being loaded, the last conversation, warnings."""
@@ -104,10 +109,7 @@ class HearthApp:
             self.window.banner.show_message(warning)
 
     def start_services(self) -> None:
-        """What the first frame does not need: the API server, documents, tools, warm-ups.
-
-        :func:`main` runs this just after the window's first paint.
-        """
+        """What the first frame does not need: the API server, documents, tools, warm-ups."""
         self.api_server.apply(self.models.settings.api_server)
         if self.documents is not None:
             self.documents.start()
@@ -449,7 +451,7 @@ def _run(app: QApplication, look: Look, paths: AppPaths, dialogs: StartupDialogs
     startup_probe.attach(hearth.window)
     instance.activation_requested.connect(lambda: bring_to_front(hearth.window))
     hearth.window.show()
-    hearth.start_window()
-    after_first_paint(hearth.window.composer.edit.viewport(), hearth.start_services)
+    hearth.services_after_first_paint = True
+    hearth.start()
     app.aboutToQuit.connect(hearth.shutdown)
     return app.exec()
