@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import logging.handlers
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -406,19 +407,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _start_engine(paths: AppPaths, settings: Settings, library: ModelLibrary) -> EarlyLoadEngine:
-    """The local engine, already loading the model the window will select (if it is known).
+    """The local engine, already loading the model the window will select when a core is idle.
 
     Started before the window's modules are even imported: the engine's
-    process, llama.cpp and the model's file then load while the window is
-    built, instead of after it (see :mod:`desktop_app.core.engine.early_load`).
+    process, llama.cpp and the model's file then load on the idle core while
+    the window is built, instead of after it (see
+    :mod:`desktop_app.core.engine.early_load`). With no core to spare the
+    window's own load, right after it is shown, does it as before.
     """
     # llama.cpp's own messages go to a log file; a crash report quotes its end.
     engine = EarlyLoadEngine(LocalEngine(stderr_path=paths.log_dir / "engine.log"))
     options = expected_load(settings, library)
-    if options is not None:
+    if options is not None and has_a_spare_core():
         engine.preload(options)
         startup_probe.mark("engine_start")
     return engine
+
+
+def has_a_spare_core() -> bool:
+    """Whether a CPU core is idle now (by the 1-minute load average; True where there is none).
+
+    Measured with bench_startup.py on 2 cores already busy with other work
+    (load average 9): loading the model alongside the window took ~0.6 s
+    from the window and made the model ready no sooner, as both only shared
+    the same busy cores. The early load is for a core that would sit idle.
+    """
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has no load average
+        return True
+    return (os.cpu_count() or 1) - load >= 1.0
 
 
 def _run(app: QApplication, look: Look, paths: AppPaths, dialogs: StartupDialogs,

@@ -1,4 +1,4 @@
-"""Cold start: the window paints before the heavy imports, and the model loads from the start.
+"""Cold start: the window paints before the heavy imports; the model loads early, once.
 
 Each test runs the real ``main()`` (or the real entry module) in a fresh
 process, as a launch does: what is imported before the first paint only
@@ -14,11 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from desktop_app.core.engine.api import Role, SamplingParams
 from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.paths import AppPaths
 from desktop_app.core.settings import SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore
+from desktop_app.ui.app import has_a_spare_core
 from desktop_app.ui.startup_probe import TRACE_ENV
 from tests.core.models.fake_hub import make_gguf
 from tests.ui.conftest import AppFactory
@@ -58,6 +61,7 @@ def mark(name, value=None, original=startup_probe.mark):
 
 if __name__ == "__main__":
     app.LocalEngine = lambda **kwargs: Engine()
+    app.has_a_spare_core = lambda: sys.argv[1] == "spare"
     startup_probe.mark = mark
     sys.exit(app.main([]))
 """
@@ -82,26 +86,40 @@ def _returning_user(home: Path) -> None:
     settings_store.save(settings)
 
 
-def test_the_window_paints_before_the_heavy_imports_and_the_model_loads_first(
-        tmp_path: Path) -> None:
+@pytest.mark.parametrize("cores", ["spare", "busy"])
+def test_the_window_paints_before_the_heavy_imports_and_the_model_loads_once(
+        tmp_path: Path, cores: str) -> None:
     home = tmp_path / "home"
     _returning_user(home)
     trace = tmp_path / "trace.txt"
     env = {**os.environ, "HEARTH_HOME": str(home), "QT_QPA_PLATFORM": "offscreen",
            "PYTHONPATH": str(REPO_ROOT), TRACE_ENV: str(trace)}
-    result = subprocess.run([sys.executable, "-c", _MAIN], cwd=REPO_ROOT, env=env,
+    result = subprocess.run([sys.executable, "-c", _MAIN, cores], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    # Asked for once (the window's own load of the same model is not sent again), and
-    # before the window's modules were even imported.
-    assert [line for line in lines if line.startswith("load")] == ["load False"]
+    # Asked for once (the window's own load of the same model is not sent again); with a
+    # core to spare, before the window's modules were even imported, else by the window.
+    window_imported = cores == "busy"
+    assert [line for line in lines if line.startswith("load")] == [f"load {window_imported}"]
     modules = json.loads(next(line for line in lines if line.startswith("modules"))[8:])
     assert "desktop_app.ui.main_window" in modules  # the window is there...
     assert [name for name in NOT_BEFORE_FIRST_PAINT if name in modules] == []  # ...they are not
     milestones = [line.split()[0] for line in trace.read_text(encoding="utf-8").splitlines()]
     order = ["imports_done", "engine_start", "window_built", "first_paint", "usable", "closing"]
+    if cores == "busy":
+        order.remove("engine_start")
     assert [name for name in milestones if name in order] == order
+
+
+def test_a_core_is_spare_when_the_load_leaves_one_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.5, 0.5))
+    assert has_a_spare_core()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 0.5, 0.5))
+    assert not has_a_spare_core()
+    monkeypatch.delattr(os, "getloadavg")  # Windows
+    assert has_a_spare_core()
 
 
 def test_the_engine_childs_import_of_the_entry_module_opens_no_window() -> None:
