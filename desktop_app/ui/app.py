@@ -9,61 +9,58 @@ from __future__ import annotations
 import functools
 import logging
 import logging.handlers
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, __version__
-from desktop_app.core import hardware
 from desktop_app.core.documents.embedders import USE_NAME, EmbedderCache, embedder_for
-from desktop_app.core.engine.api import Engine
-from desktop_app.core.engine.broker import EngineBroker
+from desktop_app.core.engine.early_load import EarlyLoadEngine, expected_load
 from desktop_app.core.engine.process import LocalEngine
-from desktop_app.core.engine.routing import RoutingEngine
-from desktop_app.core.keychain import KeyringKeyStore, KeyStore
-from desktop_app.core.models.catalog import CatalogEntry, CatalogError, load_catalog, suggestions
-from desktop_app.core.models.download import Downloader
-from desktop_app.core.models.hub import SettingsHubClient
 from desktop_app.core.models.library import ModelLibrary
 from desktop_app.core.paths import AppPaths, DataFolderUnwritable, resources_dir
-from desktop_app.core.remote.client import RemoteClient
-from desktop_app.core.remote.resolver import settings_resolver
-from desktop_app.core.serve.config import ApiServerSettings
-from desktop_app.core.serve.keys import ensure_api_key, regenerate_api_key
-from desktop_app.core.serve.server import ApiServer
 from desktop_app.core.settings import Settings, SettingsStore
 from desktop_app.core.storage.chat_store import ChatStore
 from desktop_app.core.storage.database import StorageError
 from desktop_app.core.storage.instance_lock import DataFolderInUse
-from desktop_app.ui.chat import markdown
-from desktop_app.ui.chat.chat_controller import ChatController
-from desktop_app.ui.chat.chat_model import ChatModel
-from desktop_app.ui.chat.conversation_list import ConversationListModel
-from desktop_app.ui.common.api_server_controller import ApiServerController
-from desktop_app.ui.common.background import BackgroundJobs
-from desktop_app.ui.common.engine_worker import EngineThread, EngineWorker
+from desktop_app.ui import startup_probe
+from desktop_app.ui.common.first_paint import after_first_paint
 from desktop_app.ui.common.look import Look
-from desktop_app.ui.common.remote_access import ClientFactory, RemoteAccess
 from desktop_app.ui.common.single_instance import SingleInstance, activate_running, bring_to_front
 from desktop_app.ui.common.startup_problems import (
     StartupDialogs,
     error_box,
     in_use_box,
     open_history,
-    read_only_notice,
     unwritable_box,
 )
-from desktop_app.ui.documents.documents_feature import DocumentsFeature, build_documents
-from desktop_app.ui.documents.embedder_dialog import EmbedderChoices
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.models.download_manager import DownloadManager
-from desktop_app.ui.models.model_controller import ModelController
-from desktop_app.ui.models.models_page import ModelsPage
-from desktop_app.ui.models.remote_models import RemoteModelCatalog
-from desktop_app.ui.tools.tools_feature import ToolsFeature, build_tools
+
+# Only what main() needs before the window is imported here: the engine's process and the
+# last model's load start first (see _run), and the window's modules load while they run.
+# build_app imports the rest.
+if TYPE_CHECKING:
+    from desktop_app.core.engine.api import Engine
+    from desktop_app.core.engine.broker import EngineBroker
+    from desktop_app.core.keychain import KeyStore
+    from desktop_app.core.models.catalog import CatalogEntry
+    from desktop_app.core.serve.config import ApiServerSettings
+    from desktop_app.core.serve.server import ApiServer
+    from desktop_app.ui.chat.chat_controller import ChatController
+    from desktop_app.ui.common.api_server_controller import ApiServerController
+    from desktop_app.ui.common.background import BackgroundJobs
+    from desktop_app.ui.common.engine_worker import EngineThread
+    from desktop_app.ui.common.remote_access import ClientFactory
+    from desktop_app.ui.documents.documents_feature import DocumentsFeature
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.models.download_manager import DownloadManager
+    from desktop_app.ui.models.model_controller import ModelController
+    from desktop_app.ui.models.models_page import ModelsPage
+    from desktop_app.ui.tools.tools_feature import ToolsFeature
 
 log = logging.getLogger(__name__)
 
@@ -91,21 +88,40 @@ class HearthApp:
     """The conversation a reply was streaming in when Hearth was killed, if it was."""
     documents: DocumentsFeature | None = None
     tools: ToolsFeature | None = None
+    services_after_first_paint: bool = False
+    """:func:`main` sets it: the services then start just after the window's first paint."""
 
     def start(self) -> None:
-        """Start the worker, pick a model and reopen the last conversation."""
+        """Start the worker, pick a model, reopen the last conversation, start the services."""
+        self.start_window()
+        if self.services_after_first_paint:
+            after_first_paint(self.window.composer.edit.viewport(), self.start_services)
+        else:
+            self.start_services()
+
+    def start_window(self) -> None:
+        """What the first frame shows: the model being loaded, the last conversation, warnings."""
         self.engine_thread.start()
         self.models.start()
-        self.api_server.apply(self.models.settings.api_server)
-        if self.documents is not None:
-            self.documents.start()
-        if self.tools is not None:
-            self.tools.start()
         last = self.reopen_after_crash or self.settings.last_conversation_id
         if last is not None:
             self.chat.open_conversation(last)
         for warning in self.warnings:
             self.window.banner.show_message(warning)
+
+    def start_services(self) -> None:
+        """What the first frame does not need: the API server, documents, tools, warm-ups."""
+        self.api_server.apply(self.models.settings.api_server)
+        if self.documents is not None:
+            self.documents.start()
+        if self.tools is not None:
+            self.tools.start()
+        from desktop_app.ui.chat import markdown  # imported with the window already
+
+        # Code highlighting's first use imports Pygments' lexers (~60 ms): on a thread,
+        # ahead of the first reply with code.
+        self.jobs.run(markdown.warm_up, lambda _none: None,
+                      lambda exc: log.warning("code highlighting not warmed up: %s", exc))
 
     def shutdown(self) -> None:
         self.chat.stop()
@@ -142,7 +158,7 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
               loaded_settings: tuple[Settings, list[str]] | None = None,
               store: ChatStore | None = None, look: Look | None = None,
               keys: KeyStore | None = None, remote_client: ClientFactory | None = None,
-              ) -> HearthApp:
+              read_library: tuple[ModelLibrary, list[str]] | None = None) -> HearthApp:
     """Build the objects and the window; raises StorageError if the database can't be opened.
 
     ``loaded_settings`` is what :meth:`SettingsStore.load` returned, when the
@@ -153,7 +169,9 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     ``keys`` is where API keys live (the OS keyring unless given; tests pass a
     ``MemoryKeyStore``); ``remote_client`` builds the clients that list a
     server's models and test it (:class:`RemoteClient` unless given; tests
-    pass fakes).
+    pass fakes). ``read_library`` is the model library and what its
+    ``refresh()`` returned, when the caller already read it (to start the
+    last model's load before the window is built).
 
     The engines: the local engine is shared by the window and the API server
     through an :class:`EngineBroker`, which takes their replies in turns; the
@@ -161,6 +179,33 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     model's load and replies to its server. The API server's share may not
     load models: it serves the one the user chose in the window.
     """
+    from desktop_app.core import hardware
+    from desktop_app.core.engine.broker import EngineBroker
+    from desktop_app.core.engine.routing import RoutingEngine
+    from desktop_app.core.keychain import KeyringKeyStore
+    from desktop_app.core.models.catalog import CatalogError, load_catalog, suggestions
+    from desktop_app.core.models.download import Downloader
+    from desktop_app.core.models.hub import SettingsHubClient
+    from desktop_app.core.remote.client import RemoteClient
+    from desktop_app.core.remote.resolver import settings_resolver
+    from desktop_app.core.serve.keys import ensure_api_key, regenerate_api_key
+    from desktop_app.ui.chat.chat_controller import ChatController
+    from desktop_app.ui.chat.chat_model import ChatModel
+    from desktop_app.ui.chat.conversation_list import ConversationListModel
+    from desktop_app.ui.common.api_server_controller import ApiServerController
+    from desktop_app.ui.common.background import BackgroundJobs
+    from desktop_app.ui.common.engine_worker import EngineThread, EngineWorker
+    from desktop_app.ui.common.remote_access import RemoteAccess
+    from desktop_app.ui.common.startup_problems import read_only_notice
+    from desktop_app.ui.documents.documents_feature import build_documents
+    from desktop_app.ui.documents.embedder_dialog import EmbedderChoices
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.models.download_manager import DownloadManager
+    from desktop_app.ui.models.model_controller import ModelController
+    from desktop_app.ui.models.models_page import ModelsPage
+    from desktop_app.ui.models.remote_models import RemoteModelCatalog
+    from desktop_app.ui.tools.tools_feature import build_tools
+
     settings_store = SettingsStore(paths.settings_path)
     settings, warnings = loaded_settings if loaded_settings is not None else settings_store.load()
     warnings = list(warnings)
@@ -173,8 +218,12 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     recovered = store.mark_interrupted_replies()
     if recovered:
         log.info("marked %d replies interrupted by the last exit", recovered)
-    library = ModelLibrary(paths.models_dir)
-    warnings += library.refresh()
+    if read_library is None:
+        library = ModelLibrary(paths.models_dir)
+        warnings += library.refresh()
+    else:
+        library, library_warnings = read_library
+        warnings += library_warnings
     if engine_factory is None:
         # llama.cpp's own messages go to a log file; a crash report quotes its end.
         engine: Engine = LocalEngine(stderr_path=paths.log_dir / "engine.log")
@@ -229,8 +278,6 @@ def build_app(paths: AppPaths, *, engine_factory: Callable[[], Engine] | None = 
     language = QLocale().name() if settings.language == "system" else settings.language
     models_page.memory_measured.connect(
         lambda budget: window.welcome.set_suggestions(suggestions(catalog, budget, language)))
-    jobs.run(markdown.warm_up, lambda _none: None,
-             lambda exc: log.warning("code highlighting not warmed up: %s", exc))
     if look is not None:
         look.set_theme(settings.theme)
         models.settings_changed.connect(lambda new: look.set_theme(new.theme))
@@ -259,6 +306,9 @@ def _api_server_factory(broker: EngineBroker, embedders: EmbedderCache
     """
 
     def make(settings: ApiServerSettings, key: str) -> ApiServer:
+        # uvicorn, starlette and asyncio load when the server first starts, not with the window.
+        from desktop_app.core.serve.server import ApiServer
+
         return ApiServer(broker.client("api", can_load=False), settings, key,
                          embedder=embedders.get(USE_NAME))
 
@@ -321,6 +371,7 @@ def _configure_logging(paths: AppPaths) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the window. Every problem found on the way gets a dialog, not a traceback."""
+    startup_probe.mark("imports_done")
     logging.basicConfig(level=logging.INFO)  # stderr, until the log folder is known to work
     app = QApplication(list(argv) if argv is not None else sys.argv)
     app.setApplicationName(APP_NAME)
@@ -355,6 +406,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         instance.release()
 
 
+def _start_engine(paths: AppPaths, settings: Settings, library: ModelLibrary) -> EarlyLoadEngine:
+    """The local engine, already loading the model the window will select when a core is idle.
+
+    Started before the window's modules are even imported: the engine's
+    process, llama.cpp and the model's file then load on the idle core while
+    the window is built, instead of after it (see
+    :mod:`desktop_app.core.engine.early_load`). With no core to spare the
+    window's own load, right after it is shown, does it as before.
+    """
+    # llama.cpp's own messages go to a log file; a crash report quotes its end.
+    engine = EarlyLoadEngine(LocalEngine(stderr_path=paths.log_dir / "engine.log"))
+    options = expected_load(settings, library)
+    if options is not None and has_a_spare_core():
+        engine.preload(options)
+        startup_probe.mark("engine_start")
+    return engine
+
+
+def has_a_spare_core() -> bool:
+    """Whether a CPU core is idle now (by the 1-minute load average; True where there is none).
+
+    Measured with bench_startup.py on 2 cores already busy with other work
+    (load average 9): loading the model alongside the window took ~0.6 s
+    from the window and made the model ready no sooner, as both only shared
+    the same busy cores. The early load is for a core that would sit idle.
+    """
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has no load average
+        return True
+    return (os.cpu_count() or 1) - load >= 1.0
+
+
 def _run(app: QApplication, look: Look, paths: AppPaths, dialogs: StartupDialogs,
          instance: SingleInstance, translators: list[QTranslator]) -> int:
     """The part of :func:`main` that runs while this process owns the data folder."""
@@ -365,18 +449,27 @@ def _run(app: QApplication, look: Look, paths: AppPaths, dialogs: StartupDialogs
         for translator in translators:
             app.removeTranslator(translator)
         install_translators(app, loaded[0].language)
+    library = ModelLibrary(paths.models_dir)
+    read_library = library, library.refresh()
+    engine = _start_engine(paths, loaded[0], library)
     store, notices = open_history(paths.database_path, dialogs)
     if store is None:
+        engine.shutdown()
         return 1
     try:
-        hearth = build_app(paths, loaded_settings=loaded, store=store, look=look)
+        hearth = build_app(paths, engine_factory=lambda: engine, loaded_settings=loaded,
+                           store=store, look=look, read_library=read_library)
     except StorageError as exc:
+        engine.shutdown()
         store.close()
         dialogs.tell(error_box(exc))
         return 1
     hearth.warnings[:0] = log_warnings + notices
+    startup_probe.mark("window_built")
+    startup_probe.attach(hearth.window)
     instance.activation_requested.connect(lambda: bring_to_front(hearth.window))
     hearth.window.show()
+    hearth.services_after_first_paint = True
     hearth.start()
     app.aboutToQuit.connect(hearth.shutdown)
     return app.exec()

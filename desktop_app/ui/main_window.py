@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QTextOption
@@ -41,9 +42,7 @@ from desktop_app.ui.chat.chat_model import ChatModel
 from desktop_app.ui.chat.chat_view import ChatView, can_continue
 from desktop_app.ui.chat.composer import LONG_LINE_CHARS, Composer
 from desktop_app.ui.chat.conversation_list import ConversationListModel
-from desktop_app.ui.chat.conversation_settings_dialog import ConversationSettingsDialog
 from desktop_app.ui.chat.message_delegate import format_stats, is_shortened
-from desktop_app.ui.chat.search_dialog import SearchDialog
 from desktop_app.ui.chat.sidebar import Sidebar
 from desktop_app.ui.chat.welcome import WelcomePanel
 from desktop_app.ui.common.api_server_controller import ApiServerController, ApiServerState
@@ -52,8 +51,14 @@ from desktop_app.ui.common.remote_access import RemoteAccess
 from desktop_app.ui.common.untrusted_text import make_plain, plain_tooltip
 from desktop_app.ui.models.model_controller import ModelController, ModelState
 from desktop_app.ui.models.model_picker import ModelPicker, server_host
-from desktop_app.ui.settings.settings_dialog import SettingsDialog
 from desktop_app.ui.tools.tool_sources import LiveServers
+
+# The dialogs (and the settings' tabs behind them) are imported when first opened, not
+# before the window's first paint.
+if TYPE_CHECKING:
+    from desktop_app.ui.chat.conversation_settings_dialog import ConversationSettingsDialog
+    from desktop_app.ui.chat.search_dialog import SearchDialog
+    from desktop_app.ui.settings.settings_dialog import SettingsDialog
 
 
 class Banner(QWidget):
@@ -303,6 +308,8 @@ class MainWindow(QMainWindow):
 
     def settings_dialog(self) -> SettingsDialog:
         """The app settings dialog, filled from the current settings (tests drive it)."""
+        from desktop_app.ui.settings.settings_dialog import SettingsDialog
+
         entries = [(m.id, m.display_name, m.trained_context) for m in self.models.models()]
         current = self.models.selected.id if self.models.selected is not None else None
         return SettingsDialog(self.models.settings, entries, self, current_model_id=current,
@@ -316,6 +323,8 @@ class MainWindow(QMainWindow):
             self.models.keys_changed(dialog.keys_changed)
 
     def chat_settings_dialog(self) -> ConversationSettingsDialog:
+        from desktop_app.ui.chat.conversation_settings_dialog import ConversationSettingsDialog
+
         settings = self.models.settings
         system_prompt, params = self.chat.conversation_settings()
         loaded = self.models.loaded
@@ -367,6 +376,8 @@ class MainWindow(QMainWindow):
 
     def search_dialog(self) -> SearchDialog:
         """The Ctrl+K search window, wired to open what the user picks (tests drive it)."""
+        from desktop_app.ui.chat.search_dialog import SearchDialog
+
         dialog = SearchDialog(self.chat.store, self)
         dialog.result_chosen.connect(self._on_search_result_chosen)
         return dialog

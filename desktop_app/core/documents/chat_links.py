@@ -29,10 +29,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from desktop_app.core.documents.embedders import USE_DIMS, USE_NAME
-from desktop_app.core.documents.retrieval import Hit, PackedContext, describe_location
-from desktop_app.core.documents.store import Collection, DocumentStore, MissingRecord
+
+# The chat view imports Source from here to draw citations; the documents store and
+# retrieval (numpy) are imported where they are used, after the window is up.
+if TYPE_CHECKING:
+    from desktop_app.core.documents.retrieval import Hit, PackedContext
+    from desktop_app.core.documents.store import Collection, DocumentStore
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class Source:
 
 def sources_of(hits: Sequence[Hit], packed: PackedContext) -> tuple[Source, ...]:
     """The sources of a prompt packed from ``hits``, in retrieval order, given or left out."""
+    from desktop_app.core.documents.retrieval import describe_location
+
     numbered = {id(c.hit): c.number for c in packed.citations}
     return tuple(Source(rank, numbered.get(id(hit)), hit.chunk.id, hit.chunk.document_name,
                         describe_location(hit.chunk), hit.chunk.text, hit.score)
@@ -129,6 +136,8 @@ def new_files_collection(store: DocumentStore) -> Collection:
 
 def remove_chat_file(store: DocumentStore, document_id: int) -> bool:
     """Forget a file attached to a chat; True if that emptied (and so deleted) its collection."""
+    from desktop_app.core.documents.store import MissingRecord
+
     try:
         document = store.document(document_id)
     except MissingRecord:

@@ -31,10 +31,14 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from desktop_app.core.documents.parsers import Section
+
+# numpy (~0.1 s) is imported by the functions that use it, not with the module: the window
+# imports this module at start and needs no vectors before its first paint.
+if TYPE_CHECKING:
+    import numpy as np
 
 WIDE_COST = 3
 """Units a CJK / Hangul / full-width character costs (a Latin character costs 1)."""
@@ -75,6 +79,8 @@ class Chunk:
 
 def costs(text: str) -> np.ndarray:
     """Prefix sums of unit costs: ``result[i]`` is the cost of ``text[:i]`` (length n + 1)."""
+    import numpy as np
+
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     wide = np.zeros(len(points), dtype=bool)
     for low, high in _WIDE_RANGES:
@@ -105,6 +111,8 @@ def chunk_sections(sections: Iterable[Section], *, max_units: int = MAX_UNITS,
 def split(text: str, *, max_units: int = MAX_UNITS,
           overlap_units: int = OVERLAP_UNITS) -> Iterator[tuple[int, int]]:
     """``(start, end)`` offsets of the chunks of one text, whitespace trimmed, none empty."""
+    import numpy as np
+
     if max_units < 8 or not 0 <= overlap_units < max_units // 2:
         raise ValueError("max_units must be at least 8 and overlap under half of it")
     prefix = costs(text)

@@ -33,16 +33,32 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
-import numpy.typing as npt
-
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, user_text
 
-if TYPE_CHECKING:  # the remote embedder imports this module; only its type is needed here
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    # the remote embedder imports this module; only its type is needed here
     from desktop_app.core.documents.remote_embedder import Resolve
 
-Vectors = npt.NDArray[np.float32]
-"""A ``(n, dims)`` float32 matrix whose rows have length 1."""
+    Vectors = npt.NDArray[np.float32]
+    """A ``(n, dims)`` float32 matrix whose rows have length 1."""
+
+
+def __getattr__(name: str) -> Any:
+    """``Vectors`` at run time, for the modules that import it (they use numpy anyway).
+
+    numpy (~0.1 s) is imported at the first embedding, not when the window
+    imports this module for :class:`EmbedderCache` and the embedder names.
+    """
+    if name == "Vectors":
+        import numpy as np
+        import numpy.typing as npt
+
+        return npt.NDArray[np.float32]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 USE_NAME = "use-multilingual-v3"
 """The bundled embedder's name in collections; the default for new collections."""
@@ -77,6 +93,8 @@ class Embedder(Protocol):
 
 def normalised(vectors: npt.ArrayLike) -> Vectors:
     """``vectors`` as float32 rows of length 1 (a zero row stays zero)."""
+    import numpy as np
+
     matrix = np.asarray(vectors, dtype=np.float32)
     if matrix.ndim == 1:
         matrix = matrix[None, :]
@@ -121,6 +139,8 @@ class UniversalSentenceEncoder:
         return sum(len(ids) for ids in pieces)
 
     def embed(self, texts: Sequence[str]) -> Vectors:
+        import numpy as np
+
         if not texts:
             return np.zeros((0, USE_DIMS), dtype=np.float32)
         model = self._loaded()
@@ -178,6 +198,8 @@ class LlamaEmbedder:
         return self._llama
 
     def embed(self, texts: Sequence[str]) -> Vectors:
+        import numpy as np
+
         with self._lock:
             llama = self._load()
             rows = []

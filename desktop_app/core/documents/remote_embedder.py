@@ -28,14 +28,17 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from desktop_app.core.documents.embedders import EmbedderError, Vectors, normalised
+from desktop_app.core.documents.embedders import EmbedderError, normalised
 from desktop_app.core.remote.client import RemoteClient, Timeouts, malformed
 from desktop_app.core.remote.servers import ServerConfig
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, user_text
+
+# numpy (~0.1 s) is imported by the functions that use it: the window imports this module
+# at start for the embedder names.
+if TYPE_CHECKING:
+    from desktop_app.core.documents.embedders import Vectors
 
 REMOTE_PREFIX = "openai:"
 BATCH_INPUTS = 64
@@ -112,6 +115,8 @@ class OpenAIEmbedder:
         return self._dims
 
     def embed(self, texts: Sequence[str]) -> Vectors:
+        import numpy as np
+
         if not texts:
             return np.zeros((0, self._dims or 0), dtype=np.float32)
         client = self._current_client()
@@ -160,6 +165,8 @@ class OpenAIEmbedder:
 
 def _vectors(data: object, count: int) -> Vectors | None:
     """The reply's vectors in input order, or None if it is not ``count`` of one length."""
+    import numpy as np
+
     entries = data.get("data") if isinstance(data, dict) else None
     if not isinstance(entries, list) or len(entries) != count:
         return None

@@ -30,10 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Literal
 
 from desktop_app.core.documents.embedders import EmbedderCache
 from desktop_app.core.documents.store import (
@@ -42,8 +39,15 @@ from desktop_app.core.documents.store import (
     DocumentStore,
     StoredChunk,
 )
-from desktop_app.core.documents.vector_index import VectorFile
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, user_text
+
+# Types only: numpy (~0.1 s) and the vector file load with the search, not with the window,
+# which imports this module at start and needs no vectors before its first paint.
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from desktop_app.core.documents.vector_index import VectorFile
 
 SearchMode = Literal["vector", "keyword", "hybrid"]
 DEFAULT_MODE: SearchMode = "vector"

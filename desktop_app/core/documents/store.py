@@ -46,13 +46,9 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Literal
 
 from desktop_app.core.documents.chunking import Chunk
-from desktop_app.core.documents.embedders import Vectors
 from desktop_app.core.documents.vector_index import (
     DEFAULT_KIND,
     StorageKind,
@@ -62,6 +58,14 @@ from desktop_app.core.documents.vector_index import (
 from desktop_app.core.storage import search_text
 from desktop_app.core.storage.database import FTS_OPTIONS, Database, search_triggers
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, UserText, user_text
+
+# numpy (~0.1 s) is imported by the functions that use it, not with the module: the window
+# imports this module at start and needs no vectors before its first paint.
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from desktop_app.core.documents.embedders import Vectors
 
 log = logging.getLogger(__name__)
 
@@ -421,6 +425,8 @@ class DocumentStore:
         old generation or the new one, whole. Worth it when
         :meth:`dead_rows` is a large share; searches skip dead rows anyway.
         """
+        import numpy as np
+
         collection = self.collection(collection_id)
         mapping = self.row_chunk_ids(collection.id, collection.vector_rows)
         live = np.flatnonzero(mapping >= 0)
@@ -454,6 +460,8 @@ class DocumentStore:
 
     def row_chunk_ids(self, collection_id: int, rows: int) -> npt.NDArray[np.int64]:
         """For each of the first ``rows`` vector rows, the chunk id using it (-1: dead row)."""
+        import numpy as np
+
         mapping = np.full(rows, -1, dtype=np.int64)
         cursor = self.database.execute(
             "SELECT vector_row, id FROM chunks WHERE collection_id = ? AND vector_row < ?",

@@ -35,13 +35,16 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
-import numpy as np
-import numpy.typing as npt
-from threadpoolctl import ThreadpoolController
+# numpy (~0.1 s) is imported by the functions that use it, not with the module: the window
+# imports this module at start and needs no vectors before its first paint.
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from threadpoolctl import ThreadpoolController
 
-from desktop_app.core.documents.embedders import Vectors
+    from desktop_app.core.documents.embedders import Vectors
 
 StorageKind = Literal["int8", "float16", "float32"]
 DEFAULT_KIND: StorageKind = "int8"
@@ -67,6 +70,8 @@ def row_bytes(dims: int, kind: StorageKind) -> int:
 
 def encode_rows(vectors: Vectors, kind: StorageKind) -> bytes:
     """``vectors`` in the file's row format."""
+    import numpy as np
+
     matrix = np.ascontiguousarray(vectors, dtype=np.float32)
     if kind == "float32":
         return matrix.tobytes()
@@ -91,6 +96,7 @@ class VectorFile:
     """
 
     def __init__(self, path: Path, dims: int, kind: StorageKind, stream: BinaryIO | None) -> None:
+
         self.path = path
         self.dims = dims
         self.kind = kind
@@ -183,6 +189,8 @@ class VectorFile:
 
     def append_raw(self, rows: np.ndarray) -> int:
         """Append rows already in this file's format (compaction copies them as they are)."""
+        import numpy as np
+
         if self._stream is None:
             raise ValueError("opened for search only")
         first = self.file_rows()
@@ -208,6 +216,8 @@ class VectorFile:
 
     def _matrix(self, rows: int) -> np.ndarray:
         """The first ``rows`` rows as a read-only memory map (re-mapped when the file grew)."""
+        import numpy as np
+
         if self._map is None or self._mapped_rows < rows:
             have = self.file_rows()
             if have < rows:
@@ -220,6 +230,8 @@ class VectorFile:
 
     def scores(self, query: Vectors, rows: int) -> npt.NDArray[np.float32]:
         """Cosine of ``query`` (one unit row) with each of the first ``rows`` vectors."""
+        import numpy as np
+
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(self.dims)
         matrix = self._matrix(rows)
         out = np.empty(rows, dtype=np.float32)
@@ -229,6 +241,8 @@ class VectorFile:
         # One BLAS thread: a matrix-vector product is bound by memory, and on a busy
         # machine two threads waiting on each other made 1M rows 10x slower (bench).
         if self._threadpools is None:  # finding the BLAS libraries costs ~0.5 ms: once
+            from threadpoolctl import ThreadpoolController
+
             self._threadpools = ThreadpoolController()
         with self._threadpools.limit(limits=1, user_api="blas"):
             self._score_blocks(matrix, q, buffer, out)
@@ -236,6 +250,8 @@ class VectorFile:
 
     def _score_blocks(self, matrix: np.ndarray, q: np.ndarray, buffer: np.ndarray,
                       out: np.ndarray) -> None:
+        import numpy as np
+
         rows = len(out)
         width = self.dims * _ITEM_BYTES[self.kind]
         view_type = {"float32": np.float32, "float16": np.float16, "int8": np.int8}[self.kind]
@@ -256,6 +272,8 @@ class VectorFile:
     def search(self, query: Vectors, rows: int, k: int,
                live: npt.NDArray[np.bool_] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best rows among the first ``rows`` (only ``live`` ones): (rows, scores)."""
+        import numpy as np
+
         if rows <= 0 or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         scores = self.scores(query, rows)

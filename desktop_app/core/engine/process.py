@@ -52,8 +52,8 @@ from desktop_app.core.engine.api import (
     ModelLoaded,
     ReplyFinished,
 )
+from desktop_app.core.engine.child_entry import serve  # not runner's: see child_entry
 from desktop_app.core.engine.protocol import Cancel, Command, Heartbeat, Phase, Shutdown, Unload
-from desktop_app.core.engine.runner import serve
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserText, user_text
 
 log = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from desktop_app.core.engine.api import (
     Engine,
@@ -36,10 +37,12 @@ from desktop_app.core.engine.api import (
     LoadOptions,
     ReplyFinished,
 )
-from desktop_app.core.remote.client import Timeouts
-from desktop_app.core.remote.engine import RemoteEngine
 from desktop_app.core.remote.servers import ServerConfig
 from desktop_app.core.user_text import UserFacingError
+
+if TYPE_CHECKING:  # httpx comes with them: imported when a server's model is first used
+    from desktop_app.core.remote.client import Timeouts
+    from desktop_app.core.remote.engine import RemoteEngine
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ class RoutingEngine:
             if entry[0] == fingerprint:
                 return entry[1]
             self._retire(entry[1])
+        from desktop_app.core.remote.engine import RemoteEngine
+
         engine = RemoteEngine(config, api_key, notify=self.local.wakeup, timeouts=self._timeouts)
         self._remotes[server_id] = (fingerprint, engine)
         return engine

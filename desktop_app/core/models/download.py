@@ -297,8 +297,9 @@ class Downloader:
         self._retries = retries
         self._retry_delay = retry_delay
         self._progress_interval = progress_interval
-        self._opener = urllib.request.build_opener(
-            _StripAuthOnRedirect, urllib.request.HTTPSHandler(context=_ssl_context()))
+        # Built at the first request: loading the CA certificates costs ~30 ms, and the
+        # window builds its Downloader at start.
+        self._opener: urllib.request.OpenerDirector | None = None
 
     # ---- public ------------------------------------------------------------------
 
@@ -453,6 +454,12 @@ class Downloader:
                 "partial file is kept, download it again to resume."), file=sidecar.filename,
                 done=format_size(state.offset), total=format_size(sidecar.size)))
 
+    def _https(self) -> urllib.request.OpenerDirector:
+        if self._opener is None:
+            self._opener = urllib.request.build_opener(
+                _StripAuthOnRedirect, urllib.request.HTTPSHandler(context=_ssl_context()))
+        return self._opener
+
     @contextmanager
     def _open(self, sidecar: Sidecar, offset: int) -> Iterator[tuple[http.client.HTTPResponse,
                                                                       int]]:
@@ -464,7 +471,7 @@ class Downloader:
             headers["Range"] = f"bytes={offset}-"
         request = urllib.request.Request(url, headers=headers)
         try:
-            response = self._opener.open(request, timeout=self._timeout)
+            response = self._https().open(request, timeout=self._timeout)
         except urllib.error.HTTPError as exc:
             with exc:
                 raise _http_error(exc, sidecar) from None

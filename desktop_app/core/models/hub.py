@@ -19,20 +19,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
-
-import huggingface_hub
-from huggingface_hub import HfApi
-from huggingface_hub.errors import (
-    GatedRepoError,
-    HfHubHTTPError,
-    OfflineModeIsEnabled,
-    RepositoryNotFoundError,
-)
-from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
+from typing import TYPE_CHECKING, Any, Literal
 
 from desktop_app.core.models.quant import RemoteFile, RemoteModel, group_models
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, user_text
+
+# huggingface_hub (with its HTTP client, ~0.1 s) is imported at the first Hub call, not at
+# start: the window imports this module for the Models window and the catalog.
+if TYPE_CHECKING:
+    import huggingface_hub
+    from huggingface_hub import HfApi
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 SearchSort = Literal["downloads", "likes", "last_modified"]
@@ -155,6 +151,13 @@ def error_for_status(status: int, what: str, repo_id: str, *, gated: bool = Fals
 @contextmanager
 def translate_errors(what: str, repo_id: str = "") -> Iterator[None]:
     """Turn huggingface_hub and network exceptions raised inside into :class:`HubError`."""
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+    )
+
     try:
         yield
     except HubError:
@@ -254,9 +257,13 @@ class HubClient:
         return (self._endpoint or hub_endpoint()).rstrip("/")
 
     def token(self) -> str | None:
+        import huggingface_hub
+
         return self._token or huggingface_hub.get_token()
 
     def _api(self) -> HfApi:
+        from huggingface_hub import HfApi
+
         if self.offline:
             raise OfflineError
         return HfApi(endpoint=self.endpoint, token=self.token())
@@ -301,6 +308,8 @@ class HubClient:
             models=tuple(group_models(files)))
 
     def resolve_url(self, repo_id: str, filename: str, revision: str) -> str:
+        import huggingface_hub
+
         return huggingface_hub.hf_hub_url(repo_id, filename, revision=revision,
                                           endpoint=self.endpoint)
 
@@ -309,6 +318,8 @@ class HubClient:
         if self.offline:
             raise OfflineError
         url = self.resolve_url(repo_id, filename, revision)
+        import huggingface_hub
+
         with translate_errors(f"{filename} in {repo_id}", repo_id):
             meta = huggingface_hub.get_hf_file_metadata(
                 url, token=self.token() or False, endpoint=self.endpoint, timeout=_TIMEOUT)
@@ -317,6 +328,8 @@ class HubClient:
 
     def auth_headers(self) -> dict[str, str]:
         """Headers for a download request: user agent and, when logged in, the token."""
+        from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
+
         return build_hf_headers(
             token=self.token() or False, library_name="hearth")
 

@@ -33,13 +33,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from desktop_app.core.remote.servers import PRESETS_BY_ID, Preset, ServerConfig
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserFacingError, UserText, user_text
+
+# httpx (~50 ms) is imported at the first request, not with the window, which imports this
+# module for its types and the server list.
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ class Timeouts:
     write: float = 30.0
 
     def httpx(self) -> httpx.Timeout:
+        import httpx
+
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write,
                              pool=self.connect)
 
@@ -278,6 +283,8 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def transport_error(config: ServerConfig, exc: Exception,
                     read_timeout: float = Timeouts.read) -> RemoteError:
     """A failure below HTTP (timeout, refused, DNS, TLS, dropped) in words."""
+    import httpx
+
     name = config.name
     host = urlsplit(config.base_url).hostname or config.base_url
     chain = list(_chain(exc))
@@ -444,6 +451,8 @@ class RemoteClient:
         return headers
 
     def _new_client(self) -> _Pooled:
+        import httpx
+
         if self._ssl is None:
             self._ssl = ssl_context(self.config)
         connection = Connection()
@@ -495,6 +504,8 @@ class RemoteClient:
         is about. Every failure is a :class:`RemoteError` in words (HTTP
         status, transport, a reply that is not JSON).
         """
+        import httpx
+
         options: dict[str, Any] = {} if body is None else {"json": body}
         try:
             with self.connection() as (client, conn), client.stream(

@@ -46,15 +46,18 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-
-import anyio
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.engine.api import ToolSpec
 from desktop_app.core.tools.mcp_config import McpServerConfig
 from desktop_app.core.tools.toolbox import ToolResult, truncate
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, UserText, user_text
+
+# anyio (with asyncio, ~20 ms) loads when the first MCP server starts: the window imports
+# this module at start for its types.
+if TYPE_CHECKING:
+    import anyio
+    from anyio.from_thread import BlockingPortal
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +214,8 @@ class McpServer:
             self._state, self._error, self._tools = ServerState.STARTING, None, ()
             self._ready.clear()
         self._on_change(self)
+        from anyio.from_thread import start_blocking_portal
+
         self._portal_cm = start_blocking_portal(backend="asyncio")
         self._portal = self._portal_cm.__enter__()
         self._main = self._portal.start_task_soon(self._serve, generation)
@@ -253,6 +258,8 @@ class McpServer:
     # ---- the server's own thread -------------------------------------------------------
 
     async def _serve(self, generation: int) -> None:
+        import anyio
+
         self._stop_event = stop = anyio.Event()
         self._scope = scope = anyio.CancelScope()
         try:
@@ -277,6 +284,7 @@ class McpServer:
 
     async def _connect(self, stop: anyio.Event, generation: int) -> None:
         """Start the server, list its tools, then hold the connection until ``stop``."""
+        import anyio
         from mcp import ClientSession
 
         async with AsyncExitStack() as stack:
@@ -313,6 +321,8 @@ class McpServer:
 
     async def _watch(self, session: Any, stop: anyio.Event, generation: int) -> None:
         """Wait for stop; meanwhile ping the idle server to notice it dying."""
+        import anyio
+
         while not stop.is_set():
             with anyio.move_on_after(self._ping_seconds):
                 await stop.wait()
@@ -363,6 +373,8 @@ class McpServer:
         return f"The MCP server {self.name!r} is not running ({self.state})."
 
     async def _call(self, name: str, arguments: dict[str, Any], timeout: float) -> ToolResult:
+        import anyio
+
         with self._lock:
             session, generation = self._session, self._generation
         if session is None:

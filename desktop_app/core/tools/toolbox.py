@@ -20,9 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import jsonschema
-from jsonschema.exceptions import SchemaError, ValidationError
-
 from desktop_app.core.engine.api import ToolCall, ToolSpec
 from desktop_app.core.tools.formats import parameters_of
 from desktop_app.core.user_text import UserFacingError
@@ -135,6 +132,10 @@ class ToolBox:
 
 def _schema_problem(spec: ToolSpec, arguments: dict[str, Any]) -> str:
     """Why ``arguments`` do not fit the tool's schema, or "" (an unusable schema is not checked)."""
+    # jsonschema (~50 ms) loads at the first tool call, not with the chat window.
+    import jsonschema
+    from jsonschema.exceptions import SchemaError, ValidationError
+
     schema = parameters_of(spec)
     try:
         validator_class = jsonschema.validators.validator_for(schema)

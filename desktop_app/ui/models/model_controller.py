@@ -175,8 +175,10 @@ class ModelController(QObject):
         self.selected_remote = self.remote_server = None
         self._last_local_id = model.id
         self.loaded = None
-        self._settings.last_model_id = model.id
-        self._save()
+        if self._settings.last_model_id != model.id:
+            # At start it is the model used last: no write (two fsyncs) before the first paint.
+            self._settings.last_model_id = model.id
+            self._save()
         self.selection_changed.emit(model.id)
         ms = self._settings.model_settings.get(model.id, ModelSettings())
         self._worker.load(ms.load_options(str(model.path)))

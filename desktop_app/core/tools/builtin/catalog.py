@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from desktop_app.core.tools.builtin.calculator import Calculator
-from desktop_app.core.tools.builtin.clock import Clock
-from desktop_app.core.tools.builtin.document_search import DocumentSearch, Search
-from desktop_app.core.tools.builtin.folders import FolderAccess, ListFolder, ReadTextFile
-from desktop_app.core.tools.builtin.web_fetch import WebFetch
-from desktop_app.core.tools.toolbox import Tool
+# The tools (jsonschema, numpy, httpx behind them) are imported when a chat first gets its
+# tools: the settings import this module for BuiltinSettings, and the window starts without them.
+if TYPE_CHECKING:
+    from desktop_app.core.tools.builtin.document_search import Search
+    from desktop_app.core.tools.toolbox import Tool
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,12 @@ class BuiltinSettings:
 def builtin_tools(settings: BuiltinSettings, *, is_offline: Callable[[], bool],
                   search: Search | None = None) -> list[Tool]:
     """The built-in tools ``settings`` switch on (web fetching never while offline)."""
+    from desktop_app.core.tools.builtin.calculator import Calculator
+    from desktop_app.core.tools.builtin.clock import Clock
+    from desktop_app.core.tools.builtin.document_search import DocumentSearch
+    from desktop_app.core.tools.builtin.folders import FolderAccess, ListFolder, ReadTextFile
+    from desktop_app.core.tools.builtin.web_fetch import WebFetch
+
     tools: list[Tool] = []
     if settings.calculator:
         tools.append(Calculator())
