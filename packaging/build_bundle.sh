@@ -60,7 +60,10 @@ PY="$(venv_python)"
 # such modules into GGML_BACKEND_DIR, relative to the wheel's root, so this puts them
 # into llama_cpp/lib beside libggml.so, where the engine loads them from
 # (desktop_app/core/engine/cpu_backend.py) and the spec collects them.
-VARIANT_ARGS="-DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DGGML_NATIVE=OFF -DGGML_BACKEND_DIR=llama_cpp/lib"
+# ":STRING" matters: GGML_BACKEND_DIR is a PATH variable, and CMake turns a relative PATH
+# given on the command line into an absolute one under the build's working folder (pip's
+# temporary source tree), where the variants would be installed and lost.
+VARIANT_ARGS="-DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DGGML_NATIVE=OFF -DGGML_BACKEND_DIR:STRING=llama_cpp/lib"
 if [ -z "${CMAKE_ARGS:-}" ] && [ "$(uname -m)" = x86_64 ]; then
   CMAKE_ARGS="$VARIANT_ARGS"
 fi
@@ -76,8 +79,9 @@ if [ ! -f "$llama_stamp" ] || [ "$(cat "$llama_stamp")" != "$LLAMA_SPEC $CMAKE_A
 fi
 if [[ "$CMAKE_ARGS" == *GGML_CPU_ALL_VARIANTS=ON* ]]; then
   # A wheel that put the variants anywhere else would give a bundle with no CPU backend.
-  variants=$("$PY" -c 'import glob, os, llama_cpp
-lib = os.path.join(os.path.dirname(llama_cpp.__file__), "lib")
+  # find_spec, not import: llama_cpp's own dependencies are installed further down.
+  variants=$("$PY" -c 'import glob, importlib.util, os
+lib = os.path.join(importlib.util.find_spec("llama_cpp").submodule_search_locations[0], "lib")
 print(" ".join(sorted(os.path.basename(p) for p in glob.glob(os.path.join(lib, "*ggml-cpu-*")))))')
   [ -n "$variants" ] || { say "no libggml-cpu-* variants in llama_cpp/lib; see CMAKE_ARGS"; exit 1; }
   say "CPU variants in llama_cpp/lib: $variants (the spec leaves out sapphirerapids)"

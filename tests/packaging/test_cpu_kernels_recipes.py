@@ -67,7 +67,7 @@ def test_bundle_builds_every_cpu_variant_as_a_module_on_x86_64(tmp_path: Path) -
     assert {"-DGGML_BACKEND_DL=ON", "-DGGML_CPU_ALL_VARIANTS=ON", "-DGGML_NATIVE=OFF"} <= args
     # ggml installs backend modules to GGML_BACKEND_DIR, relative to the wheel's root:
     # beside libggml.so in llama_cpp/lib, where the engine loads them from.
-    assert "-DGGML_BACKEND_DIR=llama_cpp/lib" in args
+    assert "-DGGML_BACKEND_DIR:STRING=llama_cpp/lib" in args
 
 
 def test_bundle_keeps_other_architectures_and_given_flags_as_they_are(tmp_path: Path) -> None:
