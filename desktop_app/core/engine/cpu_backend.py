@@ -14,7 +14,9 @@ nothing is done.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import io
 import logging
 import re
 import sys
@@ -58,13 +60,28 @@ def variant_libraries(lib_dir: Path) -> list[Path]:
 
 
 def _ggml_load_all_from_path(lib_dir: bytes) -> None:
-    """ggml's own choice: dlopen each variant, keep the one whose score is highest."""
-    from llama_cpp._ggml import libggml
+    """ggml's own choice: dlopen each variant, keep the one whose score is highest.
 
-    function = libggml.ggml_backend_load_all_from_path
+    The function is looked up through libllama's handle, whose dependency tree holds
+    the libggml llama.cpp itself uses. ``llama_cpp._ggml`` opens ``libggml.so`` by
+    path, and in a wheel that is a copy of ``libggml.so.0`` (wheels cannot hold
+    symlinks), so it would be a second libggml with its own, separate backend
+    registry: the variant would load there and llama.cpp would still see none.
+    Captured output: ggml reports the load through llama_cpp's logger, on stderr.
+    """
+    import llama_cpp.llama_cpp
+
+    library = getattr(llama_cpp.llama_cpp, "_lib", None)
+    if library is None or not hasattr(library, "ggml_backend_load_all_from_path"):
+        from llama_cpp._ggml import libggml as library  # Windows: one ggml.dll per name
+    function = library.ggml_backend_load_all_from_path
     function.argtypes = [ctypes.c_char_p]
     function.restype = None
-    function(lib_dir)
+    said = io.StringIO()
+    with contextlib.redirect_stderr(said):
+        function(lib_dir)
+    if said.getvalue().strip():
+        log.info("%s", said.getvalue().strip())
 
 
 def ensure_loaded(lib_dir: Path | None = None,

@@ -84,10 +84,11 @@ def test_variants_present_but_none_mapped_is_unknown_not_a_guess(tmp_path: Path)
     assert loaded_variant(lib, f"7f00-7f01 r-xp 0 0:0 0 {lib}/libggml-base.so\n") == UNKNOWN
 
 
-def test_ggml_exports_the_loader_the_engine_calls() -> None:
-    from llama_cpp._ggml import libggml
+def test_the_loader_is_found_through_the_libggml_llama_cpp_uses() -> None:
+    # Not llama_cpp._ggml's handle: in a wheel that can be a second copy of libggml.
+    import llama_cpp.llama_cpp
 
-    assert hasattr(libggml, "ggml_backend_load_all_from_path")
+    assert hasattr(llama_cpp.llama_cpp._lib, "ggml_backend_load_all_from_path")
 
 
 @pytest.mark.slow
