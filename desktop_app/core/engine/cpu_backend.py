@@ -23,6 +23,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,11 @@ def _ggml_load_all_from_path(lib_dir: bytes) -> None:
     """
     import llama_cpp.llama_cpp
 
-    library = getattr(llama_cpp.llama_cpp, "_lib", None)
-    if library is None or not hasattr(library, "ggml_backend_load_all_from_path"):
-        from llama_cpp._ggml import libggml as library  # Windows: one ggml.dll per name
+    library: Any = getattr(llama_cpp.llama_cpp, "_lib", None)
+    if not hasattr(library, "ggml_backend_load_all_from_path"):
+        from llama_cpp._ggml import libggml  # Windows: one ggml.dll per name anyway
+
+        library = libggml
     function = library.ggml_backend_load_all_from_path
     function.argtypes = [ctypes.c_char_p]
     function.restype = None
