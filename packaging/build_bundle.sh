@@ -13,10 +13,14 @@
 #   HEARTH_PACK_VENV    the build venv (default: build/pack-venv in the checkout)
 #   HEARTH_DIST         where the bundle goes (default: dist/ in the checkout)
 #   HEARTH_BUNDLE_STARTER  0 leaves out the 98 MB starter model (default 1: included)
-#   CMAKE_ARGS          llama.cpp build flags; default on x86-64 is AVX2/FMA/F16C
-#                       without AVX-512 or AMX (any x86-64-v3 CPU, 2013 on; AMX
-#                       kernels crash: llama.cpp issue #20824). Set it for GPU
-#                       builds, e.g. "-DGGML_METAL=ON" or "-DGGML_VULKAN=ON".
+#   CMAKE_ARGS          llama.cpp build flags. Default on x86-64: ggml's CPU backend
+#                       as runtime-loadable variants, one per CPU generation (x64,
+#                       SSE4.2, AVX ... AVX2, AVX-512 with VNNI/BF16, AVX-VNNI), of
+#                       which ggml loads the best the CPU can run at start, as in
+#                       llama.cpp's own releases; the AMX variant (sapphirerapids) is
+#                       left out of the bundle because its kernels crash (llama.cpp
+#                       issue #20824). Set it for GPU builds, e.g. "-DGGML_METAL=ON"
+#                       or "-DGGML_VULKAN=ON".
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +28,9 @@ VENV="${HEARTH_PACK_VENV:-$ROOT/build/pack-venv}"
 DIST="${HEARTH_DIST:-$ROOT/dist}"
 WORK="$ROOT/build/pyinstaller"
 PYINSTALLER_SPEC="pyinstaller>=6.10,<7"
-LLAMA_SPEC="llama-cpp-python==0.3.36"  # the version Hearth is tested with
+# The llama-cpp-python version Hearth is tested with; scripts/setup.sh reads the same file.
+LLAMA_VERSION=$(grep -v '^#' "$ROOT/packaging/llama-cpp-python-version" | head -n1 | tr -d '[:space:]')
+LLAMA_SPEC="llama-cpp-python==$LLAMA_VERSION"
 
 say() { printf '\033[1mbuild_bundle:\033[0m %s\n' "$*" >&2; }
 
@@ -48,10 +54,18 @@ if [ -z "$(venv_python)" ]; then
 fi
 PY="$(venv_python)"
 
+# GGML_BACKEND_DL builds each backend as a module loaded at run time, and
+# GGML_CPU_ALL_VARIANTS builds the CPU backend once per x86 generation, each scoring
+# itself against the CPU's cpuid (ggml-cpu/arch/x86/cpu-feats.cpp). ggml installs
+# such modules into GGML_BACKEND_DIR, relative to the wheel's root, so this puts them
+# into llama_cpp/lib beside libggml.so, where the engine loads them from
+# (desktop_app/core/engine/cpu_backend.py) and the spec collects them.
+# ":STRING" matters: GGML_BACKEND_DIR is a PATH variable, and CMake turns a relative PATH
+# given on the command line into an absolute one under the build's working folder (pip's
+# temporary source tree), where the variants would be installed and lost.
+VARIANT_ARGS="-DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DGGML_NATIVE=OFF -DGGML_BACKEND_DIR:STRING=llama_cpp/lib"
 if [ -z "${CMAKE_ARGS:-}" ] && [ "$(uname -m)" = x86_64 ]; then
-  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
-  CMAKE_ARGS+=" -DGGML_AVX512=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF"
-  CMAKE_ARGS+=" -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+  CMAKE_ARGS="$VARIANT_ARGS"
 fi
 export CMAKE_ARGS="${CMAKE_ARGS:-}"
 
@@ -59,9 +73,18 @@ export CMAKE_ARGS="${CMAKE_ARGS:-}"
 # from reusing a wheel built earlier with other (e.g. native AVX-512) flags.
 llama_stamp="$VENV/.hearth-llama-flags"
 if [ ! -f "$llama_stamp" ] || [ "$(cat "$llama_stamp")" != "$LLAMA_SPEC $CMAKE_ARGS" ]; then
-  say "building $LLAMA_SPEC with CMAKE_ARGS=$CMAKE_ARGS (about 15 minutes on 2 cores)"
+  say "building $LLAMA_SPEC with CMAKE_ARGS=$CMAKE_ARGS (15 minutes on 2 cores, 45 with all CPU variants)"
   "$PY" -m pip install -q --no-cache-dir --force-reinstall --no-deps "$LLAMA_SPEC"
   echo "$LLAMA_SPEC $CMAKE_ARGS" > "$llama_stamp"
+fi
+if [[ "$CMAKE_ARGS" == *GGML_CPU_ALL_VARIANTS=ON* ]]; then
+  # A wheel that put the variants anywhere else would give a bundle with no CPU backend.
+  # find_spec, not import: llama_cpp's own dependencies are installed further down.
+  variants=$("$PY" -c 'import glob, importlib.util, os
+lib = os.path.join(importlib.util.find_spec("llama_cpp").submodule_search_locations[0], "lib")
+print(" ".join(sorted(os.path.basename(p) for p in glob.glob(os.path.join(lib, "*ggml-cpu-*")))))')
+  [ -n "$variants" ] || { say "no libggml-cpu-* variants in llama_cpp/lib; see CMAKE_ARGS"; exit 1; }
+  say "CPU variants in llama_cpp/lib: $variants (the spec leaves out sapphirerapids)"
 fi
 
 # Dependencies (pip skips what is already satisfied), then Hearth itself, always

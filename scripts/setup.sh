@@ -54,21 +54,46 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 
+# --- llama.cpp, built for this CPU ---------------------------------------------
 # llama.cpp's default native build compiles ggml's AMX kernels on CPUs that have
-# AMX, and those segfault on the first decode (llama.cpp issue #20824). Build a
-# portable x86 binary with the vector extensions this CPU has instead.
-if [ -z "${CMAKE_ARGS:-}" ] && [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; then
-  flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
-  has() { [[ " $flags " == *" $1 "* ]] && echo ON || echo OFF; }
-  export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=$(has avx) -DGGML_AVX2=$(has avx2) -DGGML_FMA=$(has fma) -DGGML_F16C=$(has f16c) -DGGML_AVX512=$(has avx512f)"
+# AMX, and those segfault on the first decode (llama.cpp issue #20824). So build
+# with explicit switches instead: every vector extension this CPU reports (an
+# extension it lacks would crash with "Illegal instruction"), AMX off. The choice
+# is made by desktop_app/core/cpu_features.py (standard library only). A CMAKE_ARGS
+# of your own (GPU builds, see README.md) is used as it is.
+LLAMA_VERSION=$(grep -v '^#' "$HEARTH_ROOT/packaging/llama-cpp-python-version" | head -n1 | tr -d '[:space:]')
+LLAMA_SPEC="llama-cpp-python==$LLAMA_VERSION"
+if [ -z "${CMAKE_ARGS:-}" ]; then
+  "$PYTHON" "$HEARTH_ROOT/desktop_app/core/cpu_features.py" | while read -r line; do say "$line"; done
+  CMAKE_ARGS=$("$PYTHON" "$HEARTH_ROOT/desktop_app/core/cpu_features.py" --cmake-args)
+else
+  say "llama.cpp with your CMAKE_ARGS: $CMAKE_ARGS"
 fi
+export CMAKE_ARGS
 
-# Reinstall only when the dependency list or this script changed.
+# pip's wheel cache ignores CMAKE_ARGS, so a wheel built earlier with other flags
+# (or on another CPU) would be reused silently. Build one wheel per version and
+# flag set instead, into a cache keyed by both, outside the venv so a new venv or
+# checkout on the same machine reuses it (building takes 15-20 minutes on 2 cores).
+llama_key=$(printf '%s\n%s\n' "$LLAMA_SPEC" "$CMAKE_ARGS" | sha256sum | cut -c1-16)
+LLAMA_WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/hearth/llama-wheels/$llama_key"
+llama_wheel() { find "$LLAMA_WHEELS" -maxdepth 1 -name "llama_cpp_python-$LLAMA_VERSION-*.whl" 2>/dev/null | head -n1; }
+
+# Reinstall only when the dependency list, this script or the llama.cpp flags changed.
 stamp="$VENV/.hearth-setup"
-want=$(cat "$HEARTH_ROOT/pyproject.toml" "$HEARTH_ROOT/scripts/pinned-requirements.txt" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
+want=$( (cat "$HEARTH_ROOT/pyproject.toml" "$HEARTH_ROOT/scripts/pinned-requirements.txt" \
+          "${BASH_SOURCE[0]}"; echo "$LLAMA_SPEC $CMAKE_ARGS") | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  say "installing Python packages (the first time builds llama.cpp: about 5 minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
+  if [ -z "$(llama_wheel)" ]; then
+    say "building $LLAMA_SPEC into $LLAMA_WHEELS (once for these flags: 15-20 minutes on 2 cores)"
+    mkdir -p "$LLAMA_WHEELS.tmp"
+    "$VENV/bin/python" -m pip wheel -q --no-deps --no-cache-dir -w "$LLAMA_WHEELS.tmp" "$LLAMA_SPEC"
+    rm -rf "$LLAMA_WHEELS" && mv "$LLAMA_WHEELS.tmp" "$LLAMA_WHEELS"  # complete or absent
+    echo "$LLAMA_SPEC $CMAKE_ARGS" > "$LLAMA_WHEELS/flags.txt"
+  fi
+  say "installing Python packages ($(basename "$(llama_wheel)") for these flags)"
+  "$VENV/bin/python" -m pip install -q --no-deps --force-reinstall "$(llama_wheel)"
   "$VENV/bin/python" -m pip install -q --no-deps --require-hashes -r "$HEARTH_ROOT/scripts/pinned-requirements.txt"
   "$VENV/bin/python" -m pip install -q -e "$HEARTH_ROOT[dev]"
   echo "$want" > "$stamp"

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.engine import cpu_backend
 from desktop_app.core.engine.api import ModelLoaded, ReplyStats, Role
 from desktop_app.core.settings import Settings
 from desktop_app.core.storage.chat_store import MessageState
@@ -600,6 +601,11 @@ class MainWindow(QMainWindow):
                       "Loaded in {s:.1f} s").format(fmt=loaded.chat_format, device=loaded.device,
                                                     layers=loaded.n_gpu_layers,
                                                     s=loaded.load_seconds)
+        if loaded.cpu_variant == cpu_backend.BUILT_IN:
+            tip += "\n" + self.tr("CPU kernels: built into llama.cpp")
+        elif loaded.cpu_variant:
+            tip += "\n" + self.tr("CPU kernels: {variant} (chosen for this CPU at start)").format(
+                variant=loaded.cpu_variant)
         if loaded.notice:
             tip += "\n" + loaded.notice
         self.model_status.setToolTip(plain_tooltip(tip))

@@ -172,7 +172,9 @@ class _SelfTest:
         loaded, selected = models.loaded, models.selected
         if loaded is None or selected is None:  # READY implies both
             raise SelfTestError(f"the model controller is {models.state} with no model")
-        self._ok("model loaded", started, f"{selected.display_name} on {loaded.backend}")
+        kernels = f", CPU kernels: {loaded.cpu_variant}" if loaded.cpu_variant else ""
+        self._ok("model loaded", started,
+                 f"{selected.display_name} on {loaded.backend}{kernels}")
 
     def _fail_if_model_failed(self, hearth: HearthApp) -> None:
         if hearth.models.state == ModelState.FAILED:

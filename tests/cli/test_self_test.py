@@ -46,6 +46,8 @@ def test_self_test_chats_through_the_window_and_cleans_up(tmp_path: Path,
     for line in lines:
         assert re.match(r"ok: .+ in \d+\.\d s", line), line
     assert "offscreen platform" in lines[1]
+    # "built-in" with the development build, the variant (e.g. zen4) with an installer's.
+    assert re.search(r" on CPU, CPU kernels: [\w.-]+\)$", lines[3]), lines[3]
     assert re.search(r"\(\d+ tokens in \d+ batches", lines[4]), lines[4]
     assert re.search(r"\(http://127\.0\.0\.1:\d+/v1: '\w", lines[5]), lines[5]
     assert lines[7].endswith("(2 messages)")

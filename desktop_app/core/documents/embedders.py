@@ -183,6 +183,9 @@ class LlamaEmbedder:
                     path=str(self._path)))
             from llama_cpp import Llama
 
+            from desktop_app.core.engine import cpu_backend
+
+            cpu_backend.ensure_loaded()  # an installer's llama.cpp loads no CPU kernels itself
             try:
                 self._llama = Llama(model_path=str(self._path), embedding=True,
                                     n_ctx=self._context_length, n_batch=self._context_length,

@@ -244,6 +244,9 @@ class ModelLoaded:
     n_gpu_layers: int
     load_seconds: float
     notice: str = ""      # e.g. "GPU offload failed; running on the CPU"
+    # ggml's CPU kernels: the variant loaded at start when the installer ships one per
+    # CPU generation ("zen4", "haswell"), "built-in" for an ordinary build (cpu_backend).
+    cpu_variant: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core import hardware
+from desktop_app.core.engine import cpu_backend
 from desktop_app.core.engine.api import (
     AUTO,
     KV_CACHE_TYPES,
@@ -135,6 +136,9 @@ def load_model(options: LoadOptions) -> LoadedModel:
     import llama_cpp
 
     started = time.monotonic()
+    # An installer's llama.cpp has its CPU kernels as per-CPU modules, loaded by nobody
+    # else; before llama_supports_gpu_offload too, which would see no backend at all.
+    cpu_backend.ensure_loaded()
     path = Path(options.model_path)
     try:
         # Every part of a split model, not just the first: llama.cpp reads them all.
@@ -207,5 +211,6 @@ def load_model(options: LoadOptions) -> LoadedModel:
     event = ModelLoaded(
         model_path=str(path), n_ctx=llama.n_ctx(), chat_format=formatter.description,
         backend=backend, device=device, n_gpu_layers=n_gpu_layers,
-        load_seconds=time.monotonic() - started, notice=notice)
+        load_seconds=time.monotonic() - started, notice=notice,
+        cpu_variant=cpu_backend.loaded_variant())
     return LoadedModel(llama, info, formatter, event)
