@@ -16,9 +16,22 @@ streaming slows decoding. This measures both together, in one run:
 5. Scrolling the whole long conversation page by page, each page measured
    from the scroll to its rows laid out (first time seen) and painted.
 
+6. (``--window``) What issue 13 asks: raw llama-cpp-python vs. Hearth as the
+   user runs it, the real main window (offscreen) showing the 1,000-message
+   chat, on the starter model: decode tokens/s (Hearth's as text arrives in
+   the window's chat model, in the GUI thread) and time to first token on both
+   sides, same settings, prompts and seed, interleaved rounds, medians.
+   ``--compare DIR`` runs that for DIR's Hearth ("before", e.g. an export of
+   the previous commit) and this checkout's ("after") in alternating processes,
+   and prints both in one table.
+
 Usage: ``.venv/bin/python bench/bench_chat_view.py [--tokens 200] [--no-engine]``
 (headless with ``QT_QPA_PLATFORM=offscreen``, set if unset; ``--no-engine``
-skips 2 and 3, which need the demo model).
+skips 2 and 3, which need the demo model);
+``bench/bench_chat_view.py --window --tokens 300 --rounds 5``;
+``git archive HEAD~1 | tar -x -C /tmp/before``, the starter model linked into
+``/tmp/before/resources/models/``, then
+``bench/bench_chat_view.py --compare /tmp/before --tokens 300 --rounds 3 --processes 2``.
 """
 
 from __future__ import annotations
@@ -163,6 +176,10 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", action="store_true", help="with --window: print JSON")
+    parser.add_argument("--pipe-cost", type=float, metavar="RATE",
+                        help="7: the parent's CPU per token with a fake engine making RATE "
+                             "tokens/s, into the real window (no llama.cpp; with --window "
+                             "or --compare)")
     args = parser.parse_args()
     if args.compare:
         return compare(args)
@@ -516,10 +533,18 @@ def compare(args: argparse.Namespace) -> int:
     import json
     import subprocess
 
+    from desktop_app.core.models.starter_model import starter_path
+
+    before_starter = starter_path(Path(args.compare) / "resources")
+    if not before_starter.exists():
+        # The model file is not in git: an exported tree needs it linked in.
+        sys.exit(f"{before_starter} is missing: link {starter_path()} there first")
     script = Path(__file__).resolve()
     command = [sys.executable, str(script), "--window", "--json", "--rounds", str(args.rounds),
                "--tokens", str(args.tokens), "--messages", str(args.messages),
                "--seed", str(args.seed)]
+    if args.pipe_cost:
+        command += ["--pipe-cost", str(args.pipe_cost)]
     results: dict[str, list[dict[str, object]]] = {"before": [], "after": []}
     load = [os.getloadavg()]
     for process in range(args.processes):
@@ -532,6 +557,23 @@ def compare(args: argparse.Namespace) -> int:
             done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
             results[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
             load.append(os.getloadavg())
+    if args.pipe_cost:
+        print(f"Paced fake engine at {args.pipe_cost:g} tokens/s into the real window "
+              f"({args.messages}-message chat) · {args.tokens} tokens × {args.rounds} replies · "
+              f"{args.processes} processes a side, alternating · load average "
+              + ", ".join(f"{one:.2f}" for one, _five, _fifteen in load))
+        print()
+        print("| parent CPU per token (median over processes) | before | after |")
+        print("|---|---|---|")
+        for key, label in (("gui_ms", "GUI thread"), ("other_ms", "other threads"),
+                           ("ttft_ms", "time to first token (GUI, median)")):
+            values = [statistics.median(float(r[key]) for r in results[side])  # type: ignore[arg-type]
+                      for side in ("before", "after")]
+            print(f"| {label} | {values[0]:.3f} ms | {values[1]:.3f} ms |")
+        signals = [statistics.median(int(r["signals"]) for r in results[side])  # type: ignore[call-overload]
+                   for side in ("before", "after")]
+        print(f"| chunks_received signals per run | {signals[0]:.0f} | {signals[1]:.0f} |")
+        return 0
     first = results["after"][0]
     print(f"{first['messages']}-message chat in the real window · {first['model']} · "
           f"{first['threads']} threads · n_ctx {first['n_ctx']} · seed {args.seed} · "
@@ -552,9 +594,13 @@ def compare(args: argparse.Namespace) -> int:
 def report_window(args: argparse.Namespace) -> int:
     import json
 
-    result = window_rounds(args)
+    result = pipe_cost(args) if args.pipe_cost else window_rounds(args)
     if args.json:
         print(json.dumps(result))
+        return 0
+    if args.pipe_cost:
+        print(f"| parent CPU per token, GUI thread / other threads | {result['gui_ms']:.3f} / "
+              f"{result['other_ms']:.3f} ms |")
         return 0
     print(f"{result['messages']}-message chat in the real window · {result['model']} · "
           f"{result['threads']} threads · n_ctx {result['n_ctx']} · {args.tokens} tokens · "
@@ -566,6 +612,106 @@ def report_window(args: argparse.Namespace) -> int:
     for row in _window_table("this checkout", [result]):
         print(row)
     return 0
+
+
+# ---- 7. what the path between the engine and the screen costs, without llama.cpp -----------
+
+FAKE_RATE_VARIABLE = "HEARTH_BENCH_FAKE_RATE"
+
+
+class _PacedSession:
+    """Stands in for ``Session`` in the engine process: one word per token at a steady
+    rate (``HEARTH_BENCH_FAKE_RATE`` tokens/s), sleeping in between, so the CPU the
+    parent spends per token can be counted while nothing else competes for it."""
+
+    def __init__(self, _model: object) -> None:
+        self.rate = float(os.environ.get(FAKE_RATE_VARIABLE, "100"))
+
+    def generate(self, request: GenerateRequest, emit: Callable[[object], None],
+                 cancelled: Callable[[], bool], phase: Callable[[object], None]) -> None:
+        from desktop_app.core.engine.api import ReplyFinished, ReplyStats, TokenChunk
+        from desktop_app.core.engine.protocol import Phase
+
+        phase(Phase.GENERATING)
+        started = time.monotonic()
+        tokens = request.params.max_tokens
+        for i in range(tokens):
+            delay = started + i / self.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            emit(TokenChunk(request.request_id, " word" if i % 12 else "\n\nword"))
+            if cancelled():
+                break
+        emit(ReplyFinished(request.request_id, ReplyStats(
+            prompt_tokens=10, completion_tokens=tokens, tokens_per_second=self.rate)))
+
+    def close(self) -> None:
+        pass
+
+
+class _PacedModel:
+    llama = None
+
+    def __init__(self, options: object) -> None:
+        from desktop_app.core.engine.api import ModelLoaded
+
+        self.event = ModelLoaded(options.model_path, 4096,  # type: ignore[attr-defined]
+                                 "paced (bench)", "CPU", "none", 0, 0.0)
+
+
+def serve_paced(conn: object, log_level: int = 30, _stderr_path: str | None = None) -> None:
+    """The engine process's entry point with :class:`_PacedSession` instead of llama.cpp."""
+    from desktop_app.core.engine import runner
+
+    runner.Session = _PacedSession  # type: ignore[misc,assignment]
+    runner.load_model = _PacedModel  # type: ignore[assignment]
+    runner.serve(conn, log_level, None)  # type: ignore[arg-type]
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process, by thread id (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu: dict[str, float] = {}
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[task.name] = (int(fields[11]) + int(fields[12])) / ticks
+    return cpu
+
+
+def pipe_cost(args: argparse.Namespace) -> dict[str, object]:
+    """Parent CPU per token (GUI thread, other threads) while a paced fake engine streams
+    into the real window showing the long chat."""
+    import threading
+
+    from desktop_app.core.engine import process
+
+    process.serve = serve_paced  # type: ignore[assignment]
+    os.environ[FAKE_RATE_VARIABLE] = str(args.pipe_cost)
+    paths = AppPaths.from_environment().ensure()
+    store = ChatStore.open(paths.database_path)
+    conversation_id = store_conversation(store, long_conversation(args.messages))
+    store.close()
+    window = WindowPath(conversation_id)
+    signals: list[int] = []
+    window.hearth.engine_thread.worker.chunks_received.connect(lambda *_: signals.append(1))
+    window.sample(story_request(0), 50, args.seed)  # warm-up
+    signals.clear()
+    gui = str(threading.get_native_id())
+    before = _thread_cpu()
+    samples = [window.sample(story_request(i + 1), args.tokens, args.seed)
+               for i in range(args.rounds)]
+    after = _thread_cpu()
+    window.close()
+    spent = {k: v - before.get(k, 0.0) for k, v in after.items()}
+    tokens = sum(s.completion_tokens for s in samples)
+    return {"tokens": tokens, "signals": len(signals), "rate": args.pipe_cost,
+            "gui_ms": spent.get(gui, 0.0) / tokens * 1000,
+            "other_ms": (sum(spent.values()) - spent.get(gui, 0.0)) / tokens * 1000,
+            "ttft_ms": statistics.median(s.ttft for s in samples) * 1000,
+            "tokens_per_second": statistics.median(s.tokens_per_second for s in samples)}
 
 
 if __name__ == "__main__":
