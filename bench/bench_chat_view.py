@@ -16,27 +16,58 @@ streaming slows decoding. This measures both together, in one run:
 5. Scrolling the whole long conversation page by page, each page measured
    from the scroll to its rows laid out (first time seen) and painted.
 
+6. (``--window``) What issue 13 asks: raw llama-cpp-python vs. Hearth as the
+   user runs it, the real main window (offscreen) showing the 1,000-message
+   chat, on the starter model: decode tokens/s (Hearth's as text arrives in
+   the window's chat model, in the GUI thread) and time to first token on both
+   sides, same settings, prompts and seed, interleaved rounds, medians.
+   ``--compare DIR`` runs that for DIR's Hearth ("before", e.g. an export of
+   the previous commit) and this checkout's ("after") in alternating processes,
+   and prints both in one table.
+
 Usage: ``.venv/bin/python bench/bench_chat_view.py [--tokens 200] [--no-engine]``
 (headless with ``QT_QPA_PLATFORM=offscreen``, set if unset; ``--no-engine``
-skips 2 and 3, which need the demo model).
+skips 2 and 3, which need the demo model);
+``bench/bench_chat_view.py --window --tokens 300 --rounds 5``;
+``git archive HEAD~1 | tar -x -C /tmp/before``, the starter model linked into
+``/tmp/before/resources/models/``, then
+``bench/bench_chat_view.py --compare /tmp/before --tokens 300 --rounds 3 --processes 2``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench  # noqa: F401  (this checkout's benches, whichever Hearth they measure)
+
+if os.environ.get(CODE_VARIABLE := "HEARTH_BENCH_CODE"):
+    # ``--compare``: the "before" processes import Hearth from another checkout. An
+    # environment variable, not an argument, so the engine process (spawned, which runs
+    # this module's top again) imports the same Hearth as its parent.
+    sys.path.insert(0, os.environ[CODE_VARIABLE])
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HEARTH_HOME"] = tempfile.mkdtemp(prefix="hearth-bench-")
 
-from bench.bench_engine import STORY, HearthPath, demo_model
+from bench.bench_engine import (
+    STORY,
+    HearthPath,
+    RawModel,
+    Sample,
+    _ms,
+    demo_model,
+    story_request,
+    wait_in_qt,
+)
 from desktop_app.core import hardware
 from desktop_app.core.engine.api import (
     ChatMessage,
@@ -136,7 +167,24 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-engine", action="store_true",
                         help="only the GUI measures (no demo model needed)")
+    parser.add_argument("--window", action="store_true",
+                        help="only 6: raw vs. the real window showing the long chat "
+                             "(starter model; --rounds interleaved rounds)")
+    parser.add_argument("--compare", metavar="DIR",
+                        help="6 for DIR's Hearth (before) and this checkout's (after), in "
+                             "--processes alternating processes a side")
+    parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--json", action="store_true", help="with --window: print JSON")
+    parser.add_argument("--pipe-cost", type=float, metavar="RATE",
+                        help="7: the parent's CPU per token with a fake engine making RATE "
+                             "tokens/s, into the real window (no llama.cpp; with --window "
+                             "or --compare)")
     args = parser.parse_args()
+    if args.compare:
+        return compare(args)
+    if args.window:
+        return report_window(args)
 
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
@@ -316,6 +364,354 @@ def report_gui(args: argparse.Namespace, db_times: list[float], batch_times: lis
         print(f"| scroll one page of rows never seen (layout + paint) | median "
               f"{statistics.median(page_times) * 1000:.1f} ms, max "
               f"{max(page_times) * 1000:.1f} ms over {len(page_times)} pages |")
+
+
+# ---- 6. raw llama-cpp-python vs. the real window showing the long chat -------------------
+
+
+class WindowPath:
+    """Hearth as the user runs it: ``build_app``'s window (offscreen), showing the long chat.
+
+    Everything between the engine and the screen is the real thing: the engine
+    process, the broker, the routing engine, the worker thread, the chat
+    controller (its checkpoints included), the chat model, the view, the
+    status bar. Only what the engine is asked is fixed, through the
+    controller's ``prepare_request`` hook: each round's story prompt with the
+    bench's sampling settings and seed instead of the 1,000-message history,
+    so the engine evaluates exactly what the raw side does.
+
+    Times are taken in the GUI thread: when the request is handed to the worker,
+    and each time the reply's row in the chat model has grown.
+    """
+
+    def __init__(self, conversation_id: int) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from desktop_app.core.keychain import MemoryKeyStore
+        from desktop_app.ui.app import build_app
+        from desktop_app.ui.models.model_controller import ModelState
+
+        self.app = QApplication.instance() or QApplication([])
+        self.hearth = build_app(AppPaths.from_environment().ensure(), keys=MemoryKeyStore())
+        self.hearth.window.resize(1100, 800)
+        self.hearth.window.show()
+        self.hearth.start()
+        models = self.hearth.models
+        wait_in_qt(self.app, lambda: models.state in (ModelState.READY, ModelState.FAILED), 120)
+        assert models.state == ModelState.READY, self.hearth.window.model_status.text()
+        self.hearth.chat.open_conversation(conversation_id)
+        self.model = self.hearth.window.chat_view.model()
+        self._documents = self.hearth.chat.prepare_request
+        self.hearth.chat.prepare_request = self._prepare
+        self.model.dataChanged.connect(
+            lambda top, _bottom, _roles: self._on_changed(top))  # after the view's own slot
+        self.hearth.chat.reply_stats.connect(self._on_stats)
+        self._next: GenerateRequest | None = None
+        self._message_id = 0
+        self._shown = 0
+        self.sent = self.first = self.last = 0.0
+        self.stats: object | None = None
+        self.requests: list[GenerateRequest] = []
+        self.app.processEvents()
+
+    def _prepare(self, request: GenerateRequest, message_id: int,
+                 send: Callable[[GenerateRequest], None]) -> None:
+        assert self._next is not None
+        wanted = dataclasses.replace(request, messages=self._next.messages,
+                                     params=self._next.params, system_prompt="")
+
+        def timed_send(prepared: GenerateRequest) -> None:
+            self.requests.append(prepared)
+            self.sent = time.perf_counter()
+            send(prepared)
+
+        self._message_id = message_id
+        self._shown = 0
+        if self._documents is None:
+            timed_send(wanted)
+        else:  # the documents' hook: a chat without collections sends as is
+            self._documents(wanted, message_id, timed_send)
+
+    def _on_changed(self, top: object) -> None:
+        item = self.model.item(top.row())  # type: ignore[attr-defined]
+        if item.message_id != self._message_id or len(item.content) <= self._shown:
+            return
+        now = time.perf_counter()  # the text is in the model (and the view told) now
+        if not self._shown:
+            self.first = now
+        self.last = now
+        self._shown = len(item.content)
+
+    def _on_stats(self, stats: object) -> None:
+        self.stats = stats
+
+    def sample(self, messages: tuple[ChatMessage, ...], n_tokens: int, seed: int) -> Sample:
+        """One reply, sent from the window's chat as the user would, timed in the GUI thread."""
+        self._next = GenerateRequest(0, 0, messages,
+                                     params=SamplingParams(max_tokens=n_tokens, seed=seed))
+        self.stats = None
+        assert self.hearth.chat.send("Another story, please.")
+        wait_in_qt(self.app, lambda: self.stats is not None, 600)
+        stats = self.stats
+        assert stats is not None
+        tokens = stats.completion_tokens  # type: ignore[attr-defined]
+        return Sample(self.first - self.sent, (tokens - 1) / (self.last - self.first), tokens,
+                      stats.prompt_eval_tokens)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.hearth.window.close()
+        self.hearth.shutdown()
+
+
+def window_rounds(args: argparse.Namespace) -> dict[str, object]:
+    """Raw vs. the real window in this process: interleaved rounds after one warm-up each."""
+    from desktop_app.core.models.starter_model import starter_path
+    from desktop_app.ui.chat.chat_model import ChatItem
+
+    paths = AppPaths.from_environment().ensure()
+    store = ChatStore.open(paths.database_path)
+    conversation_id = store_conversation(store, long_conversation(args.messages))
+    store.close()
+    window = WindowPath(conversation_id)
+    assert window.model.rowCount() >= args.messages
+    assert isinstance(window.model.item(0), ChatItem)
+    loaded = window.hearth.models.loaded
+    assert loaded is not None
+    threads = hardware.physical_cores()  # what the engine uses with the model's default
+    raw = RawModel(Path(loaded.model_path), threads, n_ctx=loaded.n_ctx)
+    raw_samples: list[Sample] = []
+    gui_samples: list[Sample] = []
+    for round_ in range(args.rounds + 1):
+        messages = story_request(round_)
+        if round_ % 2:
+            gui = window.sample(messages, args.tokens, args.seed)
+            raw_sample = raw.reply(messages, args.tokens, args.seed)
+        else:
+            raw_sample = raw.reply(messages, args.tokens, args.seed)
+            gui = window.sample(messages, args.tokens, args.seed)
+        if round_:  # round 0 warms both sides up
+            raw_samples.append(raw_sample)
+            gui_samples.append(gui)
+    assert all(not r.tools for r in window.requests), "the window's chat offered tools"
+    window.close()
+    raw.close()
+    return {"model": Path(loaded.model_path).name, "threads": threads, "n_ctx": loaded.n_ctx,
+            "messages": window.model.rowCount(),
+            "raw": [dataclasses.asdict(s) for s in raw_samples],
+            "hearth": [dataclasses.asdict(s) for s in gui_samples],
+            "starter": str(starter_path())}
+
+
+def _window_table(label: str, results: list[dict[str, object]]) -> list[str]:
+    """Table rows for one side of a run: medians over every round of its processes."""
+    raw = [Sample(**s) for r in results for s in r["raw"]]  # type: ignore[attr-defined]
+    gui = [Sample(**s) for r in results for s in r["hearth"]]  # type: ignore[attr-defined]
+    ratios = [g.tokens_per_second / r.tokens_per_second for g, r in zip(gui, raw, strict=True)]
+    gaps = [g.ttft - r.ttft for g, r in zip(gui, raw, strict=True)]
+    med = statistics.median
+    return [
+        f"| {label}: decode, raw / Hearth in the window (median) | "
+        f"{med([s.tokens_per_second for s in raw]):.1f} / "
+        f"{med([s.tokens_per_second for s in gui]):.1f} tok/s |",
+        f"| {label}: ratio Hearth / raw, median of {len(ratios)} per-round ratios | "
+        f"{med(ratios):.3f} (rounds {min(ratios):.3f}–{max(ratios):.3f}) |",
+        f"| {label}: time to first token, raw / Hearth (median) | "
+        f"{_ms(med([s.ttft for s in raw]))} / {_ms(med([s.ttft for s in gui]))} |",
+        f"| {label}: Hearth − raw time to first token, median of per-round gaps | "
+        f"{_ms(med(gaps))} (rounds {_ms(min(gaps))}–{_ms(max(gaps))}) |",
+        f"| {label}: reply tokens, prompt tokens evaluated (raw / Hearth, median) | "
+        f"{med([s.completion_tokens for s in raw]):.0f} / "
+        f"{med([s.completion_tokens for s in gui]):.0f}, "
+        f"{med([s.evaluated_prompt_tokens for s in raw]):.0f} / "
+        f"{med([s.evaluated_prompt_tokens for s in gui]):.0f} |",
+    ]
+
+
+def compare(args: argparse.Namespace) -> int:
+    """``--compare DIR``: processes measuring DIR's Hearth ("before") and this checkout's
+    ("after") take turns, which one goes first alternating; each runs ``--window``."""
+    import json
+    import subprocess
+
+    from desktop_app.core.models.starter_model import starter_path
+
+    before_starter = starter_path(Path(args.compare) / "resources")
+    if not before_starter.exists():
+        # The model file is not in git: an exported tree needs it linked in.
+        sys.exit(f"{before_starter} is missing: link {starter_path()} there first")
+    script = Path(__file__).resolve()
+    command = [sys.executable, str(script), "--window", "--json", "--rounds", str(args.rounds),
+               "--tokens", str(args.tokens), "--messages", str(args.messages),
+               "--seed", str(args.seed)]
+    if args.pipe_cost:
+        command += ["--pipe-cost", str(args.pipe_cost)]
+    results: dict[str, list[dict[str, object]]] = {"before": [], "after": []}
+    load = [os.getloadavg()]
+    for process in range(args.processes):
+        sides = ("before", "after") if process % 2 == 0 else ("after", "before")
+        for side in sides:
+            env = dict(os.environ)
+            env.pop(CODE_VARIABLE, None)
+            if side == "before":
+                env[CODE_VARIABLE] = str(Path(args.compare).resolve())
+            done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+            results[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            load.append(os.getloadavg())
+    if args.pipe_cost:
+        print(f"Paced fake engine at {args.pipe_cost:g} tokens/s into the real window "
+              f"({args.messages}-message chat) · {args.tokens} tokens × {args.rounds} replies · "
+              f"{args.processes} processes a side, alternating · load average "
+              + ", ".join(f"{one:.2f}" for one, _five, _fifteen in load))
+        print()
+        print("| parent CPU per token (median over processes) | before | after |")
+        print("|---|---|---|")
+        for key, label in (("gui_ms", "GUI thread"), ("other_ms", "other threads"),
+                           ("ttft_ms", "time to first token (GUI, median)")):
+            values = [statistics.median(float(r[key]) for r in results[side])  # type: ignore[arg-type]
+                      for side in ("before", "after")]
+            print(f"| {label} | {values[0]:.3f} ms | {values[1]:.3f} ms |")
+        signals = [statistics.median(int(r["signals"]) for r in results[side])  # type: ignore[call-overload]
+                   for side in ("before", "after")]
+        print(f"| chunks_received signals per run | {signals[0]:.0f} | {signals[1]:.0f} |")
+        return 0
+    first = results["after"][0]
+    print(f"{first['messages']}-message chat in the real window · {first['model']} · "
+          f"{first['threads']} threads · n_ctx {first['n_ctx']} · seed {args.seed} · "
+          f"{args.tokens} tokens · {args.processes} processes a side × {args.rounds} "
+          f"interleaved rounds (+1 warm-up each)")
+    print(f"before: {args.compare} · after: {script.parents[1]}")
+    print("load average (1 min) during the run: "
+          + ", ".join(f"{one:.2f}" for one, _five, _fifteen in load))
+    print()
+    print("| measure | value |")
+    print("|---|---|")
+    for side in ("before", "after"):
+        for row in _window_table(side, results[side]):
+            print(row)
+    return 0
+
+
+def report_window(args: argparse.Namespace) -> int:
+    import json
+
+    result = pipe_cost(args) if args.pipe_cost else window_rounds(args)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    if args.pipe_cost:
+        print(f"| parent CPU per token, GUI thread / other threads | {result['gui_ms']:.3f} / "
+              f"{result['other_ms']:.3f} ms |")
+        return 0
+    print(f"{result['messages']}-message chat in the real window · {result['model']} · "
+          f"{result['threads']} threads · n_ctx {result['n_ctx']} · {args.tokens} tokens · "
+          f"{args.rounds} interleaved rounds (+1 warm-up) · load average "
+          f"{os.getloadavg()[0]:.2f}")
+    print()
+    print("| measure | value |")
+    print("|---|---|")
+    for row in _window_table("this checkout", [result]):
+        print(row)
+    return 0
+
+
+# ---- 7. what the path between the engine and the screen costs, without llama.cpp -----------
+
+FAKE_RATE_VARIABLE = "HEARTH_BENCH_FAKE_RATE"
+
+
+class _PacedSession:
+    """Stands in for ``Session`` in the engine process: one word per token at a steady
+    rate (``HEARTH_BENCH_FAKE_RATE`` tokens/s), sleeping in between, so the CPU the
+    parent spends per token can be counted while nothing else competes for it."""
+
+    def __init__(self, _model: object) -> None:
+        self.rate = float(os.environ.get(FAKE_RATE_VARIABLE, "100"))
+
+    def generate(self, request: GenerateRequest, emit: Callable[[object], None],
+                 cancelled: Callable[[], bool], phase: Callable[[object], None]) -> None:
+        from desktop_app.core.engine.api import ReplyFinished, ReplyStats, TokenChunk
+        from desktop_app.core.engine.protocol import Phase
+
+        phase(Phase.GENERATING)
+        started = time.monotonic()
+        tokens = request.params.max_tokens
+        for i in range(tokens):
+            delay = started + i / self.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            emit(TokenChunk(request.request_id, " word" if i % 12 else "\n\nword"))
+            if cancelled():
+                break
+        emit(ReplyFinished(request.request_id, ReplyStats(
+            prompt_tokens=10, completion_tokens=tokens, tokens_per_second=self.rate)))
+
+    def close(self) -> None:
+        pass
+
+
+class _PacedModel:
+    llama = None
+
+    def __init__(self, options: object) -> None:
+        from desktop_app.core.engine.api import ModelLoaded
+
+        self.event = ModelLoaded(options.model_path, 4096,  # type: ignore[attr-defined]
+                                 "paced (bench)", "CPU", "none", 0, 0.0)
+
+
+def serve_paced(conn: object, log_level: int = 30, _stderr_path: str | None = None) -> None:
+    """The engine process's entry point with :class:`_PacedSession` instead of llama.cpp."""
+    from desktop_app.core.engine import runner
+
+    runner.Session = _PacedSession  # type: ignore[misc,assignment]
+    runner.load_model = _PacedModel  # type: ignore[assignment]
+    runner.serve(conn, log_level, None)  # type: ignore[arg-type]
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process, by thread id (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu: dict[str, float] = {}
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[task.name] = (int(fields[11]) + int(fields[12])) / ticks
+    return cpu
+
+
+def pipe_cost(args: argparse.Namespace) -> dict[str, object]:
+    """Parent CPU per token (GUI thread, other threads) while a paced fake engine streams
+    into the real window showing the long chat."""
+    import threading
+
+    from desktop_app.core.engine import process
+
+    process.serve = serve_paced  # type: ignore[assignment]
+    os.environ[FAKE_RATE_VARIABLE] = str(args.pipe_cost)
+    paths = AppPaths.from_environment().ensure()
+    store = ChatStore.open(paths.database_path)
+    conversation_id = store_conversation(store, long_conversation(args.messages))
+    store.close()
+    window = WindowPath(conversation_id)
+    signals: list[int] = []
+    window.hearth.engine_thread.worker.chunks_received.connect(lambda *_: signals.append(1))
+    window.sample(story_request(0), 50, args.seed)  # warm-up
+    signals.clear()
+    gui = str(threading.get_native_id())
+    before = _thread_cpu()
+    samples = [window.sample(story_request(i + 1), args.tokens, args.seed)
+               for i in range(args.rounds)]
+    after = _thread_cpu()
+    window.close()
+    spent = {k: v - before.get(k, 0.0) for k, v in after.items()}
+    tokens = sum(s.completion_tokens for s in samples)
+    return {"tokens": tokens, "signals": len(signals), "rate": args.pipe_cost,
+            "gui_ms": spent.get(gui, 0.0) / tokens * 1000,
+            "other_ms": (sum(spent.values()) - spent.get(gui, 0.0)) / tokens * 1000,
+            "ttft_ms": statistics.median(s.ttft for s in samples) * 1000,
+            "tokens_per_second": statistics.median(s.tokens_per_second for s in samples)}
 
 
 if __name__ == "__main__":

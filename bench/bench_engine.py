@@ -38,7 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if str(Path(__file__).resolve().parents[1]) not in sys.path:
+    # (Already there when bench_chat_view imports this module: it may have put another
+    # checkout's Hearth before it, for --compare, which must stay first.)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from desktop_app.core import hardware
@@ -101,9 +104,9 @@ class RawModel:
     is a plain ``create_completion`` stream.
     """
 
-    def __init__(self, model: Path, threads: int) -> None:
+    def __init__(self, model: Path, threads: int, n_ctx: int = N_CTX) -> None:
         self.loaded: LoadedModel = load_model(
-            LoadOptions(model_path=str(model), n_ctx=N_CTX, n_threads=threads))
+            LoadOptions(model_path=str(model), n_ctx=n_ctx, n_threads=threads))
         self.llama = self.loaded.llama
 
     def reply(self, messages: tuple[ChatMessage, ...], n_tokens: int, seed: int) -> Sample:
@@ -148,6 +151,26 @@ def _request(request_id: int, conversation_id: int, messages: tuple[ChatMessage,
     return GenerateRequest(request_id=request_id, conversation_id=conversation_id,
                            messages=messages,
                            params=SamplingParams(max_tokens=max_tokens, seed=seed))
+
+
+def wait_in_qt(app: Any, done: Callable[[], bool], timeout: float) -> None:
+    """Run the GUI event loop until ``done()``; blocks in Qt, never spins.
+
+    A busy-waiting harness would steal CPU from llama.cpp on a small
+    machine and make Hearth look slower than it is.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    ticker = QTimer()
+    ticker.start(100)  # wakes the loop to check the deadline
+    deadline = time.monotonic() + timeout
+    try:
+        while not done():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the engine did not answer in time")
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+    finally:
+        ticker.stop()
 
 
 class HearthPath:
@@ -195,23 +218,7 @@ class HearthPath:
         self.finished[request_id] = stats
 
     def _wait(self, done: Callable[[], bool], timeout: float) -> None:
-        """Run the GUI event loop until ``done()``; blocks in Qt, never spins.
-
-        A busy-waiting harness would steal CPU from llama.cpp on a small
-        machine and make Hearth look slower than it is.
-        """
-        from PySide6.QtCore import QEventLoop, QTimer
-
-        ticker = QTimer()
-        ticker.start(100)  # wakes the loop to check the deadline
-        deadline = time.monotonic() + timeout
-        try:
-            while not done():
-                if time.monotonic() > deadline:
-                    raise TimeoutError("the engine did not answer in time")
-                self.app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
-        finally:
-            ticker.stop()
+        wait_in_qt(self.app, done, timeout)
 
     def reply(self, request: GenerateRequest) -> ReplyStats:
         self.sent[request.request_id] = time.perf_counter()

@@ -36,7 +36,7 @@ class Phase(StrEnum):
     IDLE = "idle"
     LOADING = "loading"        # inside llama.cpp: beats every second
     RENDERING = "rendering"    # running the model's chat template: beats only between renders
-    GENERATING = "generating"  # prefill and decoding: beats every second, plus every token
+    GENERATING = "generating"  # prefill and decoding: beats every second; text counts too
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,11 @@ While a reply streams, the loop checks the pipe after every token, so a
 cancel takes effect within one token. Other commands arriving meanwhile are
 kept in order and run after the reply.
 
+Tokens go to the parent in small batches (:class:`_Outbox`): a reply's first
+text at once, then at most one message per :data:`TOKEN_BATCH_SECONDS`. One
+pickled message per token cost the parent a wake-up of two threads per token
+(the broker's and the GUI worker's), on the same cores as llama.cpp.
+
 Two more duties keep a stuck engine from going unnoticed or outliving Hearth:
 
 * **Heartbeats.** The parent restarts an engine that stays silent too long
@@ -33,7 +38,9 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 
 from desktop_app.core.engine.api import (
@@ -44,6 +51,7 @@ from desktop_app.core.engine.api import (
     LoadFailed,
     LoadOptions,
     ParameterError,
+    TokenChunk,
 )
 from desktop_app.core.engine.loader import LoadError, load_model
 from desktop_app.core.engine.protocol import Cancel, Command, Heartbeat, Phase, Shutdown, Unload
@@ -53,8 +61,36 @@ from desktop_app.core.user_text import QT_TRANSLATE_NOOP, user_text
 log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL = 1.0
+TOKEN_BATCH_SECONDS = 0.025
+"""After a reply's first text, at most one message of its text per this many seconds.
+
+Below what a reader notices, and the pace of the API server's own batching
+(``core.serve.pump``); the window's worker batches further, to 50 ms. A
+model slower than one token per batch is not slowed at all: a token that
+comes after a pause this long goes out at once.
+"""
 _BEATING = frozenset({Phase.LOADING, Phase.GENERATING})
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def merge_chunks(chunks: list[TokenChunk]) -> list[TokenChunk]:
+    """Consecutive chunks of one request and kind (answer or thinking) joined into one."""
+    merged: list[TokenChunk] = []
+    parts: list[str] = []
+    for chunk in chunks:
+        last = merged[-1] if merged else None
+        if last is not None and (last.request_id, last.thinking) == (chunk.request_id,
+                                                                     chunk.thinking):
+            parts.append(chunk.text)
+            continue
+        if last is not None:
+            merged[-1] = TokenChunk(last.request_id, "".join(parts), last.thinking)
+        merged.append(chunk)
+        parts = [chunk.text]
+    if merged:
+        last = merged[-1]
+        merged[-1] = TokenChunk(last.request_id, "".join(parts), last.thinking)
+    return merged
 
 
 class _Outbox:
@@ -63,29 +99,78 @@ class _Outbox:
     A ``Connection`` is not safe for two threads sending at once (messages
     could interleave), hence the lock. ``phase`` is what the main thread is
     doing; setting it sends a heartbeat at once, so the parent knows.
+
+    Text is held back briefly and sent merged (see :data:`TOKEN_BATCH_SECONDS`);
+    only the main thread sends text, so what is held needs no lock. Nothing is
+    held past the reply: any other event (the reply's end, a failure, tool
+    calls) sends the held text first, and :meth:`tick`, called after every
+    token the model makes, sends it once it is due even while no new text
+    comes (a tool call's markup, which is never shown, can take many tokens).
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, batch_seconds: float = TOKEN_BATCH_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._conn = conn
         self._lock = threading.Lock()
         self.phase = Phase.IDLE
+        self._batch_seconds = batch_seconds
+        self._clock = clock
+        self._held: list[TokenChunk] = []
+        self._due = 0.0  # when the held text must go
+        self._started: set[int] = set()  # replies whose first text has gone out
 
-    def send(self, message: EngineEvent | Heartbeat) -> None:
+    def send(self, message: EngineEvent) -> None:
+        """Send an event from the main thread; text may wait a little (class docstring)."""
+        if isinstance(message, TokenChunk):
+            self._held.append(message)
+            if message.request_id not in self._started:
+                self._started.add(message.request_id)
+                self.flush()  # the first text at once: time to first token is unchanged
+            elif self._clock() >= self._due:
+                self.flush()
+            return
+        self.flush()
+        self._send(message)
+
+    def tick(self) -> None:
+        """Send the held text if it is due (the main thread calls this after every token)."""
+        if self._held and self._clock() >= self._due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the held text now."""
+        if not self._held:
+            return
+        held, self._held = self._held, []
+        with self._lock:
+            for chunk in merge_chunks(held):
+                self._conn.send(chunk)
+        self._due = self._clock() + self._batch_seconds
+
+    def end(self, request_id: int) -> None:
+        """The reply is over (whatever its end): nothing of it may stay held."""
+        self.flush()
+        self._started.discard(request_id)
+
+    def _send(self, message: EngineEvent | Heartbeat) -> None:
         with self._lock:
             self._conn.send(message)
 
+    def beat(self) -> None:
+        """A heartbeat for the current phase (the heartbeat thread's call; never sends text)."""
+        self._send(Heartbeat(self.phase))
+
     def set_phase(self, phase: Phase) -> None:
         self.phase = phase
-        self.send(Heartbeat(phase))
+        self._send(Heartbeat(phase))
 
 
 def _beat(outbox: _Outbox, stop: threading.Event) -> None:
     """The heartbeat thread: a beat a second while llama.cpp works (see the module docstring)."""
     while not stop.wait(HEARTBEAT_INTERVAL):
-        phase = outbox.phase
-        if phase in _BEATING:
+        if outbox.phase in _BEATING:
             try:
-                outbox.send(Heartbeat(phase))
+                outbox.beat()
             except (OSError, ValueError):
                 return  # the pipe is gone: the parent is, too
 
@@ -93,9 +178,9 @@ def _beat(outbox: _Outbox, stop: threading.Event) -> None:
 class Runner:
     """Dispatches commands in the child. One model at a time."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, batch_seconds: float = TOKEN_BATCH_SECONDS) -> None:
         self._conn = conn
-        self._out = _Outbox(conn)
+        self._out = _Outbox(conn, batch_seconds)
         self._inbox: deque[Command] = deque()
         self._session: Session | None = None
         self._llama_closer: object | None = None
@@ -185,6 +270,7 @@ class Runner:
             return
 
         def cancelled() -> bool:
+            self._out.tick()
             stop = False
             while self._conn.poll():
                 command = self._conn.recv()
@@ -203,6 +289,8 @@ class Runner:
             self._out.send(GenerationFailed(request.request_id, exc.text))
         except ParameterError as exc:
             self._out.send(GenerationFailed(request.request_id, str(exc)))
+        finally:
+            self._out.end(request.request_id)
 
 
 def _redirect_stderr(path: str) -> None:

@@ -8,7 +8,10 @@ queued connections; the worker never touches a widget or an item model.
 Tokens are batched: text for a request accumulates until 50 ms have passed
 since its first unsent token (or the reply ends), then goes out as one
 ``chunks_received``. At 45 tokens/s that is about two tokens per signal, and at
-hundreds of tokens/s it still caps the GUI at 20 updates a second.
+hundreds of tokens/s it still caps the GUI at 20 updates a second. (The local
+engine process has already merged the text into messages at most 25 ms apart,
+``core.engine.runner``, so this thread wakes about twice per signal, not once
+per token.)
 
 The first chunk of each reply is the exception: it goes out in the same step
 that received it (with whatever else that poll brought), so the reply appears
