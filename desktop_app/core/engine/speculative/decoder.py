@@ -95,7 +95,6 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
         llama.eval(rest)
         base = llama.n_tokens  # where the reply's first token goes
         n_ctx: int = llama.n_ctx()
-        drafter.start(llama.input_ids[:base].tolist())
         handed = 0  # reply tokens handed to the consumer (the last is not evaluated)
         pending = [sampler.sample(ctx, -1)]
         clock = governor.clock
@@ -109,6 +108,10 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
                     yield token
                 started = clock()
                 last = pending[-1]
+                if handed == len(pending):
+                    # After the first token, so indexing the prompt (or a draft model's
+                    # prefill) never delays it.
+                    drafter.start(llama.input_ids[:base].tolist())
                 drafter.extend(pending)
                 room = min(n_ctx - llama.n_tokens - 1, budget - handed - 1)
                 draft: list[int] = []
