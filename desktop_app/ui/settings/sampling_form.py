@@ -195,9 +195,9 @@ class SamplingForm(ValidatedForm):
         self.speculative_check.setToolTip(self.tr(
             "Guesses the next few tokens from the conversation and its documents (or with a "
             "smaller model of the same family, when one is installed) and lets the model check "
-            "the guesses all at once. The reply stays the same; replies that quote or edit "
-            "text they were given come faster. Turns itself off during a reply when guessing "
-            "does not pay."))
+            "the guesses all at once. The model still picks every word itself; replies that "
+            "quote or edit text they were given come faster. Turns itself off during a reply "
+            "when guessing does not pay."))
 
         self.error_label = QLabel()
         self.error_label.setObjectName("formError")
