@@ -165,6 +165,8 @@ def sampling_params_from_json(data: object) -> SamplingParams:
         elif f.name == "seed":
             values[f.name] = _expect(value, lambda v: v is None or _is_int(v), f.name,
                                      "a whole number or null")
+        elif f.name == "speculative":
+            values[f.name] = _expect(value, lambda v: isinstance(v, bool), f.name, "true or false")
         elif f.name == "stop":
             stop = _expect(value, lambda v: isinstance(v, list)
                            and all(isinstance(s, str) for s in v), f.name, "a list of strings")

@@ -120,6 +120,10 @@ class SamplingParams:
     max_tokens: int = 1024
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    # Speculative decoding (core/engine/speculative): draft tokens by looking the reply's
+    # last words up in the prompt (or with a draft model, LoadOptions.draft_model_path) and
+    # let the model check them in one batch. Same reply; faster when it repeats its context.
+    speculative: bool = True
 
     def validate(self) -> SamplingParams:
         """Return self, or raise :class:`ParameterError` naming the bad setting."""
@@ -143,6 +147,9 @@ class SamplingParams:
                 f"Seed must be a whole number from 0 to {2**32 - 1}, got {self.seed!r}.")
         if any(not s for s in self.stop):
             raise ParameterError("Stop strings must not be empty.")
+        if not isinstance(self.speculative, bool):
+            raise ParameterError(
+                f"Speculative decoding must be on or off, got {self.speculative!r}.")
         return self
 
 
@@ -162,6 +169,12 @@ class LoadOptions:
     # Non-empty: ``model_path`` is a model name served by this remote server
     # (``Settings.servers``), and the routing engine sends the work there.
     server_id: str = ""
+    # Speculative decoding's draft model, loaded with the first reply that speculates:
+    # the smallest of ``draft_candidates`` (the installed models) that is smaller than this
+    # one and shares its vocabulary, or ``draft_model_path`` if set (benchmarks). None
+    # found: replies draft by prompt lookup.
+    draft_candidates: tuple[str, ...] = ()
+    draft_model_path: str = ""
 
     def validate(self) -> LoadOptions:
         """Return self, or raise :class:`ParameterError` naming the bad setting.
@@ -229,6 +242,8 @@ class ReplyStats:
     tokens_per_second: float = 0.0    # decode speed, excluding the prefill
     stop_reason: StopReason = StopReason.END
     seed: int = 0
+    drafted_tokens: int = 0   # speculative decoding: tokens proposed to the model
+    accepted_tokens: int = 0  # ...and how many of them it kept (all are in completion_tokens)
 
 
 # ---- events ---------------------------------------------------------------

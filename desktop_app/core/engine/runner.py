@@ -249,7 +249,7 @@ class Runner:
         except LoadError as exc:
             self._out.send(LoadFailed(options.model_path, exc.text))
             return
-        self._session = Session(model)
+        self._session = Session(model, options.draft_model_path, options.draft_candidates)
         self._llama_closer = model.llama
         self._out.send(model.event)
 

@@ -25,6 +25,11 @@ markup is never shown, and the calls found go out as one
 ``tool_choice="required"`` the reply is constrained by a grammar made from
 the tools' schemas (``core.tools.formats.call_schema``): one JSON call,
 always valid, which even a tiny model then makes.
+
+With ``SamplingParams.speculative`` (the default) a reply is decoded
+speculatively (:mod:`desktop_app.core.engine.speculative`): the same tokens
+as plain decoding, faster when the reply repeats its context. A reply made
+under a grammar is not: the grammar would have to follow every draft.
 """
 
 from __future__ import annotations
@@ -54,6 +59,10 @@ from desktop_app.core.engine.api import (
 from desktop_app.core.engine.loader import LoadedModel
 from desktop_app.core.engine.prompt import PromptError, RenderedPrompt, raw_prompt
 from desktop_app.core.engine.protocol import Phase
+from desktop_app.core.engine.speculative.decoder import speculative_generate
+from desktop_app.core.engine.speculative.draft_choice import choose_draft, load_draft
+from desktop_app.core.engine.speculative.drafters import Drafter, DraftModel, PromptLookup
+from desktop_app.core.engine.speculative.governor import Governor
 from desktop_app.core.engine.thinking import ThinkingSplitter, strip_thinking
 from desktop_app.core.tools.call_parser import CallParser
 from desktop_app.core.tools.formats import ToolFormat, call_schema
@@ -210,12 +219,35 @@ class _Calls:
 class Session:
     """Generates replies for a loaded model. One per load; lives in the engine process."""
 
-    def __init__(self, model: LoadedModel) -> None:
+    def __init__(self, model: LoadedModel, draft_model_path: str = "",
+                 draft_candidates: tuple[str, ...] = ()) -> None:
         self._model = model
         self._llama = model.llama
         self._conversation_id: int | None = None
         self._transcript = _Transcript()
         self._saved: OrderedDict[int, _SavedState] = OrderedDict()
+        self._draft_path = draft_model_path
+        self._draft_candidates = draft_candidates
+        self._draft: DraftModel | None = None
+        self.make_governor: Callable[[], Governor] = Governor
+        """A new governor per speculative reply (tests give one a fake clock)."""
+        self.make_drafter: Callable[[], Drafter] = self._default_drafter
+        """The drafter of a speculative reply: the draft model if there is one, else lookup."""
+
+    def _default_drafter(self) -> Drafter:
+        """The draft model, chosen and loaded on first use (once per load), or prompt lookup."""
+        candidates, self._draft_candidates = self._draft_candidates, ()
+        path, self._draft_path = self._draft_path, ""
+        if not path and candidates:
+            chosen = choose_draft(self._llama.model_path, candidates)
+            path = str(chosen) if chosen is not None else ""
+        if path:
+            try:
+                self._draft = DraftModel(load_draft(path, self._llama))
+            except (OSError, ValueError, RuntimeError) as exc:
+                log.warning("draft model %s not used (%s); drafting by prompt lookup",
+                            path, exc)
+        return self._draft if self._draft is not None else PromptLookup()
 
     # ---- prompt building ---------------------------------------------------
 
@@ -380,6 +412,13 @@ class Session:
 
         from llama_cpp import StoppingCriteriaList
 
+        governor: Governor | None = None
+        if params.speculative and grammar is None:
+            governor = self.make_governor()
+            # Shadows Llama.generate, the token source create_completion iterates, for
+            # this reply only (see speculative.decoder for why this seam).
+            self._llama.generate = speculative_generate(
+                self._llama, self.make_drafter(), governor, max_tokens)
         stream: Iterator[Any] = self._llama.create_completion(
             tokens, max_tokens=max_tokens, temperature=params.temperature, top_k=params.top_k,
             top_p=params.top_p, min_p=params.min_p, repeat_penalty=params.repeat_penalty,
@@ -410,6 +449,7 @@ class Session:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
+            self._llama.__dict__.pop("generate", None)
             self._remember(rendered, len(tokens))
         self._emit_text(request.request_id, splitter.flush(), emit, calls)
         if calls is not None:
@@ -426,7 +466,9 @@ class Session:
             time_to_first_token=(first_at - received) if first_at is not None else 0.0,
             tokens_per_second=(sampled - 1) / decode_time if sampled > 1 and decode_time > 0
             else 0.0,
-            stop_reason=stop_reason, seed=seed)
+            stop_reason=stop_reason, seed=seed,
+            drafted_tokens=governor.drafted_tokens if governor is not None else 0,
+            accepted_tokens=governor.accepted_tokens if governor is not None else 0)
         emit(ReplyFinished(request.request_id, stats))
 
     @staticmethod
@@ -460,3 +502,6 @@ class Session:
 
     def close(self) -> None:
         self._saved.clear()
+        if self._draft is not None:
+            self._draft.close()
+            self._draft = None

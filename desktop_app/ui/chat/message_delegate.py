@@ -157,6 +157,9 @@ def format_stats(stats: ReplyStats | None, state: MessageState) -> str:
         if stats.time_to_first_token > 0:
             parts.append(translate("ReplyStats", "first token {v:.2f} s").format(
                 v=stats.time_to_first_token))
+        if stats.drafted_tokens > 0:
+            parts.append(translate("ReplyStats", "{a} of {d} drafted tokens accepted").format(
+                a=stats.accepted_tokens, d=stats.drafted_tokens))
         if stats.stop_reason == StopReason.LENGTH:
             parts.append(translate("ReplyStats", "stopped at the length limit"))
     if state == MessageState.STOPPED:

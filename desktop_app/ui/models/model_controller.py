@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
@@ -181,7 +182,9 @@ class ModelController(QObject):
             self._save()
         self.selection_changed.emit(model.id)
         ms = self._settings.model_settings.get(model.id, ModelSettings())
-        self._worker.load(ms.load_options(str(model.path)))
+        # Every installed model, for the engine to pick a draft model from (speculative decoding).
+        installed = tuple(str(m.path) for m in self._library.models())
+        self._worker.load(replace(ms.load_options(str(model.path)), draft_candidates=installed))
         self._set_state(ModelState.LOADING,
                         self.tr("Loading {name}…").format(name=model.display_name))
 

@@ -190,6 +190,15 @@ class SamplingForm(ValidatedForm):
             "line break and \\t for a tab. Blank lines are ignored."))
         self.stop_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
 
+        self.speculative_check = QCheckBox(self.tr("Draft tokens ahead"))
+        self.speculative_check.setObjectName("speculativeCheck")
+        self.speculative_check.setToolTip(self.tr(
+            "Guesses the next few tokens from the conversation and its documents (or with a "
+            "smaller model of the same family, when one is installed) and lets the model check "
+            "the guesses all at once. The model still picks every word itself; replies that "
+            "quote or edit text they were given come faster. Turns itself off during a reply "
+            "when guessing does not pay."))
+
         self.error_label = QLabel()
         self.error_label.setObjectName("formError")
         self.error_label.setWordWrap(True)
@@ -209,6 +218,7 @@ class SamplingForm(ValidatedForm):
         layout.addRow(self.tr("Max tokens:"), self.max_tokens_spin)
         layout.addRow(self.tr("Seed:"), seed_row)
         layout.addRow(self.tr("Stop strings:"), self.stop_edit)
+        layout.addRow(self.tr("Speculative decoding:"), self.speculative_check)
         layout.addRow(self.error_label)
 
         # valueChanged covers values set from code; the line edit's textChanged covers
@@ -221,6 +231,7 @@ class SamplingForm(ValidatedForm):
         self.seed_spin.lineEdit().textChanged.connect(self._on_field_edited)
         self.random_seed_check.toggled.connect(self._on_random_seed_toggled)
         self.stop_edit.textChanged.connect(self._on_field_edited)
+        self.speculative_check.toggled.connect(self._on_field_edited)
         self.preset_combo.activated.connect(self._on_preset_activated)
 
         self.set_params(params if params is not None else SamplingParams())
@@ -250,6 +261,7 @@ class SamplingForm(ValidatedForm):
             max_tokens=self.max_tokens_spin.value(),
             seed=seed,
             stop=parse_stop_lines(self.stop_edit.toPlainText()),
+            speculative=self.speculative_check.isChecked(),
         )
         return params.validate()
 
@@ -273,6 +285,7 @@ class SamplingForm(ValidatedForm):
             self.seed_spin.setValue(params.seed if params.seed is not None else 0)
             self.seed_spin.setEnabled(params.seed is not None)
             self.stop_edit.setPlainText("\n".join(encode_stop(s) for s in params.stop))
+            self.speculative_check.setChecked(params.speculative)
             self._select_matching_preset(params)
         finally:
             self._filling = False

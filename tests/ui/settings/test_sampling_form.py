@@ -195,3 +195,17 @@ def test_set_params_refuses_invalid_values_instead_of_clamping(form: SamplingFor
 def test_changed_is_emitted_on_edits(qtbot: QtBot, form: SamplingForm) -> None:
     with qtbot.waitSignal(form.changed, timeout=1000):
         form.stop_edit.setPlainText("x")
+
+
+def test_speculative_decoding_is_on_by_default_and_round_trips(form: SamplingForm) -> None:
+    assert form.params().speculative
+    assert form.speculative_check.toolTip()  # says what it does
+    form.set_params(SamplingParams(speculative=False))
+    assert not form.speculative_check.isChecked()
+    assert not form.params().speculative
+    form.speculative_check.setChecked(True)
+    assert form.params() == SamplingParams()
+    choose_preset(form, "Creative")  # a preset is a sampling style: it leaves this alone
+    form.speculative_check.setChecked(False)
+    choose_preset(form, "Precise")
+    assert not form.params().speculative

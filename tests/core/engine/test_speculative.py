@@ -1,0 +1,338 @@
+"""Speculative decoding gives the reply plain decoding gives, with the real starter model.
+
+Each test runs the same request twice in one engine session, once with
+``speculative=False`` (llama-cpp-python's own token loop) and once with it,
+in different conversations so both start from the same cached prompt state.
+
+A limit of the arithmetic, not of the method: llama.cpp's CPU backend sends
+matrix products of two or more rows through llamafile's tinyBLAS
+(``ggml-cpu/llamafile/sgemm.cpp``: ``if (n < 2) return false``) and one row
+through its own dot products, which round differently; a verification batch
+therefore computes logits that match plain decoding's closely but not bit
+for bit, and where two candidates are nearly tied, greedy decoding can pick
+the other one (the free-prose story below did after about 140 tokens). The
+same happens without speculation between a prompt evaluated in one batch
+and the same text generated token by token. The replies here are short
+enough to meet no such tie; exactness with respect to the logits themselves
+is what the verification guarantees.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.engine.api import (
+    ChatMessage,
+    EngineEvent,
+    GenerateRequest,
+    LoadOptions,
+    ReplyFinished,
+    ReplyStats,
+    Role,
+    SamplingParams,
+    StopReason,
+    TokenChunk,
+)
+from desktop_app.core.engine.loader import LoadedModel, load_model
+from desktop_app.core.engine.session import Session
+from desktop_app.core.engine.speculative.drafters import PromptLookup
+from desktop_app.core.engine.speculative.governor import Governor
+from desktop_app.core.models.starter_model import starter_path
+
+pytestmark = pytest.mark.slow
+
+SYSTEM = "You are a helpful assistant."
+GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=160, seed=1)
+
+PASSAGE = (
+    "The lighthouse at Point Amour was built in 1857. It is the tallest lighthouse in "
+    "Atlantic Canada, standing 33 metres high, and its light can be seen from 30 "
+    "kilometres away.\n\n"
+    "The keeper's house next to the tower is now a museum. Visitors can climb the 132 "
+    "steps to the top of the tower from June to September.")
+QUOTE = f"{PASSAGE}\n\nQuote, word for word, the paragraph about the keeper's house."
+PROSE = "Write a short story about a cat who learns to play the piano."
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[LoadedModel]:
+    loaded = load_model(LoadOptions(model_path=str(starter_path()), n_ctx=2048))
+    yield loaded
+    loaded.llama.close()
+
+
+@pytest.fixture
+def session(model: LoadedModel) -> Iterator[Session]:
+    session = Session(model)
+    yield session
+    session.close()
+
+
+_ids = itertools.count(1)
+
+
+def _reply(session: Session, text: str | Sequence[str], params: SamplingParams,
+           cancel_after: int | None = None) -> tuple[str, ReplyStats]:
+    """One reply in a new conversation: its text and its statistics."""
+    turns = (text,) if isinstance(text, str) else tuple(text)
+    messages = tuple(ChatMessage(Role.USER if i % 2 == 0 else Role.ASSISTANT, t)
+                     for i, t in enumerate(turns))
+    return _send(session, GenerateRequest(next(_ids), next(_ids), messages, params,
+                                          system_prompt=SYSTEM), cancel_after)
+
+
+def _send(session: Session, request: GenerateRequest,
+          cancel_after: int | None = None) -> tuple[str, ReplyStats]:
+    events: list[EngineEvent] = []
+    polls = itertools.count(1)
+
+    def cancelled() -> bool:
+        return cancel_after is not None and next(polls) >= cancel_after
+
+    session.generate(request, events.append, cancelled)
+    finished = events[-1]
+    assert isinstance(finished, ReplyFinished)
+    text = "".join(e.text for e in events if isinstance(e, TokenChunk) and not e.thinking)
+    return text, finished.stats
+
+
+def _both(session: Session, text: str | Sequence[str], params: SamplingParams = GREEDY,
+          ) -> tuple[tuple[str, ReplyStats], tuple[str, ReplyStats]]:
+    plain = _reply(session, text, replace(params, speculative=False))
+    fast = _reply(session, text, replace(params, speculative=True))
+    return plain, fast
+
+
+def test_a_quoting_reply_is_identical_and_mostly_drafted(session: Session) -> None:
+    (plain, plain_stats), (fast, stats) = _both(session, QUOTE)
+    assert "132 steps" in plain  # it really quotes
+    assert fast == plain
+    assert stats.completion_tokens == plain_stats.completion_tokens
+    assert stats.stop_reason == plain_stats.stop_reason == StopReason.END
+    assert plain_stats.drafted_tokens == 0
+    assert stats.accepted_tokens > stats.completion_tokens // 2  # the quote came from drafts
+    assert stats.accepted_tokens <= stats.drafted_tokens
+
+
+def test_free_prose_is_identical(session: Session) -> None:
+    (plain, plain_stats), (fast, stats) = _both(session, PROSE, replace(GREEDY, max_tokens=100))
+    assert fast == plain
+    assert stats.completion_tokens == plain_stats.completion_tokens
+
+
+def test_seeded_sampling_draws_the_same_random_numbers(session: Session) -> None:
+    """The loop asks the sampler once per reply token, as llama-cpp-python's does.
+
+    With a drafter that never guesses, every step is a one-token batch (the
+    same arithmetic as plain decoding), so a seeded reply at temperature 0.8
+    is identical only if the sampler is built the same way, seeded the same
+    way and consumes its random stream token for token. With real drafts the
+    verification batch's logits differ by rounding (module docstring), and at
+    temperature > 0 a draw near a boundary can land on the other token.
+    """
+    session.make_drafter = _SilentDrafter
+    params = SamplingParams(temperature=0.8, top_k=40, top_p=0.95, min_p=0.05,
+                            repeat_penalty=1.1, max_tokens=120, seed=42)
+    (plain, plain_stats), (fast, stats) = _both(session, PROSE, params)
+    assert fast == plain
+    assert stats.completion_tokens == plain_stats.completion_tokens
+    assert stats.drafted_tokens == 0
+
+
+class _SilentDrafter:
+    """Never has a guess."""
+
+    def start(self, prompt: Sequence[int]) -> None:
+        pass
+
+    def extend(self, tokens: Sequence[int]) -> None:
+        pass
+
+    def propose(self, k: int) -> list[int]:
+        return []
+
+
+def test_the_draft_model_drafter_is_identical(model: LoadedModel) -> None:
+    """The starter as its own draft: the only same-family pair at hand."""
+    session = Session(model, draft_model_path=str(starter_path()))
+    try:
+        (plain, _), (fast, stats) = _both(session, QUOTE)
+        assert session._draft is not None  # the draft model was loaded and used
+        assert fast == plain
+        assert stats.accepted_tokens > 0
+    finally:
+        session.close()
+
+
+def test_max_tokens_stops_at_the_same_token(session: Session) -> None:
+    (plain, plain_stats), (fast, stats) = _both(session, QUOTE, replace(GREEDY, max_tokens=37))
+    assert fast == plain
+    assert stats.completion_tokens == plain_stats.completion_tokens == 37
+    assert stats.stop_reason == StopReason.LENGTH
+
+
+def test_a_stop_string_ends_the_reply_at_the_same_place(session: Session) -> None:
+    params = replace(GREEDY, stop=("132",))
+    (plain, _), (fast, stats) = _both(session, QUOTE, params)
+    assert "132" not in fast
+    assert fast == plain
+    assert fast.rstrip().endswith("climb the")
+    assert stats.stop_reason == StopReason.END
+
+
+def test_cancel_stops_mid_reply_and_the_cache_stays_consistent(session: Session,
+                                                                model: LoadedModel) -> None:
+    text, stats = _reply(session, QUOTE, GREEDY, cancel_after=10)
+    assert stats.stop_reason == StopReason.CANCELLED
+    assert 0 < stats.completion_tokens < 40
+    full, _ = _reply(session, QUOTE, replace(GREEDY, speculative=False))
+    assert full.startswith(text)
+    # The session knows exactly what the KV cache holds (it saves it on a switch).
+    assert len(session._transcript.tokens) == model.llama.n_tokens
+
+
+def test_the_next_turn_reuses_the_cache_as_after_plain_decoding(session: Session) -> None:
+    def second_turn(speculative: bool) -> tuple[str, ReplyStats]:
+        params = replace(GREEDY, speculative=speculative, max_tokens=60)
+        conversation = next(_ids)
+        first, _ = _send(session, GenerateRequest(next(_ids), conversation, (
+            ChatMessage(Role.USER, QUOTE),), params, system_prompt=SYSTEM))
+        return _send(session, GenerateRequest(next(_ids), conversation, (
+            ChatMessage(Role.USER, QUOTE), ChatMessage(Role.ASSISTANT, first),
+            ChatMessage(Role.USER, "How tall is the lighthouse?")), params, system_prompt=SYSTEM))
+
+    plain, plain_stats = second_turn(False)
+    fast, stats = second_turn(True)
+    assert fast == plain
+    # Only the new turn was evaluated: the first reply's tokens were still in the cache.
+    assert stats.prompt_eval_tokens == plain_stats.prompt_eval_tokens
+    assert stats.prompt_eval_tokens < 40
+
+
+class _WrongDrafter:
+    """Always has a guess, never a right one: the worst case for the governor."""
+
+    def __init__(self) -> None:
+        self.proposals = 0
+
+    def start(self, prompt: Sequence[int]) -> None:
+        pass
+
+    def extend(self, tokens: Sequence[int]) -> None:
+        pass
+
+    def propose(self, k: int) -> list[int]:
+        self.proposals += 1
+        return [0] * k  # token 0 is <|endoftext|>, never sampled mid-sentence here
+
+
+def _fake_clock(drafted_step: float, plain_step: float,
+                governor: Callable[[], Governor | None]) -> Callable[[], float]:
+    """A clock that advances by the cost the governor's current step is given."""
+    now = [0.0]
+    calls = itertools.count()
+
+    def clock() -> float:
+        # Calls come in pairs (start, end of a step); the end adds that step's cost.
+        if next(calls) % 2:
+            g = governor()
+            now[0] += drafted_step if g is not None and g._last_drafted else plain_step
+        return now[0]
+
+    return clock
+
+
+def test_the_governor_turns_drafting_off_when_it_does_not_pay(session: Session) -> None:
+    drafter = _WrongDrafter()
+    governors: list[Governor] = []
+
+    def make_governor() -> Governor:
+        governor = _ObservedGovernor(_fake_clock(1.5, 1.0, lambda: governors[-1]))
+        governors.append(governor)
+        return governor
+
+    session.make_drafter = lambda: drafter
+    session.make_governor = make_governor
+    # Wrong drafts still cost a batch each, whose rounding can change a near-tied token
+    # (module docstring), so the replies are not compared here; the governor is.
+    _text, stats = _reply(session, PROSE, replace(GREEDY, max_tokens=120))
+    assert stats.completion_tokens == 120
+    governor = governors[-1]
+    assert governor.off
+    # Off after MIN_STEPS drafted and plain steps, nowhere near the reply's 120 tokens.
+    assert drafter.proposals < 20
+    assert stats.accepted_tokens == 0
+    assert stats.drafted_tokens > 0
+
+
+class _ObservedGovernor(Governor):
+    """A governor that remembers whether the step being timed drafted (for the fake clock)."""
+
+    _last_drafted = False
+
+    def should_draft(self) -> bool:
+        self._last_drafted = super().should_draft()
+        return self._last_drafted
+
+
+def test_prompt_lookup_continues_the_latest_match() -> None:
+    lookup = PromptLookup(max_ngram=3, min_ngram=2)
+    lookup.start([1, 2, 3, 4, 5, 9, 1, 2, 3, 7, 8])
+    lookup.extend([1, 2, 3])
+    assert lookup.propose(3) == [7, 8, 1]  # the latest "1 2 3" was followed by 7 8
+    lookup.extend([6])
+    assert lookup.propose(2) == []  # "3 6" and "6" alone: nothing to continue
+    lookup.extend([4])
+    assert lookup.propose(2) == []  # "6 4" never occurred; single tokens are not matched
+
+
+def test_the_governor_keeps_drafting_that_pays() -> None:
+    governor = Governor(clock=lambda: 0.0, min_steps=2, probe_every=3)
+    plans = []
+    for _ in range(12):
+        plan = governor.should_draft()
+        plans.append(plan)
+        # A drafted step of 4 accepted tokens takes 1.5 s; a plain step 1 s for 1 token.
+        governor.record(4, 4, 1.5) if plan else governor.record(0, 0, 1.0)
+    assert not governor.off
+    assert plans.count(False) == 2  # probes until two plain steps were measured
+    assert governor.draft_length == 16  # doubled after each fully accepted draft
+
+
+def test_the_governor_stops_a_draft_model_that_is_too_slow() -> None:
+    governor = Governor(clock=lambda: 0.0, min_steps=2, probe_every=2)
+    for _ in range(8):
+        if governor.should_draft():
+            governor.record(4, 2, 4.0)  # 3 tokens in 4 s: slower than plain
+        else:
+            governor.record(0, 0, 1.0)
+    assert governor.off
+    assert not governor.should_draft()
+    assert governor.draft_length == 3  # shrank to what was accepted, plus one
+
+
+def test_choose_draft_needs_the_same_vocabulary_and_a_smaller_file(tmp_path: Path) -> None:
+    from desktop_app.core.engine.speculative.draft_choice import choose_draft, vocabulary
+
+    starter = starter_path()
+    gemma = Path(__file__).resolve().parents[3] / ".test-cache" / "gemma-3-270m-q4_k_m.gguf"
+    if not gemma.exists():
+        gemma = Path("/work/main/.test-cache/gemma-3-270m-q4_k_m.gguf")
+    vocab = vocabulary(starter)
+    assert vocab is not None
+    assert vocab.size == 49152
+    # A bigger file with the starter's vocabulary: the starter drafts for it, not vice versa.
+    bigger = tmp_path / "bigger.gguf"
+    bigger.write_bytes(starter.read_bytes() + b"\0" * 4096)
+    assert vocabulary(bigger) == vocab
+    candidates = [starter, bigger, *([gemma] if gemma.exists() else [])]
+    assert choose_draft(bigger, candidates) == starter
+    assert choose_draft(starter, candidates) is None  # nothing smaller shares its vocabulary
+    if gemma.exists():
+        assert vocabulary(gemma) != vocab
+        assert choose_draft(gemma, candidates) is None  # smaller, but another family
