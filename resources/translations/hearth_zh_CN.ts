@@ -259,7 +259,7 @@
 <context>
     <name>Banner</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+74"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+80"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
@@ -1391,7 +1391,7 @@ Everything stays on this computer.</source>
         <translation>对话设置(&amp;E)…</translation>
     </message>
     <message>
-        <location line="+129"/>
+        <location line="+135"/>
         <source>Copy text</source>
         <translation>复制文本</translation>
     </message>
@@ -1435,7 +1435,17 @@ Prompt format: the server&apos;s own</source>
 提示格式：服务器自己的</translation>
     </message>
     <message>
-        <location line="-152"/>
+        <location line="+8"/>
+        <source>CPU kernels: built into llama.cpp</source>
+        <translation>CPU 内核：内置于 llama.cpp</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>CPU kernels: {variant} (chosen for this CPU at start)</source>
+        <translation>CPU 内核：{variant}（启动时为此 CPU 选定）</translation>
+    </message>
+    <message>
+        <location line="-162"/>
         <source>Show the whole message…</source>
         <translation>显示完整消息…</translation>
     </message>
@@ -1455,7 +1465,7 @@ Prompt format: the server&apos;s own</source>
         <translation>消息</translation>
     </message>
     <message>
-        <location line="-302"/>
+        <location line="-308"/>
         <source>Ask the servers for their models again</source>
         <translation>重新向服务器获取模型列表</translation>
     </message>
@@ -1465,7 +1475,7 @@ Prompt format: the server&apos;s own</source>
         <translation>搜索对话(&amp;H)…</translation>
     </message>
     <message>
-        <location line="+124"/>
+        <location line="+130"/>
         <source>Markdown, the shown branch (*.md)</source>
         <translation>Markdown，当前显示的分支 (*.md)</translation>
     </message>
@@ -1687,7 +1697,7 @@ GPU 层数：{layers}
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+284"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+287"/>
         <location line="+10"/>
         <source>Copy</source>
         <translation>复制</translation>
@@ -1766,17 +1776,17 @@ GPU 层数：{layers}
 <context>
     <name>ModelController</name>
     <message>
-        <location filename="../../desktop_app/ui/models/model_controller.py" line="+172"/>
+        <location filename="../../desktop_app/ui/models/model_controller.py" line="+173"/>
         <source>That model is no longer in the library.</source>
         <translation>该模型已不在模型库中。</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+16"/>
         <source>Loading {name}…</source>
         <translation>正在加载 {name}…</translation>
     </message>
     <message>
-        <location line="-24"/>
+        <location line="-28"/>
         <source>Preparing the starter model…</source>
         <translation>正在准备入门模型…</translation>
     </message>
@@ -1786,7 +1796,7 @@ GPU 层数：{layers}
         <translation>{model} — {server}</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+87"/>
         <source>The server of “{model}” is no longer in Settings › Servers (or is turned off), so a local model is used.</source>
         <translation>“{model}”所在的服务器已不在“设置 › 服务器”中（或已关闭），因此改用本地模型。</translation>
     </message>
@@ -2165,7 +2175,7 @@ GPU 层数：{layers}
 <context>
     <name>ReplyStats</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-324"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-327"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
@@ -2178,6 +2188,11 @@ GPU 层数：{layers}
         <location line="+3"/>
         <source>first token {v:.2f} s</source>
         <translation>首 token {v:.2f} 秒</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{a} of {d} drafted tokens accepted</source>
+        <translation>预测的 {d} 个词元中接受了 {a} 个</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -2381,7 +2396,17 @@ GPU 层数：{layers}
         <translation>模型输出其中任意一个时，回复即结束。每行一个；用 \n 表示换行，用 \t 表示制表符。空行会被忽略。</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+4"/>
+        <source>Draft tokens ahead</source>
+        <translation>提前预测词元</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Guesses the next few tokens from the conversation and its documents (or with a smaller model of the same family, when one is installed) and lets the model check the guesses all at once. The model still picks every word itself; replies that quote or edit text they were given come faster. Turns itself off during a reply when guessing does not pay.</source>
+        <translation>根据对话及其文档（如已安装同系列的较小模型，则用该模型）猜测接下来的几个词元，再让模型一次性核对这些猜测。每个词仍由模型自己选择；引用或修改所给文本的回复会更快。猜测不划算时，会在回复过程中自动关闭。</translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <source>Preset:</source>
         <translation>预设：</translation>
     </message>
@@ -2426,12 +2451,17 @@ GPU 层数：{layers}
         <translation>停止序列：</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+1"/>
+        <source>Speculative decoding:</source>
+        <translation>推测解码：</translation>
+    </message>
+    <message>
+        <location line="+32"/>
         <source>Enter a seed from 0 to {max}, or tick Random seed.</source>
         <translation>请输入 0 到 {max} 之间的种子，或勾选“随机种子”。</translation>
     </message>
     <message>
-        <location line="+88"/>
+        <location line="+90"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
@@ -3351,7 +3381,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>拒绝文件名 {file}：它不是仓库内的普通路径。</translation>
     </message>
     <message>
-        <location line="+156"/>
+        <location line="+157"/>
         <source>{file} downloaded and matched its checksum, but it is not a usable model: {reason}</source>
         <translation>{file} 已下载且校验和一致，但它不是可用的模型：{reason}</translation>
     </message>
@@ -3376,8 +3406,8 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>{file} 的下载在 {done}/{total} 处中断；已保留未完成的文件，再次下载即可续传。</translation>
     </message>
     <message>
-        <location line="+21"/>
-        <location filename="../../desktop_app/core/models/hub.py" line="+176"/>
+        <location line="+27"/>
+        <location filename="../../desktop_app/core/models/hub.py" line="+179"/>
         <source>Could not reach {host}: {reason}.</source>
         <translation>无法连接 {host}：{reason}。</translation>
     </message>
@@ -3412,7 +3442,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>服务器拒绝续传 {file}；请重新下载。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/models/hub.py" line="-124"/>
+        <location filename="../../desktop_app/core/models/hub.py" line="-131"/>
         <source>Hearth is in offline mode (setting or HF_HUB_OFFLINE=1): Hugging Face was not contacted.</source>
         <translation>Hearth 处于离线模式（设置或 HF_HUB_OFFLINE=1）：未连接 Hugging Face。</translation>
     </message>
@@ -3452,12 +3482,12 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>Hugging Face 对 {what} 返回了 {status}。</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+74"/>
         <source>{repo} has no file named {file}.</source>
         <translation>{repo} 中没有名为 {file} 的文件。</translation>
     </message>
     <message>
-        <location line="+111"/>
+        <location line="+121"/>
         <source>{repo} is not a Hugging Face repository id (owner/name).</source>
         <translation>{repo} 不是 Hugging Face 仓库 ID（所有者/名称）。</translation>
     </message>
@@ -3487,12 +3517,12 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>尚未加载模型。请先选择一个模型。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/loader.py" line="+129"/>
+        <location filename="../../desktop_app/core/engine/loader.py" line="+130"/>
         <source>llama.cpp could not load {name}: {reason}</source>
         <translation>llama.cpp 无法加载 {name}：{reason}</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+17"/>
         <source>The model file {path} does not exist.</source>
         <translation>模型文件 {path} 不存在。</translation>
     </message>
@@ -3652,17 +3682,17 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>这个模型的聊天模板出错：{reason}。{hint}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/runner.py" line="+148"/>
+        <location filename="../../desktop_app/core/engine/runner.py" line="+233"/>
         <source>The engine hit an unexpected error: {error}</source>
         <translation>引擎遇到意外错误：{error}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/session.py" line="+149"/>
+        <location filename="../../desktop_app/core/engine/session.py" line="+158"/>
         <source>The message is too long for the model&apos;s context window ({tokens} tokens; the context holds {n_ctx}). Shorten it or raise the context length in the model&apos;s settings.</source>
         <translation>消息太长，超出了模型的上下文窗口（{tokens} 个 token；上下文容量为 {n_ctx}）。请缩短消息，或在模型设置中调大上下文长度。</translation>
     </message>
     <message>
-        <location line="+258"/>
+        <location line="+288"/>
         <source>llama.cpp failed while generating: {reason}</source>
         <translation>llama.cpp 在生成时出错：{reason}</translation>
     </message>
@@ -3672,7 +3702,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>系统密钥环不可用（{cause}），因此无法保存 API 密钥。请安装并解锁一个密钥环（Linux 上可用 GNOME Keyring 或 KWallet）。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/remote/client.py" line="+227"/>
+        <location filename="../../desktop_app/core/remote/client.py" line="+232"/>
         <source>{server} refused the request ({status}): the API key is wrong or missing. Check the key in the server&apos;s settings.</source>
         <translation>{server} 拒绝了请求（{status}）：API 密钥错误或缺失。请检查该服务器设置中的密钥。</translation>
     </message>
@@ -3717,7 +3747,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>{server} 拒绝了请求（{status}）。</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
         <source>The certificate of {server} ({host}) could not be verified ({reason}). If the server uses a company or self-signed certificate authority, set its CA file in the server&apos;s settings.</source>
         <translation>无法验证 {server}（{host}）的证书（{reason}）。如果该服务器使用公司内部或自签名的证书颁发机构，请在服务器设置中指定其 CA 文件。</translation>
     </message>
@@ -3772,7 +3802,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>{server} 的 CA 文件“{path}”无法作为 PEM 证书读取（{cause}）。</translation>
     </message>
     <message>
-        <location line="+114"/>
+        <location line="+116"/>
         <location filename="../../desktop_app/core/remote/engine.py" line="+251"/>
         <source>The connection to {server} was closed.</source>
         <translation>与 {server} 的连接已关闭。</translation>
@@ -3863,17 +3893,17 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>{server} 报告了一个错误：{detail}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/documents/embedders.py" line="+162"/>
+        <location filename="../../desktop_app/core/documents/embedders.py" line="+182"/>
         <source>The embedding model {path} is missing</source>
         <translation>嵌入模型 {path} 不存在</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+15"/>
         <source>The embedding model {path} could not be loaded: {why}</source>
         <translation>无法加载嵌入模型 {path}：{why}</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+73"/>
         <source>The embedder {name} is on a remote server, which cannot be used here</source>
         <translation>嵌入模型 {name} 位于远程服务器上，此处无法使用</translation>
     </message>
@@ -3928,12 +3958,12 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>{name} 不是有效的 {kind} 文件（{detail}）</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/documents/retrieval.py" line="+159"/>
+        <location filename="../../desktop_app/core/documents/retrieval.py" line="+163"/>
         <source>The collection {name} was indexed with another embedder; re-index it</source>
         <translation>文档集 {name} 是用另一个嵌入模型建立的索引；请重新建立索引</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/documents/store.py" line="+259"/>
+        <location filename="../../desktop_app/core/documents/store.py" line="+263"/>
         <source>There are no document collections yet</source>
         <translation>还没有文档集</translation>
     </message>
@@ -4010,7 +4040,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>API 服务器未能启动：{reason}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/documents/remote_embedder.py" line="+152"/>
+        <location filename="../../desktop_app/core/documents/remote_embedder.py" line="+157"/>
         <source>{server} sent vectors of {dims} dimensions for {model}, where it sent {expected} before; vectors of different lengths cannot be searched together</source>
         <translation>{server} 为 {model} 返回了 {dims} 维向量，而之前是 {expected} 维；长度不同的向量无法一起搜索</translation>
     </message>
@@ -4020,17 +4050,17 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>已进行 {steps} 轮工具调用，达到单条消息的上限，已停止。再发送一条消息可让模型继续。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/tools/mcp_client.py" line="+264"/>
+        <location filename="../../desktop_app/core/tools/mcp_client.py" line="+271"/>
         <source>The server did not start within {seconds} seconds.</source>
         <translation>服务器未能在 {seconds} 秒内启动。</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+65"/>
         <source>The server stopped answering ({reason}).</source>
         <translation>服务器停止了响应（{reason}）。</translation>
     </message>
     <message>
-        <location line="+103"/>
+        <location line="+105"/>
         <source>The server failed: {detail}</source>
         <translation>服务器出错：{detail}</translation>
     </message>
