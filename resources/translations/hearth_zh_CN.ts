@@ -2402,11 +2402,11 @@ GPU 层数：{layers}
     </message>
     <message>
         <location line="+3"/>
-        <source>Guesses the next few tokens from the conversation and its documents (or with a smaller model of the same family, when one is installed) and lets the model check the guesses all at once. The model still picks every word itself; replies that quote or edit text they were given come faster. Turns itself off during a reply when guessing does not pay.</source>
-        <translation>根据对话及其文档（如已安装同系列的较小模型，则用该模型）猜测接下来的几个词元，再让模型一次性核对这些猜测。每个词仍由模型自己选择；引用或修改所给文本的回复会更快。猜测不划算时，会在回复过程中自动关闭。</translation>
+        <source>Guesses the next few tokens from the conversation and its documents (or with a smaller model of the same family, when one is installed) and lets the model check the guesses all at once. It can speed up replies that copy text they were given, with a model that copies well. The model still picks every word, but checking in a batch rounds slightly differently, so a reply can differ from the one you get without it. Turns itself off during a reply when guessing does not pay.</source>
+        <translation>根据对话及其文档（如已安装同系列的较小模型，则用该模型）猜测接下来的几个词元，再让模型一次性核对这些猜测。对于擅长照抄的模型，它能加快照抄所给文本的回复。每个词仍由模型选择，但批量核对的舍入略有不同，因此回复可能与不开启时不同。猜测不划算时，会在回复过程中自动关闭。</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>Preset:</source>
         <translation>预设：</translation>
     </message>
@@ -3687,7 +3687,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>引擎遇到意外错误：{error}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/session.py" line="+158"/>
+        <location filename="../../desktop_app/core/engine/session.py" line="+160"/>
         <source>The message is too long for the model&apos;s context window ({tokens} tokens; the context holds {n_ctx}). Shorten it or raise the context length in the model&apos;s settings.</source>
         <translation>消息太长，超出了模型的上下文窗口（{tokens} 个 token；上下文容量为 {n_ctx}）。请缩短消息，或在模型设置中调大上下文长度。</translation>
     </message>

@@ -122,8 +122,10 @@ class SamplingParams:
     stop: tuple[str, ...] = ()
     # Speculative decoding (core/engine/speculative): draft tokens by looking the reply's
     # last words up in the prompt (or with a draft model, LoadOptions.draft_model_path) and
-    # let the model check them in one batch. Same reply; faster when it repeats its context.
-    speculative: bool = True
+    # let the model check them in one batch. Off by default: on llama.cpp's CPU backend a
+    # batch rounds differently from one token, so the reply can differ from plain
+    # decoding's, and with the models measured here it was no faster (README, Benchmarks).
+    speculative: bool = False
 
     def validate(self) -> SamplingParams:
         """Return self, or raise :class:`ParameterError` naming the bad setting."""

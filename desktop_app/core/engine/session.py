@@ -26,10 +26,12 @@ markup is never shown, and the calls found go out as one
 the tools' schemas (``core.tools.formats.call_schema``): one JSON call,
 always valid, which even a tiny model then makes.
 
-With ``SamplingParams.speculative`` (the default) a reply is decoded
-speculatively (:mod:`desktop_app.core.engine.speculative`): the same tokens
-as plain decoding, faster when the reply repeats its context. A reply made
-under a grammar is not: the grammar would have to follow every draft.
+With ``SamplingParams.speculative`` (off by default) a reply is decoded
+speculatively (:mod:`desktop_app.core.engine.speculative`): every token is
+still the model's own choice, but from logits computed in a batch, which on
+llama.cpp's CPU backend round differently from one-token steps, so at a
+near-tie the reply can differ from plain decoding's. A reply made under a
+grammar is never speculative: the grammar would have to follow every draft.
 """
 
 from __future__ import annotations

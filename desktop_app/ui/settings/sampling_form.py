@@ -195,9 +195,10 @@ class SamplingForm(ValidatedForm):
         self.speculative_check.setToolTip(self.tr(
             "Guesses the next few tokens from the conversation and its documents (or with a "
             "smaller model of the same family, when one is installed) and lets the model check "
-            "the guesses all at once. The model still picks every word itself; replies that "
-            "quote or edit text they were given come faster. Turns itself off during a reply "
-            "when guessing does not pay."))
+            "the guesses all at once. It can speed up replies that copy text they were given, "
+            "with a model that copies well. The model still picks every word, but checking in "
+            "a batch rounds slightly differently, so a reply can differ from the one you get "
+            "without it. Turns itself off during a reply when guessing does not pay."))
 
         self.error_label = QLabel()
         self.error_label.setObjectName("formError")

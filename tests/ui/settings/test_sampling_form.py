@@ -197,15 +197,17 @@ def test_changed_is_emitted_on_edits(qtbot: QtBot, form: SamplingForm) -> None:
         form.stop_edit.setPlainText("x")
 
 
-def test_speculative_decoding_is_on_by_default_and_round_trips(form: SamplingForm) -> None:
-    assert form.params().speculative
-    assert form.speculative_check.toolTip()  # says what it does
-    form.set_params(SamplingParams(speculative=False))
-    assert not form.speculative_check.isChecked()
+def test_speculative_decoding_is_off_by_default_and_round_trips(form: SamplingForm) -> None:
     assert not form.params().speculative
-    form.speculative_check.setChecked(True)
+    assert form.speculative_check.toolTip()  # says what it does
+    form.set_params(SamplingParams(speculative=True))
+    assert form.speculative_check.isChecked()
+    assert form.params().speculative
+    form.speculative_check.setChecked(False)
     assert form.params() == SamplingParams()
+    form.speculative_check.setChecked(True)
     choose_preset(form, "Creative")  # a preset is a sampling style: it leaves this alone
+    assert form.params().speculative
     form.speculative_check.setChecked(False)
     choose_preset(form, "Precise")
     assert not form.params().speculative
