@@ -2192,7 +2192,7 @@ GPU 层数：{layers}
     <message>
         <location line="+3"/>
         <source>{a} of {d} drafted tokens accepted</source>
-        <translation>预测的 {d} 个词元中接受了 {a} 个</translation>
+        <translation>预测的 {d} 个 token 中接受了 {a} 个</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -2398,12 +2398,12 @@ GPU 层数：{layers}
     <message>
         <location line="+4"/>
         <source>Draft tokens ahead</source>
-        <translation>提前预测词元</translation>
+        <translation>提前预测 token</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Guesses the next few tokens from the conversation and its documents (or with a smaller model of the same family, when one is installed) and lets the model check the guesses all at once. It can speed up replies that copy text they were given, with a model that copies well. The model still picks every word, but checking in a batch rounds slightly differently, so a reply can differ from the one you get without it. Turns itself off during a reply when guessing does not pay.</source>
-        <translation>根据对话及其文档（如已安装同系列的较小模型，则用该模型）猜测接下来的几个词元，再让模型一次性核对这些猜测。对于擅长照抄的模型，它能加快照抄所给文本的回复。每个词仍由模型选择，但批量核对的舍入略有不同，因此回复可能与不开启时不同。猜测不划算时，会在回复过程中自动关闭。</translation>
+        <translation>根据对话及其文档（如已安装同系列的较小模型，则用该模型）猜测接下来的几个 token，再让模型一次性核对这些猜测。对于擅长照抄的模型，它能加快照抄所给文本的回复。每个词仍由模型选择，但批量核对的舍入略有不同，因此回复可能与不开启时不同。猜测不划算时，会在回复过程中自动关闭。</translation>
     </message>
     <message>
         <location line="+17"/>
