@@ -18,6 +18,7 @@ first, or a failed early load, and the window's load goes through as usual.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from desktop_app.core.engine.api import (
     Engine,
@@ -27,7 +28,7 @@ from desktop_app.core.engine.api import (
     LoadFailed,
     LoadOptions,
 )
-from desktop_app.core.models.library import ModelLibrary
+from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.settings import ModelSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,19 @@ def expected_load(settings: Settings, library: ModelLibrary) -> LoadOptions | No
         model = library.get(last)
     except KeyError:
         return None
+    return load_options_for(model, settings, library)
+
+
+def load_options_for(model: LocalModel, settings: Settings,
+                     library: ModelLibrary) -> LoadOptions:
+    """What loading ``model`` asks of the engine: its own settings, and every installed
+    model as a draft candidate (the engine picks one for speculative decoding).
+
+    The one home of this, so the early load and the window's load stay equal.
+    """
     model_settings = settings.model_settings.get(model.id, ModelSettings())
-    return model_settings.load_options(str(model.path))
+    installed = tuple(str(m.path) for m in library.models())
+    return replace(model_settings.load_options(str(model.path)), draft_candidates=installed)
 
 
 class EarlyLoadEngine:

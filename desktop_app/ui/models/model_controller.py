@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.core.engine.api import LoadFailed, LoadOptions, ModelLoaded
+from desktop_app.core.engine.early_load import load_options_for
 from desktop_app.core.models.library import LocalModel, ModelLibrary
 from desktop_app.core.models.starter_model import ensure_starter_model
 from desktop_app.core.remote.servers import ServerConfig
@@ -181,10 +181,7 @@ class ModelController(QObject):
             self._settings.last_model_id = model.id
             self._save()
         self.selection_changed.emit(model.id)
-        ms = self._settings.model_settings.get(model.id, ModelSettings())
-        # Every installed model, for the engine to pick a draft model from (speculative decoding).
-        installed = tuple(str(m.path) for m in self._library.models())
-        self._worker.load(replace(ms.load_options(str(model.path)), draft_candidates=installed))
+        self._worker.load(load_options_for(model, self._settings, self._library))
         self._set_state(ModelState.LOADING,
                         self.tr("Loading {name}…").format(name=model.display_name))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from desktop_app.core.engine.api import EngineEvent, LoadFailed, LoadOptions
@@ -107,8 +108,9 @@ def test_the_expected_load_is_the_last_model_with_its_own_settings(tmp_path: Pat
     model = library.import_file(tmp_path / "tiny.gguf")
     settings = Settings(last_model_id=model.id,
                         model_settings={model.id: ModelSettings(n_ctx=1024, n_threads=1)})
-    assert expected_load(settings, library) == ModelSettings(n_ctx=1024, n_threads=1).load_options(
-        str(model.path))
+    assert expected_load(settings, library) == replace(
+        ModelSettings(n_ctx=1024, n_threads=1).load_options(str(model.path)),
+        draft_candidates=(str(model.path),))  # every installed model, as the window sends
 
 
 def test_nothing_is_expected_without_a_local_last_model(tmp_path: Path) -> None:

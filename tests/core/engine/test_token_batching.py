@@ -154,7 +154,7 @@ class FakeSession:
     gate: threading.Event | None = None
     """When set by a test: the first token waits for it before checking for a cancel."""
 
-    def __init__(self, _model: object) -> None:
+    def __init__(self, _model: object, *_draft: object) -> None:
         pass
 
     def generate(self, request: GenerateRequest, emit: Callable[[EngineEvent], None],
