@@ -139,7 +139,8 @@ def test_killing_during_the_upgrade_leaves_a_whole_history(tmp_path: Path) -> No
         with closing(sqlite3.connect(path)) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             versions.add(version)
-            assert version == SCHEMA_VERSION if finished else version in (3, SCHEMA_VERSION)
+            # Each step is its own transaction: a kill leaves the version some step reached.
+            assert version == SCHEMA_VERSION if finished else 3 <= version <= SCHEMA_VERSION
             assert conn.execute("SELECT id, content FROM messages ORDER BY id").fetchall() \
                 == expected, (round_, delay)
         store = ChatStore.open(path)  # finishes (or redoes) the upgrade
