@@ -78,6 +78,9 @@ def test_serve_answers_the_openai_client_and_stops_cleanly_on_ctrl_c(
         if process.poll() is None:
             process.kill()
             process.wait()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()  # not left for the garbage collector to warn about in a later test
     assert process.returncode == 0, err
     assert "stopping" in err
     # The kernel ends the engine when its parent goes (PR_SET_PDEATHSIG): soon, not at once.
