@@ -34,6 +34,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -51,7 +55,11 @@ def test_serve_answers_the_openai_client_and_stops_cleanly_on_ctrl_c(
     process = subprocess.Popen(
         [sys.executable, "-m", "desktop_app.cli.main", "serve", "--port", "0",
          "--key-file", str(key_file), "--model", str(starter_path()), "--ctx", "1024"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl-C as in a terminal: a suite started as a background job (`cmd &`) runs with
+        # SIGINT ignored, which its children inherit, and Python then never turns it into
+        # KeyboardInterrupt.
+        preexec_fn=_default_sigint)
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
