@@ -41,6 +41,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 
 from desktop_app.core.engine.api import (
@@ -76,20 +77,13 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 def merge_chunks(chunks: list[TokenChunk]) -> list[TokenChunk]:
     """Consecutive chunks of one request and kind (answer or thinking) joined into one."""
     merged: list[TokenChunk] = []
-    parts: list[str] = []
     for chunk in chunks:
         last = merged[-1] if merged else None
         if last is not None and (last.request_id, last.thinking) == (chunk.request_id,
                                                                      chunk.thinking):
-            parts.append(chunk.text)
-            continue
-        if last is not None:
-            merged[-1] = TokenChunk(last.request_id, "".join(parts), last.thinking)
-        merged.append(chunk)
-        parts = [chunk.text]
-    if merged:
-        last = merged[-1]
-        merged[-1] = TokenChunk(last.request_id, "".join(parts), last.thinking)
+            merged[-1] = replace(last, text=last.text + chunk.text)
+        else:
+            merged.append(chunk)
     return merged
 
 

@@ -21,6 +21,7 @@ tens of milliseconds.
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import os
 import struct
@@ -620,6 +621,40 @@ def _read(path: str | os.PathLike[str], parse: Callable[[mmap.mmap | bytes, int]
             return parse(b"", 0)
         with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             return parse(buf, file_size)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What two models must agree on for one to draft tokens for the other."""
+
+    size: int
+    tokens_sha256: str
+    bos_id: int | None
+    eos_id: int | None
+
+
+def _vocabulary(buf: mmap.mmap | bytes, file_size: int) -> Vocabulary | None:
+    s = _structure(buf, file_size)
+    ref = s.arrays.get("tokenizer.ggml.tokens")
+    if ref is None or ref.element_type != ValueType.STRING:
+        return None
+    # The reader already walked and bounds-checked these strings; walk them again
+    # to find where the array ends, then hash its bytes in one go.
+    pos = ref.start
+    for _ in range(ref.count):
+        (length,) = _U64.unpack_from(buf, pos)
+        pos += 8 + length
+    digest = hashlib.sha256(memoryview(buf)[ref.start:pos]).hexdigest()
+    return Vocabulary(ref.count, digest, _int(s.scalars, "tokenizer.ggml.bos_token_id"),
+                      _int(s.scalars, "tokenizer.ggml.eos_token_id"))
+
+
+def read_vocabulary(path: str | os.PathLike[str]) -> Vocabulary | None:
+    """The vocabulary of the model at ``path`` (its first part), or None if it has none.
+
+    Raises ``OSError`` or :class:`GGUFError`.
+    """
+    return _read(path, _vocabulary)
 
 
 def read_gguf_info(path: str | os.PathLike[str]) -> GGUFInfo:

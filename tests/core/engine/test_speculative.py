@@ -328,7 +328,8 @@ def test_the_governor_stops_a_draft_model_that_is_too_slow() -> None:
 
 
 def test_choose_draft_needs_the_same_vocabulary_and_a_smaller_file(tmp_path: Path) -> None:
-    from desktop_app.core.engine.speculative.draft_choice import choose_draft, vocabulary
+    from desktop_app.core.engine.speculative.draft_choice import choose_draft
+    from desktop_app.core.models.gguf import read_vocabulary as vocabulary
 
     starter = starter_path()
     gemma = Path(__file__).resolve().parents[3] / ".test-cache" / "gemma-3-270m-q4_k_m.gguf"

@@ -12,54 +12,18 @@ different family never does.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.models import gguf
+from desktop_app.core.models.gguf import read_vocabulary
 from desktop_app.core.models.split_files import part_paths
 
 log = logging.getLogger(__name__)
 
 DraftPath = str | os.PathLike[str]
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """What two models must agree on for one to draft for the other."""
-
-    size: int
-    tokens_sha256: str
-    bos_id: int | None
-    eos_id: int | None
-
-
-def _vocabulary(buf: Any, file_size: int) -> Vocabulary | None:
-    s = gguf._structure(buf, file_size)
-    ref = s.arrays.get("tokenizer.ggml.tokens")
-    if ref is None or ref.element_type != gguf.ValueType.STRING:
-        return None
-    # The reader already walked and bounds-checked these strings; walk them again
-    # to find where the array ends, then hash its bytes in one go.
-    pos = ref.start
-    for _ in range(ref.count):
-        (length,) = gguf._U64.unpack_from(buf, pos)
-        pos += 8 + length
-    digest = hashlib.sha256(memoryview(buf)[ref.start:pos]).hexdigest()
-    return Vocabulary(ref.count, digest, gguf._int(s.scalars, "tokenizer.ggml.bos_token_id"),
-                      gguf._int(s.scalars, "tokenizer.ggml.eos_token_id"))
-
-
-def vocabulary(path: DraftPath) -> Vocabulary | None:
-    """The vocabulary of the model at ``path`` (its first part), or None if it has none.
-
-    Raises ``OSError`` or :class:`~desktop_app.core.models.gguf.GGUFError`.
-    """
-    return gguf._read(path, _vocabulary)
 
 
 def choose_draft(target: DraftPath, candidates: Iterable[DraftPath]) -> Path | None:
@@ -70,7 +34,7 @@ def choose_draft(target: DraftPath, candidates: Iterable[DraftPath]) -> Path | N
     """
     target_path = Path(target)
     try:
-        wanted = vocabulary(target_path)
+        wanted = read_vocabulary(target_path)
         target_size = _size(target_path)
     except (OSError, ValueError) as exc:
         log.warning("no draft model: the target %s cannot be read (%s)", target_path, exc)
@@ -86,7 +50,7 @@ def choose_draft(target: DraftPath, candidates: Iterable[DraftPath]) -> Path | N
             size = _size(path)
             if size >= target_size or (best is not None and size >= best[0]):
                 continue
-            if vocabulary(path) == wanted:
+            if read_vocabulary(path) == wanted:
                 best = size, path
         except (OSError, ValueError) as exc:
             log.info("%s cannot draft: %s", path, exc)
@@ -107,8 +71,8 @@ def load_draft(path: DraftPath, target: Any) -> Any:
     """
     import llama_cpp
 
-    draft_vocab = vocabulary(path)
-    target_vocab = vocabulary(target.model_path)
+    draft_vocab = read_vocabulary(path)
+    target_vocab = read_vocabulary(target.model_path)
     if draft_vocab is None or draft_vocab != target_vocab:
         raise ValueError(f"{Path(path).name} does not share the model's vocabulary")
     threads = target.context_params.n_threads
