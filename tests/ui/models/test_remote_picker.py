@@ -96,7 +96,10 @@ def test_remote_models_are_listed_after_the_local_ones_and_marked(
         registered_demo: str, loads: list[LoadOptions], remote: FakeServers) -> None:
     configure()
     hearth = make_app(remote_client=remote)
-    qtbot.waitUntil(lambda: len(combo_items(hearth)) == 5, timeout=5000)
+    # Each server answers on its own; a line reads "asking for its models…"
+    # until its answer is in, so wait for every answer, not for the line count.
+    qtbot.waitUntil(lambda: len(combo_items(hearth)) == 5 and not any(
+        "asking" in text for text, _, _ in combo_items(hearth)), timeout=5000)
     items = combo_items(hearth)
     assert items[0][1] == registered_demo
     assert items[1:] == [
