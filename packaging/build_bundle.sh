@@ -69,13 +69,18 @@ if [ -z "${CMAKE_ARGS:-}" ] && [ "$(uname -m)" = x86_64 ]; then
 fi
 export CMAKE_ARGS="${CMAKE_ARGS:-}"
 
-# llama-cpp-python: rebuilt only when the flags change. --no-cache-dir keeps pip
-# from reusing a wheel built earlier with other (e.g. native AVX-512) flags.
+# llama-cpp-python: rebuilt only when the flags or the patches change (pip's cache
+# would reuse a wheel built earlier with other, e.g. native AVX-512, flags).
+# Built by build_llama_wheel.sh, with Hearth's patches, like scripts/setup.sh does.
 llama_stamp="$VENV/.hearth-llama-flags"
-if [ ! -f "$llama_stamp" ] || [ "$(cat "$llama_stamp")" != "$LLAMA_SPEC $CMAKE_ARGS" ]; then
+llama_patches=$(cat "$ROOT"/packaging/llama-cpp-patches/*.patch | sha256sum | cut -c1-16)
+if [ ! -f "$llama_stamp" ] || [ "$(cat "$llama_stamp")" != "$LLAMA_SPEC $CMAKE_ARGS $llama_patches" ]; then
   say "building $LLAMA_SPEC with CMAKE_ARGS=$CMAKE_ARGS (15 minutes on 2 cores, 45 with all CPU variants)"
-  "$PY" -m pip install -q --no-cache-dir --force-reinstall --no-deps "$LLAMA_SPEC"
-  echo "$LLAMA_SPEC $CMAKE_ARGS" > "$llama_stamp"
+  llama_out=$(mktemp -d)
+  bash "$ROOT/packaging/build_llama_wheel.sh" "$PY" "$llama_out"
+  "$PY" -m pip install -q --force-reinstall --no-deps "$llama_out"/llama_cpp_python-*.whl
+  rm -rf "$llama_out"
+  echo "$LLAMA_SPEC $CMAKE_ARGS $llama_patches" > "$llama_stamp"
 fi
 if [[ "$CMAKE_ARGS" == *GGML_CPU_ALL_VARIANTS=ON* ]]; then
   # A wheel that put the variants anywhere else would give a bundle with no CPU backend.

@@ -75,22 +75,24 @@ export CMAKE_ARGS
 # (or on another CPU) would be reused silently. Build one wheel per version and
 # flag set instead, into a cache keyed by both, outside the venv so a new venv or
 # checkout on the same machine reuses it (building takes 15-20 minutes on 2 cores).
-llama_key=$(printf '%s\n%s\n' "$LLAMA_SPEC" "$CMAKE_ARGS" | sha256sum | cut -c1-16)
+# The patches Hearth applies to llama.cpp are part of the key too.
+llama_patches=$(cat "$HEARTH_ROOT"/packaging/llama-cpp-patches/*.patch | sha256sum | cut -c1-16)
+llama_key=$(printf '%s\n%s\n%s\n' "$LLAMA_SPEC" "$CMAKE_ARGS" "$llama_patches" | sha256sum | cut -c1-16)
 LLAMA_WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/hearth/llama-wheels/$llama_key"
 llama_wheel() { find "$LLAMA_WHEELS" -maxdepth 1 -name "llama_cpp_python-$LLAMA_VERSION-*.whl" 2>/dev/null | head -n1; }
 
 # Reinstall only when the dependency list, this script or the llama.cpp flags changed.
 stamp="$VENV/.hearth-setup"
 want=$( (cat "$HEARTH_ROOT/pyproject.toml" "$HEARTH_ROOT/scripts/pinned-requirements.txt" \
-          "${BASH_SOURCE[0]}"; echo "$LLAMA_SPEC $CMAKE_ARGS") | sha256sum | cut -d' ' -f1)
+          "${BASH_SOURCE[0]}"; echo "$LLAMA_SPEC $CMAKE_ARGS $llama_patches") | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
   if [ -z "$(llama_wheel)" ]; then
     say "building $LLAMA_SPEC into $LLAMA_WHEELS (once for these flags: 15-20 minutes on 2 cores)"
-    mkdir -p "$LLAMA_WHEELS.tmp"
-    "$VENV/bin/python" -m pip wheel -q --no-deps --no-cache-dir -w "$LLAMA_WHEELS.tmp" "$LLAMA_SPEC"
+    rm -rf "$LLAMA_WHEELS.tmp" && mkdir -p "$LLAMA_WHEELS.tmp"
+    bash "$HEARTH_ROOT/packaging/build_llama_wheel.sh" "$VENV/bin/python" "$LLAMA_WHEELS.tmp"
     rm -rf "$LLAMA_WHEELS" && mv "$LLAMA_WHEELS.tmp" "$LLAMA_WHEELS"  # complete or absent
-    echo "$LLAMA_SPEC $CMAKE_ARGS" > "$LLAMA_WHEELS/flags.txt"
+    echo "$LLAMA_SPEC $CMAKE_ARGS patches:$llama_patches" > "$LLAMA_WHEELS/flags.txt"
   fi
   say "installing Python packages ($(basename "$(llama_wheel)") for these flags)"
   "$VENV/bin/python" -m pip install -q --no-deps --force-reinstall "$(llama_wheel)"
