@@ -22,7 +22,7 @@ opens the browser only once the user confirms.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -78,6 +78,7 @@ from desktop_app.ui.chat.message_delegate import (
 from desktop_app.ui.chat.message_editor import MessageActions, MessageBrowser, themed_icon
 from desktop_app.ui.chat.tool_cards_html import card_number
 from desktop_app.ui.common.look import LIGHT_COLORS, Colors
+from desktop_app.ui.common.quiet_scroll_bar import QuietScrollBar
 from desktop_app.ui.common.untrusted_text import SafeTextDocument, plain_tooltip
 
 LinkConfirm = Callable[[QWidget, str], bool]
@@ -180,10 +181,12 @@ class ChatView(QTreeView):
         self.setFrameShape(QTreeView.Shape.NoFrame)
         self.setMouseTracking(True)
         self.header().setStretchLastSection(True)
+        self.setVerticalScrollBar(QuietScrollBar(Qt.Orientation.Vertical, self))
         self.verticalScrollBar().setSingleStep(24)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_context_menu)
         self._follow = True
+        self._streaming_update = False  # in dataChanged for the streaming row
         self._laid_out_width = -1
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
@@ -318,11 +321,58 @@ class ChatView(QTreeView):
             self.jump_button.raise_()
 
     def _on_range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._follow:
+        if self._follow and not self._streaming_update:
             self.verticalScrollBar().setValue(maximum)
 
+    def dataChanged(self, top_left: QModelIndex | QPersistentModelIndex,
+                    bottom_right: QModelIndex | QPersistentModelIndex,
+                    roles: Sequence[int] = ()) -> None:
+        """A streamed batch repaints what it changed, not the page.
+
+        For a row whose height changed, QTreeView repaints the whole viewport
+        (and otherwise the whole row), about 20 times a second while a reply
+        streams into view: most of the GUI thread's time, taken from llama.cpp
+        on a small machine. For the streaming reply, the view's own update is
+        held back while QTreeView re-measures the row (Qt has no other way to
+        re-measure one row), the follow scroll moves the pixels already on
+        screen, and only the reply from its first changed block down is painted.
+        """
+        model = self.model()
+        row = top_left.row()
+        item = model.item(row) if isinstance(model, ChatModel) else None
+        if (item is None or item.state != MessageState.STREAMING or row != bottom_right.row()
+                or row != model.rowCount() - 1 or not self.isVisible()):
+            super().dataChanged(top_left, bottom_right, roles)
+            return
+        viewport = self.viewport()
+        # Set directly, not with setUpdatesEnabled(): that repaints everything when updates
+        # come back on, which is what this avoids. Nothing else runs meanwhile (one call).
+        viewport.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, True)
+        self._streaming_update = True
+        try:
+            super().dataChanged(top_left, bottom_right, roles)
+        finally:
+            viewport.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, False)
+            self._streaming_update = False
+        if self._follow:
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.maximum())  # the pixels move; the strip that comes in is painted
+        rect = self.visualRect(model.index(row, 0))
+        top = self._delegate.streaming_changed_top(item, rect, self.font())
+        if top is not None:
+            rect.setTop(max(rect.top(), top))
+        viewport.update(rect)
+
     def scrollContentsBy(self, dx: int, dy: int) -> None:
-        super().scrollContentsBy(dx, dy)
+        if dx == 0 and dy != 0:
+            # QTreeView repaints the whole viewport and the scroll bar instead of
+            # scrolling when |dy| exceeds the number of rows that fit (it compares
+            # pixels with a row count), so while a reply streams and the view follows
+            # it, every batch repainted the page. Scrolling moves the pixels (and the
+            # editor over them); only the strip that comes into view is painted.
+            self.viewport().scroll(0, dy)
+        else:
+            super().scrollContentsBy(dx, dy)
         self._place_editor()
 
     def updateGeometries(self) -> None:

@@ -179,6 +179,9 @@ class StreamingDocument:
 
     Attributes:
         blocks_inserted: top-level blocks inserted so far (tests count them).
+        changed_top: where the last update's changes begin, in document
+            coordinates (everything above it is as it was): the view repaints
+            only from there down.
     """
 
     def __init__(self, message_id: int, doc: SafeTextDocument) -> None:
@@ -187,6 +190,7 @@ class StreamingDocument:
         self._pieces: list[str] = []
         self._starts: list[int] = []  # the position where each piece's text begins
         self.blocks_inserted = 0
+        self.changed_top = 0.0
 
     def update(self, pieces: tuple[str, ...]) -> None:
         same = 0
@@ -203,6 +207,14 @@ class StreamingDocument:
             cursor.setPosition(self._starts[same] - 1)
             cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
             cursor.removeSelectedText()
+        if same == 0:
+            self.changed_top = 0.0
+        else:
+            # Everything below the last kept block is replaced or new.
+            end = (self._starts[same] - 1 if same < len(self._starts)
+                   else self.doc.characterCount() - 1)
+            kept = self.doc.findBlock(end)
+            self.changed_top = self.doc.documentLayout().blockBoundingRect(kept).bottom()
         del self._pieces[same:]
         del self._starts[same:]
         for piece in pieces[same:]:
@@ -605,6 +617,17 @@ class MessageDelegate(QStyledItemDelegate):
         self.exact_measurements += 1
         return height
 
+    def streaming_changed_top(self, item: ChatItem, rect: QRect, font: QFont) -> int | None:
+        """Where the streaming reply in ``rect`` changed with its last batch, in view
+        coordinates: above it the row is painted as it was. None when that is not
+        known (not the streaming document, or reasoning that streams above the text)."""
+        streaming = self.streaming
+        if (streaming is None or streaming.message_id != item.message_id or item.thinking
+                or item.tool_cards):
+            return None
+        parts = self.geometry(item, rect, font)
+        return parts.text.top() + int(streaming.changed_top)
+
     def exact_height(self, item: ChatItem, view_width: int, font: QFont) -> int:
         """The row's height, laid out exactly now (the view anchors a row it is about to show)."""
         return self._measure(item, view_width, font)
@@ -674,6 +697,10 @@ class MessageDelegate(QStyledItemDelegate):
         view = self.parent()
         visible = (view.viewport().rect().intersected(rect)
                    if isinstance(view, QAbstractItemView) else rect)
+        engine = painter.paintEngine()
+        if engine is not None and not engine.systemClip().isEmpty():
+            # Only what this paint event repaints (a streaming reply's last lines).
+            visible = visible.intersected(engine.systemClip().boundingRect())
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text_color = palette.color(QPalette.ColorRole.Text)

@@ -1,0 +1,133 @@
+"""A streaming reply repaints what changed, and the screen still shows what a full paint shows.
+
+The view holds back QTreeView's repaint of the whole page for each streamed
+batch (``ChatView.dataChanged``) and scrolls the pixels already on screen
+instead of repainting them (``ChatView.scrollContentsBy``). Both are only
+right if nothing stale is left: each test compares the window's backing
+store (what the user sees, ``QScreen.grabWindow``) with a fresh rendering of
+the same view (``QWidget.grab``).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from desktop_app.core.engine.api import Role
+from desktop_app.core.storage.chat_store import MessageState
+from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
+from desktop_app.ui.chat.chat_view import ChatView
+from desktop_app.ui.common.quiet_scroll_bar import QuietScrollBar
+
+REPLY_ID = 100
+BATCHES = [" Lighthouses", " guided", " ships.\n\n- one", " item\n- two", " items\n\n```python\n",
+           "x = 1\n", "y = 2\n```\n\nAnd", " a closing", " paragraph", " that wraps"
+           + " over several lines of the column" * 3, ".\n\n**Bold", " end**."]
+
+
+class _Paints(QObject):
+    """Records the height of every region a widget is asked to paint."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__()
+        self.heights: list[int] = []
+        widget.installEventFilter(self)
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.heights.append(event.region().boundingRect().height())  # type: ignore[attr-defined]
+        return False
+
+
+def _view(qtbot: QtBot, reply: str) -> tuple[ChatView, ChatModel]:
+    history = [ChatItem(i, Role.USER if i % 2 else Role.ASSISTANT, f"message {i}\n" * 3)
+               for i in range(1, 61)]
+    model = ChatModel()
+    model.set_items([*history, ChatItem(REPLY_ID, Role.ASSISTANT, reply,
+                                        state=MessageState.STREAMING)])
+    view = ChatView()
+    view.setModel(model)
+    view.resize(700, 400)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=3000)
+    # Settled: rows laid out from estimates are corrected when first painted, which
+    # repaints the page once; that is opening a chat, not streaming.
+    settling = _Paints(view.viewport())
+    seen = -1
+    while seen != len(settling.heights):
+        seen = len(settling.heights)
+        qtbot.wait(60)
+    view.viewport().removeEventFilter(settling)
+    return view, model
+
+
+def _shown_equals_fresh(view: ChatView) -> bool:
+    screen = view.screen()
+    shown = screen.grabWindow(view.winId()).toImage().convertToFormat(QImage.Format.Format_RGB32)
+    fresh = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return shown == fresh
+
+
+def _stream(qtbot: QtBot, model: ChatModel) -> None:
+    for text in BATCHES:
+        model.append_text(REPLY_ID, text)
+        qtbot.wait(5)  # painted between batches, as at 20 batches a second
+    qtbot.wait(30)
+
+
+def test_each_batch_repaints_the_end_of_the_reply_not_the_page(qtbot: QtBot) -> None:
+    view, model = _view(qtbot, "The first paragraph of the reply. " * 20)
+    paints = _Paints(view.viewport())
+    _stream(qtbot, model)
+    assert paints.heights, "the view did not repaint the streamed text"
+    page = view.viewport().height()
+    assert max(paints.heights) < page, paints.heights  # never the whole page again
+    assert _shown_equals_fresh(view)
+    assert model.item(model.rowCount() - 1).content.endswith("**Bold end**.")
+
+
+def test_the_screen_stays_right_when_the_reader_scrolled_away(qtbot: QtBot) -> None:
+    view, model = _view(qtbot, "A start. " * 30)
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.maximum() - 150)  # the top of the reply still in view, its end not
+    qtbot.wait(20)
+    _stream(qtbot, model)
+    assert bar.value() < bar.maximum() - 150  # not pulled down
+    assert _shown_equals_fresh(view)
+    view.jump_to_latest()
+    qtbot.wait(20)
+    assert _shown_equals_fresh(view)
+
+
+def test_a_reply_that_starts_streaming_from_nothing_is_painted_right(qtbot: QtBot) -> None:
+    view, model = _view(qtbot, "")
+    _stream(qtbot, model)
+    assert _shown_equals_fresh(view)
+
+
+def test_the_scroll_bar_repaints_only_when_its_handle_moves(qtbot: QtBot) -> None:
+    bar = QuietScrollBar(Qt.Orientation.Vertical)
+    bar.resize(14, 400)
+    qtbot.addWidget(bar)
+    bar.setRange(0, 100_000)
+    bar.setPageStep(400)
+    bar.setValue(bar.maximum())  # a view following the end of a long chat
+    bar.show()
+    qtbot.waitExposed(bar)
+    qtbot.wait(30)  # its first paint
+    paints = _Paints(bar)
+    # A long chat growing by a line, the view following: the handle stays at the bottom.
+    for step in range(1, 11):
+        bar.setRange(0, 100_000 + 20 * step)
+        bar.setValue(bar.maximum())
+    qtbot.wait(30)
+    assert paints.heights == []
+    assert bar.skipped_repaints >= 1
+    bar.setValue(0)  # the reader jumps to the top: the handle moves
+    qtbot.waitUntil(lambda: len(paints.heights) > 0, timeout=2000)
+
