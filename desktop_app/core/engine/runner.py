@@ -62,13 +62,15 @@ from desktop_app.core.user_text import QT_TRANSLATE_NOOP, user_text
 log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL = 1.0
-TOKEN_BATCH_SECONDS = 0.025
+TOKEN_BATCH_SECONDS = 0.05
 """After a reply's first text, at most one message of its text per this many seconds.
 
-Below what a reader notices, and the pace of the API server's own batching
-(``core.serve.pump``); the window's worker batches further, to 50 ms. A
-model slower than one token per batch is not slowed at all: a token that
-comes after a pause this long goes out at once.
+The pace at which the window repaints a streaming reply (its worker sends the
+GUI at most one batch per 50 ms, ``ui.common.engine_worker``), so every message
+becomes one repaint; fewer messages would hold text back from the screen, more
+would wake the parent's threads (pipe, broker, worker) for nothing, on the
+cores llama.cpp decodes on. A model slower than one token per batch is not
+slowed at all: a token that comes after a pause this long goes out at once.
 """
 _BEATING = frozenset({Phase.LOADING, Phase.GENERATING})
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h

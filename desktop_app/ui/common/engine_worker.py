@@ -5,20 +5,18 @@ loop, running in its own ``QThread``, forwards them to the :class:`Engine`, poll
 events and turns them into Qt signals. Signals cross to the GUI thread as
 queued connections; the worker never touches a widget or an item model.
 
-Tokens are batched: text for a request accumulates until 50 ms have passed
-since its first unsent token (or the reply ends), then goes out as one
-``chunks_received``. At 45 tokens/s that is about two tokens per signal, and at
-hundreds of tokens/s it still caps the GUI at 20 updates a second. (The local
-engine process has already merged the text into messages at most 25 ms apart,
-``core.engine.runner``, so this thread wakes about twice per signal, not once
-per token.)
+Tokens are batched: a reply's text goes out as one ``chunks_received`` at most
+once per :data:`FLUSH_INTERVAL` (50 ms), so the GUI lays out and paints at
+most 20 times a second however fast the model is. Text that arrives when the
+reply's last signal is at least that old goes out in the step that received
+it, so batching adds no delay to a slow model, and the local engine process
+already sends merged text at most every 50 ms (``core.engine.runner``):
+at speed, each message from the engine becomes one signal and this thread
+wakes once per signal, not once per token.
 
-The first chunk of each reply is the exception: it goes out in the same step
-that received it (with whatever else that poll brought), so the reply appears
-as soon as the engine produces it instead of up to 50 ms later, and time to
-first token in the window stays that of the engine (issue 8). Every later
-batch starts with a token that arrived after the previous signal and waits its
-50 ms, so a reply still gets at most one signal per 50 ms.
+The first chunk of each reply has no earlier signal, so it always goes out
+at once: the reply appears as soon as the engine produces it, and time to
+first token in the window stays that of the engine (issue 8).
 """
 
 from __future__ import annotations
@@ -56,8 +54,6 @@ MAX_FAILURES_IN_A_ROW = 5
 
 @dataclass
 class _Pending:
-    first_at: float
-    urgent: bool = False  # the reply's first text: sent at the end of this step
     text: list[str] = field(default_factory=list)
     thinking: list[str] = field(default_factory=list)
 
@@ -98,7 +94,7 @@ class EngineWorker(QObject):
         # Only touched by the worker thread.
         self._pending: dict[int, _Pending] = {}
         self._cancelled: set[int] = set()
-        self._started: set[int] = set()  # requests whose first chunk has gone out
+        self._last_sent: dict[int, float] = {}  # request id: when its last chunk went out
 
     # ---- called from the GUI thread ---------------------------------------
 
@@ -117,7 +113,7 @@ class EngineWorker(QObject):
             # pressed Stop, so nothing more may appear in the chat.
             self._cancelled.add(request_id)
             self._pending.pop(request_id, None)
-            self._started.discard(request_id)
+            self._last_sent.pop(request_id, None)
             self._engine.cancel(request_id)
 
         self._submit(do_cancel)
@@ -149,7 +145,7 @@ class EngineWorker(QObject):
                     failures += 1
                     log.exception("engine worker step failed (%d in a row)", failures)
                     self._pending.clear()
-                    self._started.clear()
+                    self._last_sent.clear()
                     self.engine_crashed.emit(
                         "Hearth's engine worker hit an error; see the log for details.", None)
                     if failures >= MAX_FAILURES_IN_A_ROW:
@@ -176,18 +172,19 @@ class EngineWorker(QObject):
     def _poll_timeout(self) -> float:
         if not self._pending:
             return IDLE_POLL
-        due = min(p.first_at for p in self._pending.values()) + FLUSH_INTERVAL
+        due = min(self._due(rid) for rid in self._pending)
         return max(0.0, due - time.monotonic())
+
+    def _due(self, request_id: int) -> float:
+        """When a request's held text may go out: at once for its first chunk."""
+        return self._last_sent.get(request_id, float("-inf")) + FLUSH_INTERVAL
 
     def _handle(self, event: EngineEvent) -> None:
         match event:
             case TokenChunk(request_id=rid):
                 if rid in self._cancelled:
                     return
-                pending = self._pending.get(rid)
-                if pending is None:
-                    pending = self._pending[rid] = _Pending(
-                        time.monotonic(), urgent=rid not in self._started)
+                pending = self._pending.setdefault(rid, _Pending())
                 (pending.thinking if event.thinking else pending.text).append(event.text)
             case ReplyFinished(request_id=rid, stats=stats):
                 self._flush_request(rid)
@@ -220,19 +217,18 @@ class EngineWorker(QObject):
 
     def _flush(self, *, force: bool) -> None:
         now = time.monotonic()
-        due = [r for r, p in self._pending.items()
-               if force or p.urgent or now - p.first_at >= FLUSH_INTERVAL]
+        due = [rid for rid in self._pending if force or now >= self._due(rid)]
         for rid in due:
             self._flush_request(rid)
 
     def _end_request(self, request_id: int) -> None:
         self._cancelled.discard(request_id)
-        self._started.discard(request_id)
+        self._last_sent.pop(request_id, None)
 
     def _flush_request(self, request_id: int) -> None:
         pending = self._pending.pop(request_id, None)
         if pending is not None and request_id not in self._cancelled:
-            self._started.add(request_id)
+            self._last_sent[request_id] = time.monotonic()
             self.chunks_received.emit(request_id, "".join(pending.text), "".join(pending.thinking))
 
 

@@ -142,6 +142,23 @@ def test_the_first_chunk_goes_out_in_the_step_that_received_it(
     assert not worker._pending
 
 
+def test_text_after_a_pause_goes_out_at_once(
+        engine: FakeEngine, stepped: tuple[EngineWorker, _Clock, list[str]]) -> None:
+    """A slow model is never held back: the limit is one signal per interval, not a delay."""
+    worker, clock, batches = stepped
+    worker.generate(_request(6))
+    worker._step()
+    assert batches == ["word0 "]
+    clock.now += 0.2  # a slow model: the next token comes long after the last signal
+    worker._step()
+    assert batches == ["word0 ", "word1 "]
+    worker._step()  # but the one right after it waits for the interval
+    assert batches == ["word0 ", "word1 "]
+    clock.now += engine_worker.FLUSH_INTERVAL
+    worker._step()
+    assert batches == ["word0 ", "word1 ", "word2 word3 "]
+
+
 def test_every_reply_gets_its_first_chunk_at_once(
         engine: FakeEngine, stepped: tuple[EngineWorker, _Clock, list[str]]) -> None:
     worker, _clock, batches = stepped
