@@ -11,7 +11,9 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QCursor,
     QGuiApplication,
+    QImage,
     QKeySequence,
+    QPainter,
     QTextDocument,
 )
 from PySide6.QtWidgets import QApplication, QToolButton
@@ -74,15 +76,58 @@ def test_a_batch_parses_only_the_last_block_and_lays_out_only_the_streaming_row(
     view.grab()
     streaming = delegate.streaming
     assert streaming is not None
+    def touched() -> int:
+        assert streaming is not None
+        return streaming.blocks_inserted + streaming.texts_appended
+
     parses, measured, inserted = (delegate.markdown.parses, delegate.exact_measurements,
-                                  streaming.blocks_inserted)
+                                  touched())
     for i in range(10):
         model.append_text(500, f"word{i} ")
         view.grab()
-    # Each batch: one block parsed, one block put into the document, one row measured.
+    # Each batch: one block parsed, one block put into the document (or words typed
+    # into it, which is most batches: see the next test), one row measured.
     assert delegate.markdown.parses - parses == 10
-    assert streaming.blocks_inserted - inserted == 10
+    assert touched() - inserted == 10
+    assert streaming.texts_appended >= 8
     assert delegate.exact_measurements - measured == 10
+
+
+PROSE = ("Lighthouses guided ships along dangerous coasts for centuries. Their keepers "
+         "trimmed **wicks**, wound *clockwork* and logged the weather in `ledgers`; "
+         "see [the archive](https://example.org/a) & the museum < the tower > the house. "
+         "Some lines\nwrap softly,  with double  spaces.\n\nA second paragraph follows, "
+         "long enough to wrap over several lines of the column at this width. " * 2)
+
+
+def _pixels(doc: QTextDocument) -> QImage:
+    image = QImage(620, int(doc.size().height()) + 1, QImage.Format.Format_RGB32)
+    image.fill(0xFFFFFF)
+    painter = QPainter(image)
+    doc.drawContents(painter)
+    painter.end()
+    return image
+
+
+def test_words_typed_into_the_streaming_paragraph_look_like_a_whole_render(
+        qapp: QApplication) -> None:
+    """The fast path (plain words typed into the last paragraph) against parsing it all."""
+    delegate = MessageDelegate()
+    font = qapp.font()
+    item = ChatItem(1, Role.ASSISTANT, "", state=MessageState.STREAMING)
+    words = re.findall(r"\S+\s*", PROSE)
+    for end in range(1, len(words) + 1):
+        item.content = "".join(words[:end])
+        item.revision += 1
+        streamed = delegate.document(item, 600, font)
+        whole = delegate.new_document(font)
+        delegate.fill_document(whole, item)
+        whole.setTextWidth(600)
+        assert _squeeze(streamed.toPlainText()) == _squeeze(whole.toPlainText()), end
+        assert _pixels(streamed) == _pixels(whole), end
+    streaming = delegate.streaming
+    assert streaming is not None
+    assert streaming.texts_appended > len(words) // 2  # most words took the fast path
 
 
 def test_a_code_blocks_copy_link_copies_that_block(qtbot: QtBot) -> None:
