@@ -14,9 +14,12 @@ Three ways to decode each: plain (``speculative=False``), prompt lookup
 loaded with ``draft_model_path``). Only one model family is at hand, so the
 draft model is the target itself, which can never pay (a draft as slow as
 the target) and shows the governor turning it off. Rounds are interleaved:
-in every round each task runs in all three modes, in a rotating order. Each
-(mode, task) keeps one conversation, so after the warm-up round the prompt
-comes from the KV cache and only decoding is compared.
+in every round each task runs in all three modes, in a rotating order. Before
+each reply a two-token one on another conversation leaves only the system
+prompt cached, so every mode starts from the same state and evaluates the
+task's prompt in the same batches (llama.cpp's cached values depend on how a
+prompt was split into batches, so from different states even plain decoding
+can differ from itself); only decoding is timed.
 
 Effective tokens/s is reply tokens over the time from the first to the last
 text in the chat model. Reported: medians per mode and task, the median of
@@ -161,17 +164,28 @@ def main() -> int:
     cells = {(m, t.name): Cell() for m in MODES for t in tasks()}
     rid = 1000
     for round_ in range(args.rounds + 1):
-        for t_index, task in enumerate(tasks()):
+        for task in tasks():
             order = MODES[round_ % 3:] + MODES[:round_ % 3]
             for mode in order:
-                rid += 1
                 params = SamplingParams(max_tokens=args.tokens, seed=args.seed,
                                         speculative=mode != "plain")
                 if task.greedy:
                     params = SamplingParams(temperature=0.0, repeat_penalty=1.0,
                                             max_tokens=args.tokens, seed=args.seed,
                                             speculative=mode != "plain")
-                conversation = 10 * (MODES.index(mode) + 1) + t_index
+                # A two-token reply on another conversation first, and each reply in a
+                # conversation of its own (nothing saved to restore), so that only the
+                # system prompt (a raw prompt: nothing) stays cached and every mode
+                # evaluates the task's prompt in the same batches: the KV cache's values
+                # depend on how the prompt was split, and only from the same state can
+                # "same text as plain" hold. Timing is decoding only, so unaffected.
+                rid += 1
+                paths[mode].reply(GenerateRequest(
+                    rid, 99, () if raw else (ChatMessage(Role.USER, "Hi"),),
+                    SamplingParams(max_tokens=2, temperature=0.0),
+                    system_prompt="" if raw else SYSTEM, prompt="Hi" if raw else None))
+                rid += 1
+                conversation = rid
                 request = GenerateRequest(
                     rid, conversation, () if raw else (ChatMessage(Role.USER, task.chat),),
                     params, system_prompt="" if raw else SYSTEM,
@@ -182,7 +196,7 @@ def main() -> int:
                       f"{stats.accepted_tokens}/{stats.drafted_tokens} accepted",
                       file=sys.stderr, flush=True)
                 if round_ == 0:
-                    continue  # warm-up: fills each conversation's cache
+                    continue  # warm-up
                 cell = cells[mode, task.name]
                 cell.samples.append(sample)
                 cell.stats.append(stats)
