@@ -392,7 +392,7 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+89"/>
+        <location filename="../../desktop_app/ui/chat/chat_view.py" line="+90"/>
         <source>Open link?</source>
         <translation>打开链接？</translation>
     </message>
@@ -406,7 +406,7 @@
 {url}</translation>
     </message>
     <message>
-        <location line="+100"/>
+        <location line="+102"/>
         <location line="+1"/>
         <source>Jump to latest</source>
         <translation>跳到最新</translation>
@@ -417,7 +417,7 @@
         <translation>滚动到最新消息并跟随回复</translation>
     </message>
     <message>
-        <location line="+150"/>
+        <location line="+197"/>
         <source>Type a message below to start.
 Everything stays on this computer.</source>
         <translation>在下方输入消息即可开始。
@@ -1697,7 +1697,7 @@ GPU 层数：{layers}
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+287"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+351"/>
         <location line="+10"/>
         <source>Copy</source>
         <translation>复制</translation>
@@ -1781,12 +1781,12 @@ GPU 层数：{layers}
         <translation>该模型已不在模型库中。</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+13"/>
         <source>Loading {name}…</source>
         <translation>正在加载 {name}…</translation>
     </message>
     <message>
-        <location line="-28"/>
+        <location line="-25"/>
         <source>Preparing the starter model…</source>
         <translation>正在准备入门模型…</translation>
     </message>
@@ -1796,7 +1796,7 @@ GPU 层数：{layers}
         <translation>{model} — {server}</translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+84"/>
         <source>The server of “{model}” is no longer in Settings › Servers (or is turned off), so a local model is used.</source>
         <translation>“{model}”所在的服务器已不在“设置 › 服务器”中（或已关闭），因此改用本地模型。</translation>
     </message>
@@ -2175,7 +2175,7 @@ GPU 层数：{layers}
 <context>
     <name>ReplyStats</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-327"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-391"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
@@ -2402,8 +2402,8 @@ GPU 层数：{layers}
     </message>
     <message>
         <location line="+3"/>
-        <source>Guesses the next few tokens from the conversation and its documents (or with a smaller model of the same family, when one is installed) and lets the model check the guesses all at once. It can speed up replies that copy text they were given, with a model that copies well. The model still picks every word, but checking in a batch rounds slightly differently, so a reply can differ from the one you get without it. Turns itself off during a reply when guessing does not pay.</source>
-        <translation>根据对话及其文档（如已安装同系列的较小模型，则用该模型）猜测接下来的几个 token，再让模型一次性核对这些猜测。对于擅长照抄的模型，它能加快照抄所给文本的回复。每个词仍由模型选择，但批量核对的舍入略有不同，因此回复可能与不开启时不同。猜测不划算时，会在回复过程中自动关闭。</translation>
+        <source>Guesses the next few tokens from the conversation and its documents (or with a smaller model of the same family, when one is installed) and lets the model check the guesses all at once. It can speed up replies that copy text they were given, with a model that copies well. The model still picks every word: on the CPU the reply is exactly the one you get without it (on a GPU it can differ slightly). Turns itself off during a reply when guessing does not pay.</source>
+        <translation>根据对话及其文档（如已安装同系列的较小模型，则用该模型）猜测接下来的几个 token，再让模型一次性核对这些猜测。对于擅长照抄的模型，它能加快照抄所给文本的回复。每个词仍由模型选择：在 CPU 上，回复与不开启时完全相同（在 GPU 上可能略有不同）。猜测不划算时，会在回复过程中自动关闭。</translation>
     </message>
     <message>
         <location line="+17"/>
@@ -3682,7 +3682,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>这个模型的聊天模板出错：{reason}。{hint}</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/runner.py" line="+233"/>
+        <location filename="../../desktop_app/core/engine/runner.py" line="+229"/>
         <source>The engine hit an unexpected error: {error}</source>
         <translation>引擎遇到意外错误：{error}</translation>
     </message>

@@ -196,9 +196,9 @@ class SamplingForm(ValidatedForm):
             "Guesses the next few tokens from the conversation and its documents (or with a "
             "smaller model of the same family, when one is installed) and lets the model check "
             "the guesses all at once. It can speed up replies that copy text they were given, "
-            "with a model that copies well. The model still picks every word, but checking in "
-            "a batch rounds slightly differently, so a reply can differ from the one you get "
-            "without it. Turns itself off during a reply when guessing does not pay."))
+            "with a model that copies well. The model still picks every word: on the CPU the "
+            "reply is exactly the one you get without it (on a GPU it can differ slightly). "
+            "Turns itself off during a reply when guessing does not pay."))
 
         self.error_label = QLabel()
         self.error_label.setObjectName("formError")

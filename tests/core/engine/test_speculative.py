@@ -7,12 +7,13 @@ in different conversations so both start from the same cached prompt state.
 Exactness depends on the arithmetic too: a verification batch must round as
 one-row decoding does. llama.cpp's CPU backend sends products of two or more
 rows through llamafile's tinyBLAS and single rows through its own dot
-products, which round differently, so Hearth builds llama.cpp with tinyBLAS
-kept for prompt batches of 32 rows or more
-(``packaging/llama-cpp-patches/sgemm-prompt-batches-only.patch``); a draft
-batch is at most ``MAX_DRAFT + 1`` rows and takes the same dot products as
-plain decoding. Without the patch the free-prose and code-edit replies below
-part ways after 100-200 tokens.
+products, which round differently, and the same goes for the repacked
+(Q4_0, Q4_K, ...) weights' gemm and gemv; so Hearth builds llama.cpp with
+both kept for prompt batches of 32 rows or more
+(``packaging/llama-cpp-patches/``); a draft batch is at most
+``MAX_DRAFT + 1`` rows and takes the same dot products as plain decoding.
+Without the patches the free-prose and code-edit replies below part ways
+after 100-200 tokens.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from desktop_app.core.engine.api import (
 from desktop_app.core.engine.loader import LoadedModel, load_model
 from desktop_app.core.engine.session import Session
 from desktop_app.core.engine.speculative.drafters import PromptLookup
-from desktop_app.core.engine.speculative.governor import MAX_DRAFT, Governor
+from desktop_app.core.engine.speculative.governor import FIRST_PAUSE, MAX_DRAFT, Governor
 from desktop_app.core.models.starter_model import starter_path
 
 pytestmark = pytest.mark.slow
@@ -151,12 +152,15 @@ def test_a_code_edit_is_identical(session: Session) -> None:
     assert stats.accepted_tokens > 50  # it copies the file's lines
 
 
-def test_the_patched_build_keeps_draft_batches_off_tinyblas() -> None:
-    """The patch's row limit is above the longest verification batch."""
-    patch = (Path(__file__).parents[3] / "packaging" / "llama-cpp-patches"
-             / "sgemm-prompt-batches-only.patch").read_text()
-    limit = int(re.search(r"^\+\s*if \(n < (\d+)\)", patch, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    assert limit > MAX_DRAFT + 1
+def test_the_patched_build_keeps_draft_batches_on_the_one_row_kernels() -> None:
+    """Each patch's row limit is above the longest verification batch."""
+    patches = Path(__file__).parents[3] / "packaging" / "llama-cpp-patches"
+    sgemm = (patches / "sgemm-prompt-batches-only.patch").read_text()
+    repack = (patches / "repack-prompt-batches-only.patch").read_text()
+    limits = [int(n) for n in re.findall(r"^\+.*\b(?:n|nrows|ne11) (?:<|>=) (\d+)",
+                                         sgemm + repack, re.MULTILINE)]
+    assert len(limits) == 3  # tinyBLAS, repack's gemm, repack's rows quantized in fours
+    assert min(limits) > MAX_DRAFT + 1
 
 
 def test_seeded_sampling_draws_the_same_random_numbers(session: Session) -> None:
@@ -277,7 +281,7 @@ class _WrongDrafter:
 
 
 def _fake_clock(drafted_step: float, plain_step: float,
-                governor: Callable[[], Governor | None]) -> Callable[[], float]:
+                governor: Callable[[], _ObservedGovernor | None]) -> Callable[[], float]:
     """A clock that advances by the cost the governor's current step is given."""
     now = [0.0]
     calls = itertools.count()
@@ -294,7 +298,7 @@ def _fake_clock(drafted_step: float, plain_step: float,
 
 def test_the_governor_turns_drafting_off_when_it_does_not_pay(session: Session) -> None:
     drafter = _WrongDrafter()
-    governors: list[Governor] = []
+    governors: list[_ObservedGovernor] = []
 
     def make_governor() -> Governor:
         governor = _ObservedGovernor(_fake_clock(1.5, 1.0, lambda: governors[-1]))
@@ -303,9 +307,8 @@ def test_the_governor_turns_drafting_off_when_it_does_not_pay(session: Session) 
 
     session.make_drafter = lambda: drafter
     session.make_governor = make_governor
-    # Wrong drafts still cost a batch each, whose rounding can change a near-tied token
-    # (module docstring), so the replies are not compared here; the governor is.
-    _text, stats = _reply(session, PROSE, replace(GREEDY, max_tokens=120))
+    (plain, _), (text, stats) = _both(session, PROSE, replace(GREEDY, max_tokens=120))
+    assert text == plain  # wrong drafts cost time, never a different word
     assert stats.completion_tokens == 120
     governor = governors[-1]
     assert governor.off
@@ -334,6 +337,30 @@ def test_prompt_lookup_continues_the_latest_match() -> None:
     assert lookup.propose(2) == []  # "3 6" and "6" alone: nothing to continue
     lookup.extend([4])
     assert lookup.propose(2) == []  # "6 4" never occurred; single tokens are not matched
+
+
+def _drafted_steps(governor: Governor, accepted: int, steps: int) -> list[int]:
+    """The steps ``governor`` drafted, each draft keeping ``accepted`` tokens."""
+    drafted = []
+    for step in range(steps):
+        if governor.should_draft():
+            drafted.append(step)
+            governor.record(4, accepted, 1.0)
+        else:
+            governor.record(0, 0, 1.0)
+    return drafted
+
+
+def test_drafts_that_keep_nothing_pause_drafting_for_longer_each_time() -> None:
+    """Text that does not repeat is told apart within a few drafts, before any timing."""
+    missing = Governor(clock=lambda: 0.0, probe_every=1000)  # no plain probes here
+    assert _drafted_steps(missing, 0, 55) == [
+        0, 1, 2,                           # three drafts keep nothing: a pause
+        3 + FIRST_PAUSE, 4 + FIRST_PAUSE, 5 + FIRST_PAUSE,
+        6 + 3 * FIRST_PAUSE]               # three more: a pause twice as long
+    assert not missing.off  # paused, not ended: a reply may start copying later
+    kept = Governor(clock=lambda: 0.0, probe_every=1000)
+    assert _drafted_steps(kept, 1, 60) == list(range(60))  # a draft that keeps some goes on
 
 
 def test_the_governor_keeps_drafting_that_pays() -> None:

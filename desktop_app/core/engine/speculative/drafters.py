@@ -15,9 +15,10 @@ from typing import Any, Protocol
 MAX_NGRAM = 4
 """The longest suffix matched first: long matches are the reliable ones (a copied line)."""
 
-MIN_NGRAM = 2
-"""Shorter matches are tried down to this length. A single token ("the", ",") matches
-almost anywhere in prose, and a wrong draft costs a wider batch for nothing."""
+MIN_NGRAM = 3
+"""Shorter matches are tried down to this length. One or two tokens ("the", "of the")
+match almost anywhere in prose, and a wrong draft costs a wider batch for nothing;
+a copied passage matches on longer runs at once."""
 
 
 class Drafter(Protocol):

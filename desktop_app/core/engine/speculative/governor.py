@@ -8,8 +8,10 @@ plain steps of the same reply. Plain steps come for free when the drafter
 has no guess; when it always has one (a draft model), every
 ``PROBE_EVERY``-th step is decoded plainly until there are enough of them.
 As soon as both kinds have ``MIN_STEPS`` steps and the drafted ones are
-slower, drafting stops for the rest of the reply, so a reply that does not
-repeat its context loses at most those few steps.
+slower, drafting stops for the rest of the reply. Before that, drafts that
+keep nothing a few times in a row pause drafting for a while (``FIRST_PAUSE``,
+doubling), so a reply that does not repeat its context pays for only a few
+wrong drafts.
 
 The draft length adapts too: it doubles after a fully accepted draft (a
 copied passage) and shrinks to what was accepted plus one after a miss.
@@ -30,6 +32,14 @@ A probe costs nothing (it is the speed without drafting), so they come often: th
 sooner both kinds are measured, the fewer losing drafts a reply pays for."""
 
 MIN_DRAFT, FIRST_DRAFT, MAX_DRAFT = 1, 4, 16
+
+MISSES_IN_A_ROW, FIRST_PAUSE, MAX_PAUSE = 3, 16, 256
+"""After this many drafted steps in a row that kept nothing, drafting pauses for
+``FIRST_PAUSE`` steps, twice as long after each later run of misses. On a CPU a
+verification batch costs nearly as much as its rows decoded one by one (a batch of 5
+rows about 3.3 steps with the starter model, bench/bench_speculative.py), so every wrong
+draft is paid in full; a pause, not the end, because a reply often starts in its own
+words ("Here is the file:") and copies afterwards."""
 
 
 @dataclass
@@ -63,12 +73,18 @@ class Governor:
         self._since_plain = 0
         self.draft_length = FIRST_DRAFT
         self.off = False
+        self._misses = 0  # drafted steps in a row that kept nothing
+        self._pause = 0  # steps left before drafting again
+        self._next_pause = FIRST_PAUSE
         self.drafted_tokens = 0
         self.accepted_tokens = 0
 
     def should_draft(self) -> bool:
         """False when drafting is off for this reply, or this step is a plain probe."""
         if self.off:
+            return False
+        if self._pause:
+            self._pause -= 1
             return False
         probing = (self._plain.steps < self._min_steps
                    and self._since_plain + 1 >= self._probe_every)
@@ -90,6 +106,11 @@ class Governor:
             self.draft_length = min(MAX_DRAFT, 2 * self.draft_length)
         else:
             self.draft_length = max(MIN_DRAFT, accepted + 1)
+        self._misses = 0 if accepted else self._misses + 1
+        if self._misses >= MISSES_IN_A_ROW:
+            self._misses = 0
+            self._pause = self._next_pause
+            self._next_pause = min(MAX_PAUSE, 2 * self._next_pause)
         if (self._drafted.steps >= self._min_steps and self._plain.steps >= self._min_steps
                 and self._drafted.rate() < self._plain.rate()):
             self.off = True
