@@ -382,7 +382,13 @@ class ChatView(QTreeView):
     # ---- painting ----------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
+        # The delegate draws only the text inside this (the painter's own clip is in the
+        # window's coordinates, not the viewport's).
+        self._delegate.paint_area = event.rect()
+        try:
+            super().paintEvent(event)
+        finally:
+            self._delegate.paint_area = None
         model = self.model()
         if model is not None and model.rowCount() == 0:
             # An empty chat says what to do instead of showing a blank page.

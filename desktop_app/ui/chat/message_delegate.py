@@ -347,6 +347,8 @@ class MessageDelegate(QStyledItemDelegate):
         self._expanded: set[int] = set()  # replies whose reasoning is shown
         self._thinking_docs: dict[tuple[int, int, int], QTextDocument] = {}
         self.streaming: StreamingDocument | None = None
+        # The viewport's area being repainted, set by the view around each paint event.
+        self.paint_area: QRect | None = None
         self.colors = colors
         self.markdown = MarkdownRenderer(DARK if colors.dark else LIGHT, self.tr("Copy"))
         self.exact_measurements = 0
@@ -749,10 +751,9 @@ class MessageDelegate(QStyledItemDelegate):
         view = self.parent()
         visible = (view.viewport().rect().intersected(rect)
                    if isinstance(view, QAbstractItemView) else rect)
-        engine = painter.paintEngine()
-        if engine is not None and not engine.systemClip().isEmpty():
+        if self.paint_area is not None:
             # Only what this paint event repaints (a streaming reply's last lines).
-            visible = visible.intersected(engine.systemClip().boundingRect())
+            visible = visible.intersected(self.paint_area)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text_color = palette.color(QPalette.ColorRole.Text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.api import Role
@@ -41,18 +41,24 @@ class _Paints(QObject):
         return False
 
 
-def _view(qtbot: QtBot, reply: str) -> tuple[ChatView, ChatModel]:
+def _view(qtbot: QtBot, reply: str) -> tuple[ChatView, ChatModel, QWidget]:
     history = [ChatItem(i, Role.USER if i % 2 else Role.ASSISTANT, f"message {i}\n" * 3)
                for i in range(1, 61)]
     model = ChatModel()
     model.set_items([*history, ChatItem(REPLY_ID, Role.ASSISTANT, reply,
                                         state=MessageState.STREAMING)])
+    # Inside a window, away from its corner, as in Hearth: coordinates in the window and
+    # in the view's viewport differ, and painting must use the right ones.
+    window = QWidget()
+    layout = QVBoxLayout(window)
+    layout.setContentsMargins(40, 60, 0, 0)
     view = ChatView()
+    layout.addWidget(view)
     view.setModel(model)
-    view.resize(700, 400)
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitExposed(view)
+    window.resize(740, 460)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
     bar = view.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=3000)
     # Settled: rows laid out from estimates are corrected when first painted, which
@@ -63,14 +69,15 @@ def _view(qtbot: QtBot, reply: str) -> tuple[ChatView, ChatModel]:
         seen = len(settling.heights)
         qtbot.wait(60)
     view.viewport().removeEventFilter(settling)
-    return view, model
+    return view, model, window  # the caller keeps the window alive
 
 
 def _shown_equals_fresh(view: ChatView) -> bool:
-    screen = view.screen()
-    shown = screen.grabWindow(view.winId()).toImage().convertToFormat(QImage.Format.Format_RGB32)
-    fresh = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    return shown == fresh
+    window = view.window()
+    shown = view.screen().grabWindow(window.winId()).toImage()
+    fresh = window.grab().toImage()
+    return (shown.convertToFormat(QImage.Format.Format_RGB32)
+            == fresh.convertToFormat(QImage.Format.Format_RGB32))
 
 
 def _stream(qtbot: QtBot, model: ChatModel) -> None:
@@ -81,7 +88,7 @@ def _stream(qtbot: QtBot, model: ChatModel) -> None:
 
 
 def test_each_batch_repaints_the_end_of_the_reply_not_the_page(qtbot: QtBot) -> None:
-    view, model = _view(qtbot, "The first paragraph of the reply. " * 20)
+    view, model, _window = _view(qtbot, "The first paragraph of the reply. " * 20)
     paints = _Paints(view.viewport())
     _stream(qtbot, model)
     assert paints.heights, "the view did not repaint the streamed text"
@@ -92,7 +99,7 @@ def test_each_batch_repaints_the_end_of_the_reply_not_the_page(qtbot: QtBot) -> 
 
 
 def test_the_screen_stays_right_when_the_reader_scrolled_away(qtbot: QtBot) -> None:
-    view, model = _view(qtbot, "A start. " * 30)
+    view, model, _window = _view(qtbot, "A start. " * 30)
     bar = view.verticalScrollBar()
     bar.setValue(bar.maximum() - 150)  # the top of the reply still in view, its end not
     qtbot.wait(20)
@@ -105,7 +112,7 @@ def test_the_screen_stays_right_when_the_reader_scrolled_away(qtbot: QtBot) -> N
 
 
 def test_a_reply_that_starts_streaming_from_nothing_is_painted_right(qtbot: QtBot) -> None:
-    view, model = _view(qtbot, "")
+    view, model, _window = _view(qtbot, "")
     _stream(qtbot, model)
     assert _shown_equals_fresh(view)
 
