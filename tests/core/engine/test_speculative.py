@@ -409,3 +409,31 @@ def test_choose_draft_needs_the_same_vocabulary_and_a_smaller_file(tmp_path: Pat
     if gemma.exists():
         assert vocabulary(gemma) != vocab
         assert choose_draft(gemma, candidates) is None  # smaller, but another family
+
+
+def test_a_sliding_window_model_drafts_only_inside_its_window(demo_model_path: Path) -> None:
+    """Gemma 3 (a 512-token sliding window): identical replies both ways, drafts only
+    while the context fits in the window (``speculative_generate``'s ``window``)."""
+    gemma = load_model(LoadOptions(model_path=str(demo_model_path), n_ctx=2048))
+    session = Session(gemma)
+    ticks = itertools.count()
+    session.make_governor = lambda: Governor(clock=lambda: float(next(ticks)))
+    try:
+        assert gemma.info.sliding_window == 512
+        short = "The quick brown fox jumps over the lazy dog. " * 5
+        long = "".join(f"Line {i}: the quick brown fox jumps over the lazy dog.\n"
+                       for i in range(60))  # about 900 tokens
+        for prompt, drafts in ((short, True), (long, False)):
+            replies = []
+            for speculative in (False, True):
+                session._llama.reset()
+                request = GenerateRequest(next(_ids), next(_ids), (),
+                                          replace(GREEDY, max_tokens=120,
+                                                  speculative=speculative), prompt=prompt)
+                replies.append(_send(session, request))
+            (plain, _), (fast, stats) = replies
+            assert fast == plain
+            assert (stats.drafted_tokens > 0) == drafts
+    finally:
+        session.close()
+        gemma.llama.close()

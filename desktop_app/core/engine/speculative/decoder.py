@@ -75,12 +75,20 @@ def _cut(llama: Any, keep: int) -> None:
 
 
 def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budget: int,
+                         window: int | None = None,
                          ) -> Callable[..., Generator[int, Any, None]]:
     """A drop-in ``generate`` for ``llama`` that drafts with ``drafter``.
 
     ``budget`` is the reply's token limit: drafts never reach past it or
     past the context. Install it for the duration of one ``create_completion``
     (an instance attribute shadows the method); counts go to ``governor``.
+
+    ``window`` is the model's sliding attention window, if it has one
+    (Gemma 2 and 3): drafting stops where the context reaches it. Past the
+    window llama.cpp reuses the cells of tokens no longer attended to, and
+    which cells it picks depends on the sizes of the batches that came
+    before, so the attention sums would run in another order than plain
+    decoding's and round differently.
     """
 
     def generate(tokens: Sequence[int], *, stopping_criteria: Any = None,
@@ -113,7 +121,8 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
                     # prefill) never delays it.
                     drafter.start(llama.input_ids[:base].tolist())
                 drafter.extend(pending)
-                room = min(n_ctx - llama.n_tokens - 1, budget - handed - 1)
+                room = min(n_ctx if window is None else window, n_ctx) - llama.n_tokens - 1
+                room = min(room, budget - handed - 1)
                 draft: list[int] = []
                 if room > 0 and governor.should_draft():
                     draft = drafter.propose(min(room, governor.draft_length))[:room]
