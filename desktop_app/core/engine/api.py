@@ -122,9 +122,10 @@ class SamplingParams:
     stop: tuple[str, ...] = ()
     # Speculative decoding (core/engine/speculative): draft tokens by looking the reply's
     # last words up in the prompt (or with a draft model, LoadOptions.draft_model_path) and
-    # let the model check them in one batch. Off by default: on llama.cpp's CPU backend a
-    # batch rounds differently from one token, so the reply can differ from plain
-    # decoding's, and with the models measured here it was no faster (README, Benchmarks).
+    # let the model check them in one batch; on the CPU the reply is the same as without it
+    # (Hearth's llama.cpp patches). Off by default: with the models measured here it pays
+    # only on replies that quote their prompt (README, Benchmarks), and a draft model, when
+    # one is installed, is a second model in memory.
     speculative: bool = False
 
     def validate(self) -> SamplingParams:
