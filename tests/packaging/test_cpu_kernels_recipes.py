@@ -108,28 +108,46 @@ def test_the_pin_is_inside_the_range_pyproject_allows() -> None:
     assert PIN.read_text(encoding="utf-8").strip() in llama.specifier
 
 
-def _wheel_dir(cmake_args: str, version: str = "0.3.36") -> str:
-    block = _lines(SETUP, "llama_key=", "LLAMA_WHEELS=")
+def _wheel_dir(cmake_args: str, version: str = "0.3.36", root: Path = ROOT) -> str:
+    block = _lines(SETUP, "llama_patches=", "LLAMA_WHEELS=")
     return _bash(f'LLAMA_SPEC="llama-cpp-python=={version}"\n{block}\n'
                  'printf %s "$LLAMA_WHEELS"',
-                 {"CMAKE_ARGS": cmake_args, "HOME": "/home/u", "XDG_CACHE_HOME": "/c"})
+                 {"CMAKE_ARGS": cmake_args, "HOME": "/home/u", "XDG_CACHE_HOME": "/c",
+                  "HEARTH_ROOT": str(root)})
 
 
-def test_setup_caches_one_wheel_per_version_and_flag_set() -> None:
+def test_setup_caches_one_wheel_per_version_flag_set_and_patches(tmp_path: Path) -> None:
     avx2 = "-DGGML_NATIVE=OFF -DGGML_AVX2=ON"
     avx512 = "-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=ON"
     assert _wheel_dir(avx2).startswith("/c/hearth/llama-wheels/")
     assert _wheel_dir(avx2) == _wheel_dir(avx2)
-    assert len({_wheel_dir(avx2), _wheel_dir(avx512), _wheel_dir(avx2, "0.3.37")}) == 3
+    # Another patch set (a checkout with one patch changed) builds a wheel of its own.
+    patches = tmp_path / "packaging" / "llama-cpp-patches"
+    patches.mkdir(parents=True)
+    for patch in (ROOT / "packaging" / "llama-cpp-patches").glob("*.patch"):
+        (patches / patch.name).write_text(patch.read_text() + "\n")
+    assert len({_wheel_dir(avx2), _wheel_dir(avx512), _wheel_dir(avx2, "0.3.37"),
+                _wheel_dir(avx2, root=tmp_path)}) == 4
+
+
+def test_the_wheel_is_built_from_the_patched_source() -> None:
+    build = (ROOT / "packaging" / "build_llama_wheel.sh").read_text(encoding="utf-8")
+    assert "--no-binary :all:" in build  # the source release, never a prebuilt wheel
+    assert "--fuzz=0" in build  # a patch that does not apply exactly stops the build
+    assert "pip wheel -q --no-deps --no-cache-dir" in build
+    for script in (SETUP, BUILD_BUNDLE):
+        assert "build_llama_wheel.sh" in script.read_text(encoding="utf-8"), script
+    assert sorted(p.name for p in (ROOT / "packaging" / "llama-cpp-patches").glob("*.patch")) \
+        == ["repack-prompt-batches-only.patch", "sgemm-prompt-batches-only.patch"]
 
 
 def test_setup_installs_the_cached_wheel_before_hearth_and_restamps_on_new_flags() -> None:
     script = SETUP.read_text(encoding="utf-8")
-    assert "pip wheel -q --no-deps --no-cache-dir" in script
     install_llama = script.index('--force-reinstall "$(llama_wheel)"')
     assert install_llama < script.index('-e "$HEARTH_ROOT[dev]"')
     # A changed CPU (other flags) must re-run the install, not trust the old stamp.
     assert "$CMAKE_ARGS" in _lines(SETUP, "want=", 'if [ ! -f "$stamp" ]')
+    assert "$llama_patches" in _lines(SETUP, "want=", 'if [ ! -f "$stamp" ]')
     # The flags come from cpu_features unless the user gave their own (GPU builds).
     assert 'if [ -z "${CMAKE_ARGS:-}" ]; then' in script
     assert "cpu_features.py\" --cmake-args" in script
