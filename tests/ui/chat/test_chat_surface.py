@@ -49,18 +49,24 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def _streamed_and_whole(delegate: MessageDelegate, item: ChatItem,
+                        content: str) -> tuple[QTextDocument, QTextDocument]:
+    """The streaming document after ``content`` arrived, and the finished reply's render."""
+    item.content = content
+    item.revision += 1
+    streamed = delegate.document(item, 600, QApplication.font())
+    whole = delegate.new_document(QApplication.font())
+    delegate.fill_document(whole, item)
+    whole.setTextWidth(600)
+    return streamed, whole
+
+
 def test_a_streamed_reply_looks_exactly_like_the_finished_one_at_every_step(
         qapp: QApplication) -> None:
     delegate = MessageDelegate()
-    font = qapp.font()
     item = ChatItem(1, Role.ASSISTANT, "", state=MessageState.STREAMING)
     for end in range(1, len(REPLY) + 1, 3):
-        item.content = REPLY[:end]
-        item.revision += 1
-        streamed = delegate.document(item, 600, font)
-        whole = delegate.new_document(font)
-        delegate.fill_document(whole, item)
-        whole.setTextWidth(600)
+        streamed, whole = _streamed_and_whole(delegate, item, REPLY[:end])
         assert _squeeze(streamed.toPlainText()) == _squeeze(whole.toPlainText()), end
         assert streamed.size().height() == whole.size().height(), end
 
@@ -113,16 +119,10 @@ def test_words_typed_into_the_streaming_paragraph_look_like_a_whole_render(
         qapp: QApplication) -> None:
     """The fast path (plain words typed into the last paragraph) against parsing it all."""
     delegate = MessageDelegate()
-    font = qapp.font()
     item = ChatItem(1, Role.ASSISTANT, "", state=MessageState.STREAMING)
     words = re.findall(r"\S+\s*", PROSE)
     for end in range(1, len(words) + 1):
-        item.content = "".join(words[:end])
-        item.revision += 1
-        streamed = delegate.document(item, 600, font)
-        whole = delegate.new_document(font)
-        delegate.fill_document(whole, item)
-        whole.setTextWidth(600)
+        streamed, whole = _streamed_and_whole(delegate, item, "".join(words[:end]))
         assert _squeeze(streamed.toPlainText()) == _squeeze(whole.toPlainText()), end
         assert _pixels(streamed) == _pixels(whole), end
     streaming = delegate.streaming
