@@ -339,7 +339,8 @@ class ChatView(QTreeView):
         """
         model = self.model()
         row = top_left.row()
-        item = model.item(row) if isinstance(model, ChatModel) else None
+        item = model.item(row) if isinstance(model, ChatModel) and roles else None
+        # (The view's own calls, with no roles, re-measure a row for other reasons.)
         if (item is None or item.state != MessageState.STREAMING or row != bottom_right.row()
                 or row != model.rowCount() - 1 or not self.isVisible()):
             super().dataChanged(top_left, bottom_right, roles)
