@@ -28,10 +28,10 @@ always valid, which even a tiny model then makes.
 
 With ``SamplingParams.speculative`` (off by default) a reply is decoded
 speculatively (:mod:`desktop_app.core.engine.speculative`): every token is
-still the model's own choice, but from logits computed in a batch, which on
-llama.cpp's CPU backend round differently from one-token steps, so at a
-near-tie the reply can differ from plain decoding's. A reply made under a
-grammar is never speculative: the grammar would have to follow every draft.
+still the model's own choice, from logits that on the CPU are bit for bit
+those of one-token steps (Hearth's llama.cpp patches), so the reply is the
+same. A reply made under a grammar is never speculative: the grammar would
+have to follow every draft.
 """
 
 from __future__ import annotations

@@ -159,7 +159,7 @@ class EngineWorker(QObject):
         events = self._engine.poll_events(self._poll_timeout())
         for event in events:
             self._handle(event)
-        self._flush(force=False)
+        self._flush_due()
 
     def _run_commands(self) -> None:
         while True:
@@ -215,9 +215,9 @@ class EngineWorker(QObject):
             case LoadFailed():
                 self.load_failed.emit(event)
 
-    def _flush(self, *, force: bool) -> None:
+    def _flush_due(self) -> None:
         now = time.monotonic()
-        due = [rid for rid in self._pending if force or now >= self._due(rid)]
+        due = [rid for rid in self._pending if now >= self._due(rid)]
         for rid in due:
             self._flush_request(rid)
 

@@ -103,6 +103,7 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
         llama.eval(rest)
         base = llama.n_tokens  # where the reply's first token goes
         n_ctx: int = llama.n_ctx()
+        end = n_ctx if window is None else min(window, n_ctx)  # drafts stay below this position
         handed = 0  # reply tokens handed to the consumer (the last is not evaluated)
         pending = [sampler.sample(ctx, -1)]
         clock = governor.clock
@@ -121,8 +122,7 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
                     # prefill) never delays it.
                     drafter.start(llama.input_ids[:base].tolist())
                 drafter.extend(pending)
-                room = min(n_ctx if window is None else window, n_ctx) - llama.n_tokens - 1
-                room = min(room, budget - handed - 1)
+                room = min(end - llama.n_tokens - 1, budget - handed - 1)
                 draft: list[int] = []
                 if room > 0 and governor.should_draft():
                     draft = drafter.propose(min(room, governor.draft_length))[:room]
