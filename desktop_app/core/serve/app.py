@@ -6,7 +6,8 @@ back on the request's own asyncio queue. Streaming answers are Server-Sent
 Events (``data: {...}`` chunks, ``data: [DONE]`` at the end, a usage chunk
 first when ``stream_options.include_usage`` asks). A streaming answer starts
 only when the first event is in, so a prompt the engine refuses (too long for
-the context, no model loaded) still gets a proper HTTP error. Whatever
+the context, no model loaded) still gets a proper HTTP error; a reply that
+fails after its first text streams that text and ends with an error event. Whatever
 happens, a request that ends early (the client disconnected, or went away
 while it waited) cancels its reply in the engine.
 
@@ -323,8 +324,12 @@ class _Routes:
             first = await reply.next_batch()
             if first is None:
                 return Response(status_code=499)  # nobody reads it
-            _text, _reasoning, end = _fold(first)
-            if isinstance(end, GenerationFailed | EngineCrashed):
+            text, reasoning, end = _fold(first)
+            # A reply that fails before any text gets an HTTP error. One that made text
+            # first streams it and ends with an error event, however the engine's events
+            # happened to be batched (a crash can arrive with the first tokens).
+            if isinstance(end, GenerationFailed | EngineCrashed) and not (
+                    job.stream and (text or reasoning)):
                 return _error_response(_failure(end))
             if job.stream:
                 reply.stop_watching()

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from desktop_app.core.engine.api import EngineCrashed, EngineEvent, TokenChunk
 from desktop_app.core.serve.app import EMBEDDING_MODEL
 from desktop_app.core.serve.config import ApiServerSettings
 from desktop_app.core.serve.security import RequestRecord
@@ -308,6 +309,33 @@ def test_an_engine_crash_ends_the_stream_with_an_error_and_a_request_with_500(
     engine.crash_after_tokens = 0
     assert _error(http.post("/v1/chat/completions", headers=AUTH, json=_chat()),
                   500)["code"] == "engine_crashed"
+
+
+def test_a_crash_that_arrives_with_the_first_tokens_still_streams_them_then_the_error(
+        stack: Stack, http: httpx.Client, engine: FakeEngine,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's events may come in one batch: text and crash together are a 200."""
+    engine.crash_after_tokens = 2
+    poll = engine.poll_events
+    held: list[EngineEvent] = []
+
+    def poll_until_the_crash(timeout: float) -> list[EngineEvent]:
+        events = poll(timeout)
+        held.extend(event for event in events if isinstance(event, TokenChunk))
+        others = [event for event in events if not isinstance(event, TokenChunk)]
+        if any(isinstance(event, EngineCrashed) for event in others):
+            others[:0] = held  # the tokens first, then the crash, in one batch
+            held.clear()
+        return others
+
+    monkeypatch.setattr(engine, "poll_events", poll_until_the_crash)
+    with http.stream("POST", "/v1/chat/completions", headers=AUTH,
+                     json=_chat(stream=True)) as response:
+        events = [line.removeprefix("data: ") for line in response.iter_lines() if line]
+    assert response.status_code == 200
+    assert "w0 w1" in "".join(json.loads(e)["choices"][0]["delta"].get("content", "")
+                              for e in events[:-1])
+    assert json.loads(events[-1])["error"]["code"] == "engine_crashed"
 
 
 def test_without_a_loaded_model_requests_get_503_and_only_embeddings_are_listed(
