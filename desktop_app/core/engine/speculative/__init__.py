@@ -9,6 +9,6 @@ in one batch, and at every drafted position the normal sampler picks the
 token it would have picked anyway (:mod:`.decoder`). Drafted tokens are kept
 while they equal what was sampled, so the reply is the one plain decoding
 gives: token for token with greedy sampling, and with the same distribution
-otherwise. A :class:`.governor.Governor` pauses drafting, for longer each
-time, while it does not pay for itself.
+otherwise. A :class:`.governor.Governor` turns drafting off for the rest of a
+reply when it stops paying for itself.
 """

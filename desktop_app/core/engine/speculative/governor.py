@@ -8,15 +8,10 @@ plain steps of the same reply. Plain steps come for free when the drafter
 has no guess; when it always has one (a draft model), every
 ``PROBE_EVERY``-th step is decoded plainly until there are enough of them.
 As soon as both kinds have ``MIN_STEPS`` steps and the drafted ones are
-slower, drafting rests (``FIRST_REST`` steps, doubling) and is then judged
-again on fresh drafted steps. Before that, drafts that keep nothing a few
-times in a row pause drafting for a while (``FIRST_PAUSE``, doubling), so a
-reply that does not repeat its context pays for only a few wrong drafts.
-
-Neither ends drafting for the reply: a reply often begins in its own words
-and quotes or copies afterwards (measured: a document answer whose first
-sentence lost the early drafts, after which drafting ended for the whole
-quoted paragraph that followed, ran at 1.03x plain instead of 1.4x).
+slower, drafting stops for the rest of the reply. Before that, drafts that
+keep nothing a few times in a row pause drafting for a while (``FIRST_PAUSE``,
+doubling), so a reply that does not repeat its context pays for only a few
+wrong drafts.
 
 The draft length adapts too: it doubles after a fully accepted draft (a
 copied passage) and shrinks to what was accepted plus one after a miss.
@@ -39,17 +34,12 @@ sooner both kinds are measured, the fewer losing drafts a reply pays for."""
 MIN_DRAFT, FIRST_DRAFT, MAX_DRAFT = 1, 4, 16
 
 MISSES_IN_A_ROW, FIRST_PAUSE, MAX_PAUSE = 3, 16, 256
-FIRST_REST, MAX_REST = 64, 1024
 """After this many drafted steps in a row that kept nothing, drafting pauses for
 ``FIRST_PAUSE`` steps, twice as long after each later run of misses. On a CPU a
 verification batch costs nearly as much as its rows decoded one by one (a batch of 5
 rows about 3.3 steps with the starter model, bench/bench_speculative.py), so every wrong
 draft is paid in full; a pause, not the end, because a reply often starts in its own
-words ("Here is the file:") and copies afterwards.
-
-``FIRST_REST`` and ``MAX_REST`` are the same for drafting that was timed slower than
-plain decoding: longer, because its ``MIN_STEPS`` drafted steps are paid again after
-each rest (with a draft model that never pays, at most 8 steps in 1,000 or more)."""
+words ("Here is the file:") and copies afterwards."""
 
 
 @dataclass
@@ -82,22 +72,17 @@ class Governor:
         self._plain = _Tally()
         self._since_plain = 0
         self.draft_length = FIRST_DRAFT
+        self.off = False
         self._misses = 0  # drafted steps in a row that kept nothing
         self._pause = 0  # steps left before drafting again
         self._next_pause = FIRST_PAUSE
-        self._next_rest = FIRST_REST
-        self.rests = 0
-        """How often drafting was timed slower than plain decoding and rested."""
         self.drafted_tokens = 0
         self.accepted_tokens = 0
 
-    @property
-    def paused(self) -> bool:
-        """Whether drafting is pausing or resting now (the next steps are plain)."""
-        return self._pause > 0
-
     def should_draft(self) -> bool:
-        """False while drafting pauses or rests, or when this step is a plain probe."""
+        """False when drafting is off for this reply, or this step is a plain probe."""
+        if self.off:
+            return False
         if self._pause:
             self._pause -= 1
             return False
@@ -128,8 +113,4 @@ class Governor:
             self._next_pause = min(MAX_PAUSE, 2 * self._next_pause)
         if (self._drafted.steps >= self._min_steps and self._plain.steps >= self._min_steps
                 and self._drafted.rate() < self._plain.rate()):
-            # Rest, then judge drafting again on fresh steps; the plain rate stays measured.
-            self._pause = self._next_rest
-            self._next_rest = min(MAX_REST, 2 * self._next_rest)
-            self._drafted = _Tally()
-            self.rests += 1
+            self.off = True
