@@ -179,6 +179,12 @@ def load_model(options: LoadOptions) -> LoadedModel:
         "flash_attn": options.flash_attn,
         "type_k": _GGML_TYPE_IDS[options.kv_cache_type],
         "type_v": _GGML_TYPE_IDS[options.kv_cache_type],
+        # Sliding-window layers (Gemma 2 and 3) keep a cell for every position, as
+        # llama.cpp does by default: with a cache the size of the window, cells past it
+        # are reused in an order that depends on the sizes of earlier batches, and the
+        # attention sums would then round differently with and without speculative
+        # decoding. The memory estimate counts these layers at full size too.
+        "swa_full": True,
         # An explicit seed: with the library's default the first completion after
         # a load repeated <start_of_image> with Gemma 3. Each reply sets its own.
         "seed": 0, "verbose": False,

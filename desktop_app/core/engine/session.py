@@ -420,8 +420,7 @@ class Session:
             # Shadows Llama.generate, the token source create_completion iterates, for
             # this reply only (see speculative.decoder for why this seam).
             self._llama.generate = speculative_generate(
-                self._llama, self.make_drafter(), governor, max_tokens,
-                window=self._model.info.sliding_window)
+                self._llama, self.make_drafter(), governor, max_tokens)
         stream: Iterator[Any] = self._llama.create_completion(
             tokens, max_tokens=max_tokens, temperature=params.temperature, top_k=params.top_k,
             top_p=params.top_p, min_p=params.min_p, repeat_penalty=params.repeat_penalty,

@@ -203,14 +203,6 @@ class GGUFInfo:
     metadata: Mapping[str, MetadataValue] = field(default_factory=dict, repr=False,
                                                   compare=False, hash=False)
 
-    @property
-    def sliding_window(self) -> int | None:
-        """How many tokens the sliding-window attention layers see (Gemma 2 and 3), or None."""
-        value = self.metadata.get(f"{self.architecture}.attention.sliding_window")
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-        return None
-
 
 @dataclass(frozen=True)
 class _ArrayRef:

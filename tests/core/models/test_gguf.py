@@ -82,16 +82,6 @@ def test_explicit_key_length_and_size_label_win(tmp_path: Path) -> None:
     assert (info.key_length, info.value_length, info.size_label) == (128, 96, "7B")
 
 
-@pytest.mark.parametrize(("kind", "value", "expected"), [
-    (UINT32, 512, 512), (INT32, -4, None), (INT32, 0, None), (STRING, "512", None)])
-def test_the_sliding_window_is_a_positive_whole_number_or_none(
-        tmp_path: Path, kind: int, value: object, expected: int | None) -> None:
-    extra = [KV("llama.attention.sliding_window", kind, value)]
-    info = read_gguf_info(write_gguf(tmp_path / "m.gguf", model_metadata(extra=extra)))
-    assert info.sliding_window == expected
-    assert read_gguf_info(write_gguf(tmp_path / "n.gguf", model_metadata())).sliding_window is None
-
-
 def test_per_layer_head_counts_use_the_largest(tmp_path: Path) -> None:
     metadata = [kv for kv in model_metadata() if kv.key != "llama.attention.head_count_kv"]
     metadata.append(KV("llama.attention.head_count_kv", ARRAY, (INT32, [1, 3])))

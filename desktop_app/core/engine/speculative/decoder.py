@@ -75,20 +75,12 @@ def _cut(llama: Any, keep: int) -> None:
 
 
 def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budget: int,
-                         window: int | None = None,
                          ) -> Callable[..., Generator[int, Any, None]]:
     """A drop-in ``generate`` for ``llama`` that drafts with ``drafter``.
 
     ``budget`` is the reply's token limit: drafts never reach past it or
     past the context. Install it for the duration of one ``create_completion``
     (an instance attribute shadows the method); counts go to ``governor``.
-
-    ``window`` is the model's sliding attention window, if it has one
-    (Gemma 2 and 3): drafting stops where the context reaches it. Past the
-    window llama.cpp reuses the cells of tokens no longer attended to, and
-    which cells it picks depends on the sizes of the batches that came
-    before, so the attention sums would run in another order than plain
-    decoding's and round differently.
     """
 
     def generate(tokens: Sequence[int], *, stopping_criteria: Any = None,
@@ -102,8 +94,7 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
         ctx = llama._ctx
         llama.eval(rest)
         base = llama.n_tokens  # where the reply's first token goes
-        n_ctx: int = llama.n_ctx()
-        end = n_ctx if window is None else min(window, n_ctx)  # drafts stay below this position
+        end: int = llama.n_ctx()  # drafts stay below this position
         handed = 0  # reply tokens handed to the consumer (the last is not evaluated)
         pending = [sampler.sample(ctx, -1)]
         clock = governor.clock
@@ -125,7 +116,8 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
                 room = min(end - llama.n_tokens - 1, budget - handed - 1)
                 draft: list[int] = []
                 if room > 0 and governor.should_draft():
-                    draft = drafter.propose(min(room, governor.draft_length))[:room]
+                    draft = drafter.propose(min(room, governor.draft_length),
+                                            governor.min_match)[:room]
                 batch = [last, *draft]
                 n_past = llama.n_tokens
                 llama._batch.set_batch(batch=batch, n_past=n_past, logits_all=bool(draft))

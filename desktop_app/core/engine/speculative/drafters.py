@@ -20,6 +20,9 @@ MIN_NGRAM = 3
 match almost anywhere in prose, and a wrong draft costs a wider batch for nothing;
 a copied passage matches on longer runs at once."""
 
+LONGEST_MATCH = 32
+"""How far back :meth:`PromptLookup.propose` measures a match when asked for a long one."""
+
 
 class Drafter(Protocol):
     """Proposes tokens that may come next; told about every token the reply accepts."""
@@ -32,8 +35,13 @@ class Drafter(Protocol):
         """``tokens`` were accepted (sampled by the target) after what came before."""
         ...
 
-    def propose(self, k: int) -> list[int]:
-        """Up to ``k`` tokens that may follow the history; empty when there is no guess."""
+    def propose(self, k: int, min_match: int = 0) -> list[int]:
+        """Up to ``k`` tokens that may follow the history; empty when there is no guess.
+
+        ``min_match`` > 0 asks only for the continuation of a match of at least that
+        many tokens of context (a passage being copied); a drafter that does not
+        match context (a draft model) has no such guess.
+        """
         ...
 
 
@@ -68,15 +76,26 @@ class PromptLookup:
                 follower[tuple(history[end - n:end])] = end
             history.append(token)
 
-    def propose(self, k: int) -> list[int]:
+    def propose(self, k: int, min_match: int = 0) -> list[int]:
         history = self._history
         if k < 1:
             return []
         for n in range(min(self._max, len(history)), self._min - 1, -1):
             at = self._follower.get(tuple(history[-n:]))
             if at is not None:
+                if min_match > n and self._match_length(at, min_match) < min_match:
+                    return []
                 return history[at:at + k]
         return []
+
+    def _match_length(self, at: int, limit: int) -> int:
+        """How many tokens before ``at`` equal the history's last ones, up to ``limit``."""
+        history = self._history
+        length = 0
+        while (length < min(limit, LONGEST_MATCH, at)
+               and history[at - 1 - length] == history[-1 - length]):
+            length += 1
+        return length
 
 
 class DraftModel:
@@ -132,11 +151,11 @@ class DraftModel:
             llama_cpp.llama_get_logits_ith(self._llama.ctx, -1), shape=(self._n_vocab,))
         return int(logits.argmax())
 
-    def propose(self, k: int) -> list[int]:
+    def propose(self, k: int, min_match: int = 0) -> list[int]:
         import llama_cpp
 
         k = min(k, self._n_ctx - len(self._history) - 1)
-        if k < 1 or not self._sync():
+        if k < 1 or min_match > 0 or not self._sync():
             return []
         vocab = self._llama._model.vocab
         draft: list[int] = []
