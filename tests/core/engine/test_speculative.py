@@ -392,11 +392,12 @@ def test_prompt_lookup_asked_for_a_long_match_continues_only_a_long_one() -> Non
     passage = list(range(100, 140))
     lookup = PromptLookup()
     lookup.start([1, 2, *passage, 3])
-    lookup.extend([7, *passage[:5]])  # a 5-token match: enough normally, not for 8
+    lookup.extend([7, *passage[:5]])  # a 5-token match: enough normally, not when strict
     assert lookup.propose(4) == passage[5:9]
     assert lookup.propose(4, min_match=STRICT_MATCH) == []
-    lookup.extend(passage[5:12])  # now 12 tokens of the passage in a row
-    assert lookup.propose(4, min_match=STRICT_MATCH) == passage[12:16]
+    lookup.extend(passage[5:STRICT_MATCH + 2])  # now STRICT_MATCH + 2 tokens in a row
+    assert lookup.propose(4, min_match=STRICT_MATCH) == passage[STRICT_MATCH + 2:
+                                                                 STRICT_MATCH + 6]
 
 
 def test_a_governor_that_turned_drafting_off_still_drafts_long_matches() -> None:
