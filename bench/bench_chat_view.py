@@ -304,7 +304,7 @@ def main() -> int:
         request = GenerateRequest(
             request_id=request_id, conversation_id=5000 + request_id,
             messages=(ChatMessage(Role.USER, STORY),),
-            params=SamplingParams(max_tokens=args.tokens, seed=42))
+            params=SamplingParams(max_tokens=args.tokens, seed=42, speculative=False))
         stats = path.reply(request)
         timer.stop()
         return stats.tokens_per_second, lateness
@@ -450,8 +450,10 @@ class WindowPath:
 
     def sample(self, messages: tuple[ChatMessage, ...], n_tokens: int, seed: int) -> Sample:
         """One reply, sent from the window's chat as the user would, timed in the GUI thread."""
-        self._next = GenerateRequest(0, 0, messages,
-                                     params=SamplingParams(max_tokens=n_tokens, seed=seed))
+        # Plain decoding, like the raw side: this measures the path from the engine to
+        # the screen; how drafting changes decoding is bench_speculative.py's measure.
+        self._next = GenerateRequest(0, 0, messages, params=SamplingParams(
+            max_tokens=n_tokens, seed=seed, speculative=False))
         self.stats = None
         assert self.hearth.chat.send("Another story, please.")
         wait_in_qt(self.app, lambda: self.stats is not None, 600)

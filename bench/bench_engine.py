@@ -148,9 +148,12 @@ class RawModel:
 
 def _request(request_id: int, conversation_id: int, messages: tuple[ChatMessage, ...],
              max_tokens: int, seed: int = SEED) -> GenerateRequest:
+    # Plain decoding, like RawModel: these benches measure Hearth's path around the
+    # engine; bench_speculative.py measures drafting.
     return GenerateRequest(request_id=request_id, conversation_id=conversation_id,
                            messages=messages,
-                           params=SamplingParams(max_tokens=max_tokens, seed=seed))
+                           params=SamplingParams(max_tokens=max_tokens, seed=seed,
+                                                 speculative=False))
 
 
 def wait_in_qt(app: Any, done: Callable[[], bool], timeout: float) -> None:

@@ -37,7 +37,7 @@ import argparse
 import os
 import statistics
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -168,11 +168,10 @@ def main() -> int:
             order = MODES[round_ % 3:] + MODES[:round_ % 3]
             for mode in order:
                 params = SamplingParams(max_tokens=args.tokens, seed=args.seed,
-                                        speculative=mode != "plain")
+                                        speculative=mode != "plain",
+                                        draft_model=mode == "draft")
                 if task.greedy:
-                    params = SamplingParams(temperature=0.0, repeat_penalty=1.0,
-                                            max_tokens=args.tokens, seed=args.seed,
-                                            speculative=mode != "plain")
+                    params = replace(params, temperature=0.0, repeat_penalty=1.0)
                 # A two-token reply on another conversation first, and each reply in a
                 # conversation of its own (nothing saved to restore), so that only the
                 # system prompt (a raw prompt: nothing) stays cached and every mode
@@ -182,7 +181,7 @@ def main() -> int:
                 rid += 1
                 paths[mode].reply(GenerateRequest(
                     rid, 99, () if raw else (ChatMessage(Role.USER, "Hi"),),
-                    SamplingParams(max_tokens=2, temperature=0.0),
+                    SamplingParams(max_tokens=2, temperature=0.0, speculative=False),
                     system_prompt="" if raw else SYSTEM, prompt="Hi" if raw else None))
                 rid += 1
                 conversation = rid

@@ -165,7 +165,7 @@ def sampling_params_from_json(data: object) -> SamplingParams:
         elif f.name == "seed":
             values[f.name] = _expect(value, lambda v: v is None or _is_int(v), f.name,
                                      "a whole number or null")
-        elif f.name == "speculative":
+        elif f.name in ("speculative", "draft_model"):
             values[f.name] = _expect(value, lambda v: isinstance(v, bool), f.name, "true or false")
         elif f.name == "stop":
             stop = _expect(value, lambda v: isinstance(v, list)

@@ -417,7 +417,7 @@
         <translation>滚动到最新消息并跟随回复</translation>
     </message>
     <message>
-        <location line="+197"/>
+        <location line="+204"/>
         <source>Type a message below to start.
 Everything stays on this computer.</source>
         <translation>在下方输入消息即可开始。
@@ -1697,7 +1697,7 @@ GPU 层数：{layers}
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+351"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="+353"/>
         <location line="+10"/>
         <source>Copy</source>
         <translation>复制</translation>
@@ -2175,7 +2175,7 @@ GPU 层数：{layers}
 <context>
     <name>ReplyStats</name>
     <message>
-        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-391"/>
+        <location filename="../../desktop_app/ui/chat/message_delegate.py" line="-393"/>
         <source>{n} tokens</source>
         <translation>{n} 个 token</translation>
     </message>
@@ -2402,11 +2402,21 @@ GPU 层数：{layers}
     </message>
     <message>
         <location line="+3"/>
-        <source>Guesses the next few tokens from the conversation and its documents (or with a smaller model of the same family, when one is installed) and lets the model check the guesses all at once. It can speed up replies that copy text they were given, with a model that copies well. The model still picks every word: on the CPU the reply is exactly the one you get without it (on a GPU it can differ slightly). Turns itself off during a reply when guessing does not pay.</source>
-        <translation>根据对话及其文档（如已安装同系列的较小模型，则用该模型）猜测接下来的几个 token，再让模型一次性核对这些猜测。对于擅长照抄的模型，它能加快照抄所给文本的回复。每个词仍由模型选择：在 CPU 上，回复与不开启时完全相同（在 GPU 上可能略有不同）。猜测不划算时，会在回复过程中自动关闭。</translation>
+        <source>Guesses the next few tokens from the conversation and its documents and lets the model check the guesses all at once. Replies that quote or copy text they were given come faster; other replies cost about 2 % more. The model still picks every word: on the CPU the reply is exactly the one you get without it (on a GPU it can differ slightly). Turns itself off during a reply when guessing does not pay.</source>
+        <translation>根据对话及其文档猜测接下来的几个 token，并让模型一次性核对这些猜测。引用或照抄给定文本的回复会更快；其他回复约慢 2%。每个词仍由模型自己选择：在 CPU 上，回复与不开启时完全相同（在 GPU 上可能略有差异）。如果猜测在某次回复中不划算，会自动停止。</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+5"/>
+        <source>Guess with a smaller model</source>
+        <translation>用更小的模型猜测</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Guesses with the smallest installed model of the same family instead, when there is one. It is a second model in memory, and on the CPU it is usually slower than guessing from the conversation.</source>
+        <translation>改用已安装的同系列最小模型来猜测（如果有的话）。它会在内存中多占一个模型，而且在 CPU 上通常比根据对话猜测更慢。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Preset:</source>
         <translation>预设：</translation>
     </message>
@@ -2456,12 +2466,12 @@ GPU 层数：{layers}
         <translation>推测解码：</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+35"/>
         <source>Enter a seed from 0 to {max}, or tick Random seed.</source>
         <translation>请输入 0 到 {max} 之间的种子，或勾选“随机种子”。</translation>
     </message>
     <message>
-        <location line="+90"/>
+        <location line="+93"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
@@ -3692,7 +3702,7 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>消息太长，超出了模型的上下文窗口（{tokens} 个 token；上下文容量为 {n_ctx}）。请缩短消息，或在模型设置中调大上下文长度。</translation>
     </message>
     <message>
-        <location line="+288"/>
+        <location line="+293"/>
         <source>llama.cpp failed while generating: {reason}</source>
         <translation>llama.cpp 在生成时出错：{reason}</translation>
     </message>

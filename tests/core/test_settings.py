@@ -41,7 +41,8 @@ def _full_settings() -> Settings:
         default_system_prompt="你是一个乐于助人的助手。\n\"Quotes\" and \\ backslashes",
         default_params=SamplingParams(temperature=0.1 + 0.2, top_k=0, top_p=1.0, min_p=0.0,
                                       repeat_penalty=1.0, max_tokens=1, seed=2**32 - 1,
-                                      stop=("</s>", "用户：", "\n\n"), speculative=True),
+                                      stop=("</s>", "用户：", "\n\n"), speculative=False,
+                                      draft_model=True),
         presets={**BUILT_IN_PRESETS, "Mine 我的": SamplingParams(temperature=0.9, seed=None,
                                                                stop=())},
         model_settings={
@@ -215,6 +216,7 @@ def test_two_corrupt_files_in_a_row_keep_both_backups(store: SettingsStore, path
     ("default_params", {"stop": ["ok", ""]}),
     ("default_params", {"seed": 1.5}),
     ("default_params", {"speculative": 1}),
+    ("default_params", {"draft_model": "yes"}),
     ("default_params", [0.7]),
     ("last_model_id", 3),
     ("last_conversation_id", "7"),

@@ -121,12 +121,14 @@ class SamplingParams:
     seed: int | None = None
     stop: tuple[str, ...] = ()
     # Speculative decoding (core/engine/speculative): draft tokens by looking the reply's
-    # last words up in the prompt (or with a draft model, LoadOptions.draft_model_path) and
-    # let the model check them in one batch; on the CPU the reply is the same as without it
-    # (Hearth's llama.cpp patches). Off by default: with the models measured here it pays
-    # only on replies that quote their prompt (README, Benchmarks), and a draft model, when
-    # one is installed, is a second model in memory.
-    speculative: bool = False
+    # last words up in the prompt and let the model check them in one batch; on the CPU
+    # the reply is the same as without it (Hearth's llama.cpp patches). On by default: it
+    # speeds up replies that quote or copy their prompt and costs free prose about 2 %
+    # (README, Benchmarks). ``draft_model`` drafts with a smaller installed model of the
+    # same family instead (LoadOptions.draft_candidates); off by default, as it is a
+    # second model in memory and on the CPU measured slower than lookup.
+    speculative: bool = True
+    draft_model: bool = False
 
     def validate(self) -> SamplingParams:
         """Return self, or raise :class:`ParameterError` naming the bad setting."""
@@ -153,6 +155,9 @@ class SamplingParams:
         if not isinstance(self.speculative, bool):
             raise ParameterError(
                 f"Speculative decoding must be on or off, got {self.speculative!r}.")
+        if not isinstance(self.draft_model, bool):
+            raise ParameterError(
+                f"Drafting with a smaller model must be on or off, got {self.draft_model!r}.")
         return self
 
 

@@ -26,7 +26,7 @@ markup is never shown, and the calls found go out as one
 the tools' schemas (``core.tools.formats.call_schema``): one JSON call,
 always valid, which even a tiny model then makes.
 
-With ``SamplingParams.speculative`` (off by default) a reply is decoded
+With ``SamplingParams.speculative`` (on by default) a reply is decoded
 speculatively (:mod:`desktop_app.core.engine.speculative`): every token is
 still the model's own choice, from logits that on the CPU are bit for bit
 those of one-token steps (Hearth's llama.cpp patches), so the reply is the
@@ -233,11 +233,16 @@ class Session:
         self._draft: DraftModel | None = None
         self.make_governor: Callable[[], Governor] = Governor
         """A new governor per speculative reply (tests give one a fake clock)."""
-        self.make_drafter: Callable[[], Drafter] = self._default_drafter
-        """The drafter of a speculative reply: the draft model if there is one, else lookup."""
+        self.make_drafter: Callable[[bool], Drafter] = self._default_drafter
+        """The drafter of a speculative reply, given whether it asks for a draft model:
+        the draft model if asked and there is one, else prompt lookup."""
 
-    def _default_drafter(self) -> Drafter:
+    def _default_drafter(self, with_model: bool) -> Drafter:
         """The draft model, chosen and loaded on first use (once per load), or prompt lookup."""
+        if not with_model:
+            return PromptLookup()
+        if self._draft is not None:
+            return self._draft
         candidates, self._draft_candidates = self._draft_candidates, ()
         path, self._draft_path = self._draft_path, ""
         if not path and candidates:
@@ -420,7 +425,7 @@ class Session:
             # Shadows Llama.generate, the token source create_completion iterates, for
             # this reply only (see speculative.decoder for why this seam).
             self._llama.generate = speculative_generate(
-                self._llama, self.make_drafter(), governor, max_tokens)
+                self._llama, self.make_drafter(params.draft_model), governor, max_tokens)
         stream: Iterator[Any] = self._llama.create_completion(
             tokens, max_tokens=max_tokens, temperature=params.temperature, top_k=params.top_k,
             top_p=params.top_p, min_p=params.min_p, repeat_penalty=params.repeat_penalty,

@@ -213,7 +213,7 @@ def test_seeded_sampling_draws_the_same_random_numbers(session: Session) -> None
     the same way, seeded the same way and consumes its random stream token
     for token.
     """
-    session.make_drafter = _SilentDrafter
+    session.make_drafter = lambda _with_model: _SilentDrafter()
     params = SamplingParams(temperature=0.8, top_k=40, top_p=0.95, min_p=0.05,
                             repeat_penalty=1.1, max_tokens=120, seed=42)
     (plain, plain_stats), (fast, stats) = _both(session, PROSE, params)
@@ -248,7 +248,9 @@ def test_the_draft_model_drafter_is_identical(model: LoadedModel) -> None:
     """The starter as its own draft: the only same-family pair at hand."""
     session = Session(model, draft_model_path=str(starter_path()))
     try:
-        (plain, _), (fast, stats) = _both(session, QUOTE)
+        _both(session, QUOTE)
+        assert session._draft is None  # not asked for: prompt lookup
+        (plain, _), (fast, stats) = _both(session, QUOTE, replace(GREEDY, draft_model=True))
         assert session._draft is not None  # the draft model was loaded and used
         assert fast == plain
         assert stats.accepted_tokens > 0
@@ -351,7 +353,7 @@ def test_the_governor_turns_drafting_off_when_it_does_not_pay(session: Session) 
         governors.append(governor)
         return governor
 
-    session.make_drafter = lambda: drafter
+    session.make_drafter = lambda _with_model: drafter
     session.make_governor = make_governor
     (plain, _), (text, stats) = _both(session, PROSE, replace(GREEDY, max_tokens=120))
     assert text == plain  # wrong drafts cost time, never a different word

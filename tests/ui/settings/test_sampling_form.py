@@ -197,17 +197,26 @@ def test_changed_is_emitted_on_edits(qtbot: QtBot, form: SamplingForm) -> None:
         form.stop_edit.setPlainText("x")
 
 
-def test_speculative_decoding_is_off_by_default_and_round_trips(form: SamplingForm) -> None:
-    assert not form.params().speculative
+def test_speculative_decoding_is_on_by_default_and_round_trips(form: SamplingForm) -> None:
+    assert form.params().speculative
+    assert not form.params().draft_model  # a second model in memory: only when asked
     assert form.speculative_check.toolTip()  # says what it does
-    form.set_params(SamplingParams(speculative=True))
-    assert form.speculative_check.isChecked()
-    assert form.params().speculative
-    form.speculative_check.setChecked(False)
-    assert form.params() == SamplingParams()
-    form.speculative_check.setChecked(True)
-    choose_preset(form, "Creative")  # a preset is a sampling style: it leaves this alone
-    assert form.params().speculative
-    form.speculative_check.setChecked(False)
-    choose_preset(form, "Precise")
+    assert form.draft_model_check.toolTip()
+    form.set_params(SamplingParams(speculative=False))
+    assert not form.speculative_check.isChecked()
+    assert not form.draft_model_check.isEnabled()  # it refines drafting, which is off
     assert not form.params().speculative
+    form.speculative_check.setChecked(True)
+    assert form.draft_model_check.isEnabled()
+    assert form.params() == SamplingParams()
+    form.draft_model_check.setChecked(True)
+    assert form.params() == SamplingParams(draft_model=True)
+    form.set_params(SamplingParams(draft_model=True))
+    assert form.draft_model_check.isChecked()
+    form.speculative_check.setChecked(False)
+    choose_preset(form, "Creative")  # a preset is a sampling style: it leaves these alone
+    assert not form.params().speculative
+    assert form.params().draft_model
+    form.speculative_check.setChecked(True)
+    choose_preset(form, "Precise")
+    assert form.params().speculative
