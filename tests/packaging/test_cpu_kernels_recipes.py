@@ -138,7 +138,8 @@ def test_the_wheel_is_built_from_the_patched_source() -> None:
     for script in (SETUP, BUILD_BUNDLE):
         assert "build_llama_wheel.sh" in script.read_text(encoding="utf-8"), script
     assert sorted(p.name for p in (ROOT / "packaging" / "llama-cpp-patches").glob("*.patch")) \
-        == ["repack-prompt-batches-only.patch", "sgemm-prompt-batches-only.patch"]
+        == ["repack-prompt-batches-only.patch", "sgemm-prompt-batches-only.patch",
+            "tiled-prompt-batches-only.patch"]
 
 
 def test_setup_installs_the_cached_wheel_before_hearth_and_restamps_on_new_flags() -> None:
