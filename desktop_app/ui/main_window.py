@@ -50,6 +50,7 @@ from desktop_app.ui.common.api_server_controller import ApiServerController, Api
 from desktop_app.ui.common.background import BackgroundJobs
 from desktop_app.ui.common.remote_access import RemoteAccess
 from desktop_app.ui.common.untrusted_text import make_plain, plain_tooltip
+from desktop_app.ui.common.user_text import translated
 from desktop_app.ui.models.model_controller import ModelController, ModelState
 from desktop_app.ui.models.model_picker import ModelPicker, server_host
 from desktop_app.ui.tools.tool_sources import LiveServers
@@ -607,7 +608,7 @@ class MainWindow(QMainWindow):
             tip += "\n" + self.tr("CPU kernels: {variant} (chosen for this CPU at start)").format(
                 variant=loaded.cpu_variant)
         if loaded.notice:
-            tip += "\n" + loaded.notice
+            tip += "\n" + translated(loaded.notice)
         self.model_status.setToolTip(plain_tooltip(tip))
 
     # ---- window state ----------------------------------------------------------

@@ -259,7 +259,7 @@
 <context>
     <name>Banner</name>
     <message>
-        <location filename="../../desktop_app/ui/main_window.py" line="+80"/>
+        <location filename="../../desktop_app/ui/main_window.py" line="+81"/>
         <source>Dismiss</source>
         <translation>关闭</translation>
     </message>
@@ -3527,7 +3527,27 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <translation>尚未加载模型。请先选择一个模型。</translation>
     </message>
     <message>
-        <location filename="../../desktop_app/core/engine/loader.py" line="+130"/>
+        <location filename="../../desktop_app/core/engine/loader.py" line="+117"/>
+        <source>This build of llama.cpp has no GPU support; running on the CPU.</source>
+        <translation>此 llama.cpp 构建不支持 GPU，正在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Auto: this build of llama.cpp has no GPU support, so the CPU is used.</source>
+        <translation>自动：此 llama.cpp 构建不支持 GPU，因此使用 CPU。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Auto: no GPU was found, so the CPU is used.</source>
+        <translation>自动：未找到 GPU，因此使用 CPU。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Auto: the model needs about {needed} GB but the GPU has {free} GB free, so the CPU is used.</source>
+        <translation>自动：模型约需 {needed} GB，但 GPU 只有 {free} GB 可用，因此使用 CPU。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>llama.cpp could not load {name}: {reason}</source>
         <translation>llama.cpp 无法加载 {name}：{reason}</translation>
     </message>
@@ -3545,6 +3565,11 @@ Make the folder writable (check its permissions, free some disk space, or plug i
         <location line="+4"/>
         <source>{file} cannot be loaded: {reason}</source>
         <translation>无法加载 {file}：{reason}</translation>
+    </message>
+    <message>
+        <location line="+48"/>
+        <source>Loading on the GPU failed, so the model runs on the CPU.</source>
+        <translation>在 GPU 上加载失败，因此模型在 CPU 上运行。</translation>
     </message>
     <message>
         <location filename="../../desktop_app/core/engine/process.py" line="+66"/>

@@ -191,6 +191,26 @@ def test_chinese_window(qapp: QApplication, installed: list[QTranslator],
 
 
 @pytest.mark.usefixtures("registered_demo")
+def test_the_engines_gpu_notice_is_shown_in_chinese(qtbot: QtBot, qapp: QApplication,
+                                                   installed: list[QTranslator],
+                                                   make_app: AppFactory) -> None:
+    from desktop_app.core.engine.api import ModelLoaded
+    from desktop_app.core.engine.loader import AUTO, resolve_gpu_layers
+    from desktop_app.ui.models.model_controller import ModelState
+
+    installed += install_translators(qapp, "zh_CN")
+    hearth = make_app()
+    qtbot.waitUntil(lambda: hearth.models.state == ModelState.READY, timeout=10_000)
+    assert hearth.models.selected is not None
+    _layers, notice = resolve_gpu_layers(AUTO, True, 10 * 1024**3, 4 * 1024**3)
+    hearth.models.model_ready.emit(ModelLoaded(
+        model_path=str(hearth.models.selected.path), n_ctx=2048, chat_format="fake",
+        backend="CPU", device="AMD EPYC", n_gpu_layers=0, load_seconds=0.1, notice=notice))
+    assert "自动：模型约需 10.0 GB，但 GPU 只有 4.0 GB 可用，因此使用 CPU。" in \
+        hearth.window.model_status.toolTip().splitlines()
+
+
+@pytest.mark.usefixtures("registered_demo")
 def test_chinese_settings_dialog(qtbot: QtBot, qapp: QApplication,
                                  installed: list[QTranslator], make_app: AppFactory) -> None:
     installed += install_translators(qapp, "zh_CN")

@@ -266,7 +266,9 @@ class ModelLoaded:
     device: str           # e.g. CPU model name or GPU name
     n_gpu_layers: int
     load_seconds: float
-    notice: str = ""      # e.g. "GPU offload failed; running on the CPU"
+    # Why the model runs where it runs, when that is not what was asked (Auto found no
+    # GPU, offloading failed): shown in the user's language; "" when there is nothing.
+    notice: UserText | str = ""
     # ggml's CPU kernels: the variant loaded at start when the installer ships one per
     # CPU generation ("zen4", "haswell"), "built-in" for an ordinary build (cpu_backend).
     cpu_variant: str = ""

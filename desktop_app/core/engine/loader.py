@@ -106,7 +106,7 @@ def check_memory(name: str, n_ctx: int, needed_bytes: int, available_bytes: int)
 
 
 def resolve_gpu_layers(requested: int, supports_offload: bool, needed_bytes: int,
-                       free_vram_bytes: int | None) -> tuple[int, str]:
+                       free_vram_bytes: int | None) -> tuple[int, UserText | str]:
     """How many layers to offload, and a note for the user when Auto chose the CPU.
 
     Auto offloads everything (-1) only when the build can offload and the
@@ -114,15 +114,20 @@ def resolve_gpu_layers(requested: int, supports_offload: bool, needed_bytes: int
     """
     if requested != AUTO:
         if requested > 0 and not supports_offload:
-            return 0, "This build of llama.cpp has no GPU support; running on the CPU."
+            return 0, user_text("gpu.no_support", QT_TRANSLATE_NOOP(
+                "core", "This build of llama.cpp has no GPU support; running on the CPU."))
         return requested, ""
     if not supports_offload:
-        return 0, "Auto: this build of llama.cpp has no GPU support, so the CPU is used."
+        return 0, user_text("gpu.auto_no_support", QT_TRANSLATE_NOOP(
+            "core", "Auto: this build of llama.cpp has no GPU support, so the CPU is used."))
     if free_vram_bytes is None:
-        return 0, "Auto: no GPU was found, so the CPU is used."
+        return 0, user_text("gpu.auto_no_gpu", QT_TRANSLATE_NOOP(
+            "core", "Auto: no GPU was found, so the CPU is used."))
     if needed_bytes > free_vram_bytes:
-        return 0, (f"Auto: the model needs about {needed_bytes / GIB:.1f} GB but the GPU has "
-                   f"{free_vram_bytes / GIB:.1f} GB free, so the CPU is used.")
+        return 0, user_text("gpu.auto_too_small", QT_TRANSLATE_NOOP(
+            "core", "Auto: the model needs about {needed} GB but the GPU has {free} GB free, "
+            "so the CPU is used."),
+            needed=f"{needed_bytes / GIB:.1f}", free=f"{free_vram_bytes / GIB:.1f}")
     return -1, ""
 
 
@@ -200,7 +205,8 @@ def load_model(options: LoadOptions) -> LoadedModel:
         except (ValueError, RuntimeError) as cpu_exc:
             raise LoadError(_llama_failed(name, cpu_exc)) from cpu_exc
         n_gpu_layers = 0
-        notice = "Loading on the GPU failed, so the model runs on the CPU."
+        notice = user_text("gpu.load_failed", QT_TRANSLATE_NOOP(
+            "core", "Loading on the GPU failed, so the model runs on the CPU."))
 
     bos_id, eos_id = llama.token_bos(), llama.token_eos()
     bos = llama._model.token_get_text(bos_id) if bos_id >= 0 else ""

@@ -24,7 +24,7 @@ def test_auto_without_gpu_support_runs_on_cpu_and_says_so() -> None:
     layers, note = resolve_gpu_layers(AUTO, supports_offload=False, needed_bytes=GIB,
                                       free_vram_bytes=None)
     assert layers == 0
-    assert "CPU" in note
+    assert "CPU" in str(note)
 
 
 def test_auto_with_a_gpu_that_fits_offloads_everything() -> None:
@@ -34,14 +34,14 @@ def test_auto_with_a_gpu_that_fits_offloads_everything() -> None:
 def test_auto_with_a_gpu_too_small_falls_back_to_cpu_with_the_numbers() -> None:
     layers, note = resolve_gpu_layers(AUTO, True, 10 * GIB, 4 * GIB)
     assert layers == 0
-    assert "10.0 GB" in note
-    assert "4.0 GB" in note
+    assert "10.0 GB" in str(note)
+    assert "4.0 GB" in str(note)
 
 
 def test_auto_with_offload_support_but_no_gpu_found() -> None:
     layers, note = resolve_gpu_layers(AUTO, True, GIB, None)
     assert layers == 0
-    assert "no GPU" in note
+    assert "no GPU" in str(note)
 
 
 def test_explicit_layers_are_kept_or_refused_on_a_cpu_build() -> None:
@@ -49,7 +49,7 @@ def test_explicit_layers_are_kept_or_refused_on_a_cpu_build() -> None:
     assert resolve_gpu_layers(0, True, GIB, 8 * GIB) == (0, "")
     layers, note = resolve_gpu_layers(20, False, GIB, None)
     assert layers == 0
-    assert "no GPU support" in note
+    assert "no GPU support" in str(note)
 
 
 @pytest.mark.parametrize(("changes", "message"), [
