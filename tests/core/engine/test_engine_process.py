@@ -60,7 +60,7 @@ def test_load_reports_format_backend_and_auto_cpu(engine: LocalEngine,
     assert loaded.backend == "CPU"
     assert loaded.n_gpu_layers == 0
     # This build has no GPU offload: Auto resolves to the CPU and says so.
-    assert "CPU" in loaded.notice
+    assert "CPU" in str(loaded.notice)
 
 
 def test_stream_two_coherent_replies_with_stats(engine: LocalEngine,
