@@ -385,6 +385,7 @@ class WindowPath:
     """
 
     def __init__(self, conversation_id: int) -> None:
+        from PySide6.QtCore import QElapsedTimer, QTimer
         from PySide6.QtWidgets import QApplication
 
         from desktop_app.core.keychain import MemoryKeyStore
@@ -414,7 +415,20 @@ class WindowPath:
         self.first_cpu = self.last_cpu = (0.0, 0.0)
         self.stats: object | None = None
         self.requests: list[GenerateRequest] = []
+        # How late a 10 ms GUI timer fires while replies stream: the window's stalls.
+        self.lateness: list[float] = []
+        self._clock = QElapsedTimer()
+        self._clock.start()
+        self._tick_at = 0
+        self._timer = QTimer()
+        self._timer.timeout.connect(self._tick)
         self.app.processEvents()
+
+    def _tick(self) -> None:
+        now = self._clock.elapsed()
+        if self._shown:  # between the reply's first text and its end
+            self.lateness.append(max(0.0, now - self._tick_at - 10))
+        self._tick_at = now
 
     def _prepare(self, request: GenerateRequest, message_id: int,
                  send: Callable[[GenerateRequest], None]) -> None:
@@ -455,8 +469,11 @@ class WindowPath:
         self._next = GenerateRequest(0, 0, messages, params=SamplingParams(
             max_tokens=n_tokens, seed=seed, speculative=False))
         self.stats = None
+        self._tick_at = self._clock.elapsed()
+        self._timer.start(10)
         assert self.hearth.chat.send("Another story, please.")
         wait_in_qt(self.app, lambda: self.stats is not None, 600)
+        self._timer.stop()
         stats = self.stats
         assert stats is not None
         tokens = stats.completion_tokens  # type: ignore[attr-defined]
@@ -504,11 +521,19 @@ def window_rounds(args: argparse.Namespace) -> dict[str, object]:
             "messages": window.model.rowCount(),
             "raw": [dataclasses.asdict(s) for s in raw_samples],
             "hearth": [dataclasses.asdict(s) for s in gui_samples],
+            "lateness": window.lateness,
             "starter": str(starter_path())}
+
+
+def _percentiles(values: list[float]) -> str:
+    ordered = sorted(values) or [0.0]
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"{statistics.median(ordered):.0f} / {p99:.0f} / {ordered[-1]:.0f} ms"
 
 
 def _window_table(label: str, results: list[dict[str, object]]) -> list[str]:
     """Table rows for one side of a run: medians over every round of its processes."""
+    late = [float(x) for r in results for x in r.get("lateness", [])]  # type: ignore[attr-defined]
     raw = [Sample(**s) for r in results for s in r["raw"]]  # type: ignore[attr-defined]
     gui = [Sample(**s) for r in results for s in r["hearth"]]  # type: ignore[attr-defined]
     ratios = [g.tokens_per_second / r.tokens_per_second for g, r in zip(gui, raw, strict=True)]
@@ -529,6 +554,8 @@ def _window_table(label: str, results: list[dict[str, object]]) -> list[str]:
         f"{med([s.completion_tokens for s in gui]):.0f}, "
         f"{med([s.evaluated_prompt_tokens for s in raw]):.0f} / "
         f"{med([s.evaluated_prompt_tokens for s in gui]):.0f} |",
+        f"| {label}: GUI timer lateness while streaming, p50 / p99 / max | "
+        f"{_percentiles(late)} |",
     ]
 
 
