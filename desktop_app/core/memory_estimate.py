@@ -8,8 +8,8 @@ won't fit". The estimate has three parts:
   page of it while generating, so all of it becomes resident.
 * **KV cache**: ``n_layers × n_ctx × n_kv_heads × (key_length + value_length)
   × bytes per element`` (2 for f16; 34/32 and 18/32 for the q8_0 and q4_0
-  block formats). It is an upper bound for models with sliding-window layers
-  (Gemma 3), whose local layers llama.cpp may keep shorter.
+  block formats). Sliding-window layers (Gemma 2 and 3) count at full size
+  too: the loader keeps their cache full-size (``swa_full``, see ``loader``).
 * **Overhead**: :data:`BASE_OVERHEAD_BYTES` for the engine process itself
   (Python, llama.cpp, small buffers) plus the attention scratch buffer of
   the compute graph, ``n_ctx × n_ubatch(512) × n_heads × 4 bytes`` (without

@@ -54,7 +54,7 @@ pytestmark = pytest.mark.slow
 
 SYSTEM = "You are a helpful assistant."
 GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=160, seed=1,
-                        speculative=True)  # off by default; these tests are about it
+                        speculative=True)  # the default; these tests are about it
 
 PASSAGE = (
     "The lighthouse at Point Amour was built in 1857. It is the tallest lighthouse in "

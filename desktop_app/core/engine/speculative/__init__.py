@@ -10,5 +10,6 @@ token it would have picked anyway (:mod:`.decoder`). Drafted tokens are kept
 while they equal what was sampled, so the reply is the one plain decoding
 gives: token for token with greedy sampling, and with the same distribution
 otherwise. A :class:`.governor.Governor` turns drafting off for the rest of a
-reply when it stops paying for itself.
+reply when it stops paying for itself, except for long matches (a passage
+being copied).
 """
