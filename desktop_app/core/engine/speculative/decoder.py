@@ -94,7 +94,7 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
         ctx = llama._ctx
         llama.eval(rest)
         base = llama.n_tokens  # where the reply's first token goes
-        end: int = llama.n_ctx()  # drafts stay below this position
+        n_ctx: int = llama.n_ctx()
         handed = 0  # reply tokens handed to the consumer (the last is not evaluated)
         pending = [sampler.sample(ctx, -1)]
         clock = governor.clock
@@ -113,7 +113,7 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
                     # prefill) never delays it.
                     drafter.start(llama.input_ids[:base].tolist())
                 drafter.extend(pending)
-                room = min(end - llama.n_tokens - 1, budget - handed - 1)
+                room = min(n_ctx - llama.n_tokens - 1, budget - handed - 1)
                 draft: list[int] = []
                 if room > 0 and governor.should_draft():
                     draft = drafter.propose(min(room, governor.draft_length),

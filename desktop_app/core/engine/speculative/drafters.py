@@ -20,10 +20,6 @@ MIN_NGRAM = 3
 match almost anywhere in prose, and a wrong draft costs a wider batch for nothing;
 a copied passage matches on longer runs at once."""
 
-LONGEST_MATCH = 32
-"""How far back :meth:`PromptLookup.propose` measures a match when asked for a long one."""
-
-
 class Drafter(Protocol):
     """Proposes tokens that may come next; told about every token the reply accepts."""
 
@@ -92,8 +88,7 @@ class PromptLookup:
         """How many tokens before ``at`` equal the history's last ones, up to ``limit``."""
         history = self._history
         length = 0
-        while (length < min(limit, LONGEST_MATCH, at)
-               and history[at - 1 - length] == history[-1 - length]):
+        while length < min(limit, at) and history[at - 1 - length] == history[-1 - length]:
             length += 1
         return length
 
