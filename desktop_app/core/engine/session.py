@@ -41,7 +41,7 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,7 @@ from desktop_app.core.engine.api import (
     ToolCall,
     ToolCallRequested,
 )
+from desktop_app.core.engine.completion import Finish, TextStream, TokenSource
 from desktop_app.core.engine.loader import LoadedModel
 from desktop_app.core.engine.prompt import PromptError, RenderedPrompt, raw_prompt
 from desktop_app.core.engine.protocol import Phase
@@ -399,15 +400,6 @@ class Session:
         raw = request.prompt is not None
         template_stops = () if raw else self._model.formatter.stops
         stops = list(dict.fromkeys((*template_stops, *params.stop)))
-        sampled = 0
-
-        def count_sampled(_ids: Any, _logits: Any) -> bool:
-            # llama-cpp-python calls stopping criteria once per sampled token: an exact
-            # count, where streamed chunks undercount (text that may start a stop
-            # string is held back) and the cache misses the last, unevaluated token.
-            nonlocal sampled
-            sampled += 1
-            return False
 
         grammar = _call_grammar(request) if request.tool_choice == "required" and not raw \
             else None
@@ -417,54 +409,36 @@ class Session:
             calls = _Calls(ToolFormat.LLAMA3 if grammar is not None
                            else self._model.formatter.tool_format)
 
-        from llama_cpp import StoppingCriteriaList
-
         governor: Governor | None = None
+        source: TokenSource = self._llama.generate
         if params.speculative and grammar is None:
             governor = self.make_governor()
-            # Shadows Llama.generate, the token source create_completion iterates, for
-            # this reply only (see speculative.decoder for why this seam).
-            self._llama.generate = speculative_generate(
-                self._llama, self.make_drafter(params.draft_model), governor, max_tokens)
-        stream: Iterator[Any] = self._llama.create_completion(
-            tokens, max_tokens=max_tokens, temperature=params.temperature, top_k=params.top_k,
-            top_p=params.top_p, min_p=params.min_p, repeat_penalty=params.repeat_penalty,
-            stop=stops, seed=seed, stream=True, grammar=grammar,
-            stopping_criteria=StoppingCriteriaList([count_sampled]))
+            source = speculative_generate(self._llama, self.make_drafter(params.draft_model),
+                                          governor, max_tokens)
+        stream = TextStream(self._llama, source, stops, max_tokens)
+        sampling = {"temp": params.temperature, "top_k": params.top_k, "top_p": params.top_p,
+                    "min_p": params.min_p, "repeat_penalty": params.repeat_penalty,
+                    "grammar": grammar}
         splitter: ThinkingSplitter | _Verbatim = _Verbatim() if raw else ThinkingSplitter()
         first_at: float | None = None
-        finish: str | None = None
-        stop_reason = StopReason.END
         try:
-            for chunk in stream:
-                choice = chunk["choices"][0]
+            for text in stream.run(tokens, seed, sampling, cancelled):
                 if first_at is None:
                     first_at = time.monotonic()
-                self._emit_text(request.request_id, splitter.feed(choice["text"]), emit, calls)
-                finish = choice.get("finish_reason") or finish
-                if cancelled():
-                    stop_reason = StopReason.CANCELLED
-                    break
-            else:
-                # A stream that ran to its end calls the stopping criteria once more
-                # after the last token (create_completion's final check): not a token.
-                sampled -= 1
+                self._emit_text(request.request_id, splitter.feed(text), emit, calls)
         except (RuntimeError, ValueError) as exc:
             raise GenerationError(user_text("generate.llama_failed", QT_TRANSLATE_NOOP(
                 "core", "llama.cpp failed while generating: {reason}"), reason=str(exc))) from exc
         finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
-            self._llama.__dict__.pop("generate", None)
             self._remember(rendered, len(tokens))
+        stop_reason = {Finish.STOP: StopReason.END, Finish.LENGTH: StopReason.LENGTH,
+                       Finish.CANCELLED: StopReason.CANCELLED}[stream.finish]
+        sampled = stream.sampled
         self._emit_text(request.request_id, splitter.flush(), emit, calls)
         if calls is not None:
             self._emit_text(request.request_id, (calls.finish(), ""), emit)
             if calls.found and stop_reason != StopReason.CANCELLED:
                 emit(ToolCallRequested(request.request_id, tuple(calls.found)))
-        if stop_reason != StopReason.CANCELLED and finish == "length":
-            stop_reason = StopReason.LENGTH
         ended = time.monotonic()
         decode_time = ended - first_at if first_at is not None else 0.0
         stats = ReplyStats(

@@ -7,11 +7,11 @@ logits are computed and copied into an ``n_ctx x n_vocab`` float array
 to speed up some replies. Here logits are asked for only at the drafted
 positions of each verification batch.
 
-The loop replaces only ``Llama.generate``, the token source that
-``create_completion`` iterates: the token-to-text work downstream (stop
-strings, held-back text, multi-byte characters, end-of-generation tokens,
-``max_tokens``, the stopping criteria the session counts tokens with) stays
-llama-cpp-python's own, so it is the same code with and without drafting.
+The loop has ``Llama.generate``'s signature and is the token source of
+:class:`~desktop_app.core.engine.completion.TextStream` in its place: the
+token-to-text work downstream (stop strings, held-back text, multi-byte
+characters, end-of-generation tokens, ``max_tokens``, cancel) is the same
+code with and without drafting.
 
 Exactness. The sampler is the one ``generate`` would build
 (``Llama._init_sampler`` with the same arguments and seed). Each step
@@ -79,12 +79,11 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
     """A drop-in ``generate`` for ``llama`` that drafts with ``drafter``.
 
     ``budget`` is the reply's token limit: drafts never reach past it or
-    past the context. Install it for the duration of one ``create_completion``
-    (an instance attribute shadows the method); counts go to ``governor``.
+    past the context; counts go to ``governor``.
     """
 
-    def generate(tokens: Sequence[int], *, stopping_criteria: Any = None,
-                 reset: bool = True, **sampling: Any) -> Generator[int, Any, None]:
+    def generate(tokens: Sequence[int], *, reset: bool = True,
+                 **sampling: Any) -> Generator[int, Any, None]:
         prompt = list(tokens)
         rest, reset = _reuse_prefix(llama, prompt, reset)
         if reset:
@@ -102,9 +101,6 @@ def speculative_generate(llama: Any, drafter: Drafter, governor: Governor, budge
             while True:
                 for token in pending:
                     handed += 1
-                    if stopping_criteria is not None and stopping_criteria(
-                            llama._input_ids, llama._scores[-1, :]):
-                        return
                     yield token
                 started = clock()
                 last = pending[-1]
