@@ -63,6 +63,12 @@ class ChatItem:
         )
 
 
+_MESSAGE_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                  | Qt.ItemFlag.ItemNeverHasChildren)
+"""A message's flags, made once: the view asks for them per row at every layout, and
+"never has children" spares it asking for each row's children as well."""
+
+
 class ChatModel(QAbstractListModel):
     """A flat list of :class:`ChatItem`; the last row is usually the streaming reply."""
 
@@ -80,10 +86,10 @@ class ChatModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
         item = self._items[index.row()]
+        if role == ChatRole.MESSAGE:  # first: the delegate asks for it per row and paint
+            return item
         if role == Qt.ItemDataRole.DisplayRole:
             return item.content
-        if role == ChatRole.MESSAGE:
-            return item
         if role == ChatRole.ROLE:
             return item.role
         if role == ChatRole.STATE:
@@ -93,9 +99,7 @@ class ChatModel(QAbstractListModel):
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _MESSAGE_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     # ---- changes ---------------------------------------------------------
 

@@ -726,6 +726,11 @@ class MessageDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         item: ChatItem = index.data(ChatRole.MESSAGE)
         width = self._view_width(option)
+        cached = self._heights.get(item.message_id)
+        if cached is not None and cached[0] == item.revision and cached[1] == width:
+            # The common call: the view lays out every row again when one is added, a
+            # thousand calls in a long chat; this one needs no font (a copy per call).
+            return QSize(width, cached[2])
         return QSize(width, self._height(item, width, option.font))
 
     def _view_width(self, option: QStyleOptionViewItem) -> int:
