@@ -133,6 +133,8 @@ class TextStream:
         ``cancelled`` is asked after every token. Text is never empty.
         """
         llama = self._llama
+        if not prompt:  # (a raw prompt of "" for a model that adds no BOS token)
+            raise ValueError("the prompt is empty: there is nothing to continue")
         if len(prompt) >= llama.n_ctx():
             raise ValueError(f"Requested tokens ({len(prompt)}) exceed context window of "
                              f"{llama.n_ctx()}")

@@ -168,3 +168,9 @@ def test_cancel_ends_the_stream_after_the_token_it_was_asked_at(model: LoadedMod
     assert stream.sampled == 5
     assert text
     assert llama.n_tokens == len(prompt) + 4  # every reply token but the last is cached
+
+
+def test_an_empty_prompt_is_refused_with_a_reason(model: LoadedModel) -> None:
+    stream = TextStream(model.llama, model.llama.generate, [], 10)
+    with pytest.raises(ValueError, match="empty"):
+        list(stream.run([], 1, {"temp": 0.0}))
