@@ -122,7 +122,7 @@ class RawModel:
         sampled = 0
 
         def count_sampled(_ids: Any, _logits: Any) -> bool:
-            # Counted the way Hearth's session counts: once per sampled token.
+            # Once per sampled token, as Hearth's TextStream counts the tokens it receives.
             nonlocal sampled
             sampled += 1
             return False
@@ -138,7 +138,7 @@ class RawModel:
             if first is None and chunk["choices"][0]["text"]:
                 first = time.perf_counter()
         ended = time.perf_counter()
-        sampled -= 1  # the final check after the last token (see Session.generate)
+        sampled -= 1  # create_completion asks the criteria once more after the last token
         assert first is not None
         return Sample(first - started, (sampled - 1) / (ended - first), sampled, evaluated)
 
