@@ -6,11 +6,11 @@ and split multi-byte characters), one ctypes call per reply token, in Python.
 That grows with the reply: measured here with the starter model, it made
 decoding 3-6 % slower at 300 tokens and 6-8 % slower at 600 than the same
 token loop without it, and past a few thousand tokens it would cost more than
-the model. It also rejects a token whose text is longer than 32 bytes (an
-``assert``), which code models' whitespace tokens can be.
+the model. It also gives no text at all for a token longer than 32 bytes
+(its buffer's size), which whitespace tokens for indented code can be.
 
 :class:`TextStream` does the same job in constant time per token: each
-token's bytes are looked up once per vocabulary, go through an incremental
+token's bytes are asked of llama.cpp once per reply, go through an incremental
 UTF-8 decoder, and stop strings are matched only against the text not yet
 shown. It keeps ``create_completion``'s contract: the seed is set the same
 way, tokens come from ``Llama.generate`` (or the speculative loop, which has
@@ -25,16 +25,9 @@ from __future__ import annotations
 import codecs
 import ctypes
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from enum import Enum
 from typing import Any
 
-
-class Finish(Enum):
-    """Why the token loop ended."""
-
-    STOP = "stop"            # an end-of-generation token or a stop string
-    LENGTH = "length"        # max_tokens reached
-    CANCELLED = "cancelled"  # ``cancelled()`` said so
+from desktop_app.core.engine.api import StopReason
 
 
 class StopMatcher:
@@ -113,8 +106,10 @@ TokenSource = Callable[..., Iterator[int]]
 class TextStream:
     """One reply: iterate it for its text; then :attr:`finish` and :attr:`sampled` say how it went.
 
-    ``sampled`` counts every token the model chose, the ending one included,
-    as llama.cpp's own statistics do.
+    ``finish`` is END (an end-of-generation token or a stop string), LENGTH
+    (``max_tokens``) or CANCELLED (``cancelled()`` said so). ``sampled``
+    counts every token the model chose, the ending one included, as
+    llama.cpp's own statistics do.
     """
 
     def __init__(self, llama: Any, source: TokenSource, stops: Sequence[str],
@@ -123,7 +118,7 @@ class TextStream:
         self._source = source
         self._stops = StopMatcher(stops)
         self._max_tokens = max_tokens
-        self.finish = Finish.LENGTH
+        self.finish = StopReason.LENGTH
         self.sampled = 0
 
     def run(self, prompt: list[int], seed: int, sampling: dict[str, Any],
@@ -149,20 +144,20 @@ class TextStream:
             for token in tokens:
                 self.sampled += 1
                 if vocabulary.ends_generation(token):
-                    self.finish = Finish.STOP
+                    self.finish = StopReason.END
                     break
                 reply += 1
                 text, stopped = self._stops.feed(decoder.decode(vocabulary.piece(token)))
                 if text:
                     yield text
                 if stopped:
-                    self.finish = Finish.STOP
+                    self.finish = StopReason.END
                     return
                 if reply >= self._max_tokens:
-                    self.finish = Finish.LENGTH
+                    self.finish = StopReason.LENGTH
                     break
                 if cancelled():
-                    self.finish = Finish.CANCELLED
+                    self.finish = StopReason.CANCELLED
                     break
         finally:
             close = getattr(tokens, "close", None)

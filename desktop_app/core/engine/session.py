@@ -58,7 +58,7 @@ from desktop_app.core.engine.api import (
     ToolCall,
     ToolCallRequested,
 )
-from desktop_app.core.engine.completion import Finish, TextStream, TokenSource
+from desktop_app.core.engine.completion import TextStream, TokenSource
 from desktop_app.core.engine.loader import LoadedModel
 from desktop_app.core.engine.prompt import PromptError, RenderedPrompt, raw_prompt
 from desktop_app.core.engine.protocol import Phase
@@ -431,8 +431,7 @@ class Session:
                 "core", "llama.cpp failed while generating: {reason}"), reason=str(exc))) from exc
         finally:
             self._remember(rendered, len(tokens))
-        stop_reason = {Finish.STOP: StopReason.END, Finish.LENGTH: StopReason.LENGTH,
-                       Finish.CANCELLED: StopReason.CANCELLED}[stream.finish]
+        stop_reason = stream.finish
         sampled = stream.sampled
         self._emit_text(request.request_id, splitter.flush(), emit, calls)
         if calls is not None:

@@ -712,10 +712,17 @@ class MessageDelegate(QStyledItemDelegate):
         self._estimated.add(item.message_id)
         return height
 
-    def _height(self, item: ChatItem, view_width: int, font: QFont) -> int:
+    def _cached_height(self, item: ChatItem, view_width: int) -> int | None:
+        """The row's height measured or estimated for this revision and width, if any."""
         cached = self._heights.get(item.message_id)
         if cached is not None and cached[0] == item.revision and cached[1] == view_width:
             return cached[2]
+        return None
+
+    def _height(self, item: ChatItem, view_width: int, font: QFont) -> int:
+        cached = self._cached_height(item, view_width)
+        if cached is not None:
+            return cached
         if (item.state == MessageState.STREAMING or item.notice
                 or item.message_id in self._expanded or self.sources_info(item.message_id)
                 or item.tool_cards):
@@ -726,12 +733,11 @@ class MessageDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         item: ChatItem = index.data(ChatRole.MESSAGE)
         width = self._view_width(option)
-        cached = self._heights.get(item.message_id)
-        if cached is not None and cached[0] == item.revision and cached[1] == width:
-            # The common call: the view lays out every row again when one is added, a
-            # thousand calls in a long chat; this one needs no font (a copy per call).
-            return QSize(width, cached[2])
-        return QSize(width, self._height(item, width, option.font))
+        # The common call finds the height cached: the view lays out every row again when
+        # one is added, a thousand calls in a long chat, which need no font (a copy each).
+        cached = self._cached_height(item, width)
+        return QSize(width, cached if cached is not None else
+                     self._height(item, width, option.font))
 
     def _view_width(self, option: QStyleOptionViewItem) -> int:
         view = self.parent()

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from desktop_app.core.engine.api import ChatMessage, LoadOptions, Role
-from desktop_app.core.engine.completion import Finish, StopMatcher, TextStream, _Vocabulary
+from desktop_app.core.engine.api import ChatMessage, LoadOptions, Role, StopReason
+from desktop_app.core.engine.completion import StopMatcher, TextStream, _Vocabulary
 from desktop_app.core.engine.loader import LoadedModel, load_model
 from desktop_app.core.models.starter_model import starter_path
 
@@ -86,7 +86,7 @@ def test_every_token_reads_as_llama_cpp_detokenizes_it_long_ones_too(
 
 
 def _compare(model: LoadedModel, text: str, stops: list[str], max_tokens: int,
-             temperature: float, seed: int = 3) -> tuple[str, Finish]:
+             temperature: float, seed: int = 3) -> tuple[str, StopReason]:
     """The reply from create_completion and from TextStream, asserted equal; returns it."""
     llama = model.llama
     rendered = model.formatter.render((ChatMessage(Role.USER, text),))
@@ -108,7 +108,7 @@ def _compare(model: LoadedModel, text: str, stops: list[str], max_tokens: int,
     got = list(stream.run(prompt, seed, sampling))
     assert all(got), "a piece of streamed text was empty"
     assert "".join(got) == expected
-    assert stream.finish.value == finish
+    assert stream.finish == {"stop": StopReason.END, "length": StopReason.LENGTH}[finish]
     assert llama.n_tokens == cached_after_completion
     return expected, stream.finish
 
@@ -118,7 +118,7 @@ def test_a_greedy_reply_ending_on_its_own_is_the_same(model: LoadedModel) -> Non
     text, finish = _compare(model, "What is the capital of France?",
                             list(model.formatter.stops), 200, 0.0)
     assert "Paris" in text
-    assert finish is Finish.STOP
+    assert finish is StopReason.END
 
 
 @pytest.mark.slow
@@ -126,7 +126,7 @@ def test_a_seeded_sampled_reply_cut_by_max_tokens_is_the_same(model: LoadedModel
     text, finish = _compare(model, "Write a short story about a lighthouse keeper.",
                             list(model.formatter.stops), 120, 0.8, seed=11)
     assert len(text) > 200
-    assert finish is Finish.LENGTH
+    assert finish is StopReason.LENGTH
 
 
 @pytest.mark.slow
@@ -134,7 +134,7 @@ def test_a_stop_string_inside_the_reply_ends_it_at_the_same_place(model: LoadedM
     story = "Write a short story about a lighthouse keeper."
     whole, _finish = _compare(model, story, list(model.formatter.stops), 200, 0.0)
     text, finish = _compare(model, story, [*model.formatter.stops, " the "], 200, 0.0)
-    assert finish is Finish.STOP
+    assert finish is StopReason.END
     assert text
     assert " the " not in text
     assert whole.startswith(text + " the ")
@@ -164,7 +164,7 @@ def test_cancel_ends_the_stream_after_the_token_it_was_asked_at(model: LoadedMod
 
     stream = TextStream(llama, llama.generate, list(model.formatter.stops), 100)
     text = "".join(stream.run(prompt, 1, {"temp": 0.0}, cancelled))
-    assert stream.finish is Finish.CANCELLED
+    assert stream.finish is StopReason.CANCELLED
     assert stream.sampled == 5
     assert text
     assert llama.n_tokens == len(prompt) + 4  # every reply token but the last is cached
