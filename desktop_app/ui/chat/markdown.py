@@ -26,6 +26,7 @@ long reply that streams re-renders only the paragraph that changed
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections import OrderedDict
@@ -221,6 +222,7 @@ class MarkdownRenderer:
         self.palette = palette
         self._md = _parser(palette, copy_label, cite)
         self._cache: OrderedDict[str, Rendered] = OrderedDict()
+        self._splitter = BlockSplitter()  # the streaming reply's, read as it grows
         self.parses = 0
 
     def render(self, text: str) -> Rendered:
@@ -241,7 +243,7 @@ class MarkdownRenderer:
     def render_blocks(self, text: str) -> Rendered:
         """Like :meth:`render`, but block by block, so a growing reply reuses its finished
         blocks from the cache and only the last one is parsed again."""
-        parts = [self.render(block) for block in split_blocks(text)]
+        parts = [self.render(block) for block in self._splitter.split(text)]
         blocks: list[str] = []
         pieces: list[str] = []
         for part in parts:
@@ -254,7 +256,10 @@ class MarkdownRenderer:
         return Rendered("".join(pieces), tuple(blocks), tuple(pieces))
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _renumber(html_text: str, offset: int) -> str:
+    """A block's Copy anchors numbered after ``offset`` earlier code blocks (cached: a
+    streaming reply asks again for every finished block with code on each batch)."""
     def shifted(match: re.Match[str]) -> str:
         return f'href="{COPY_SCHEME}:{int(match[1]) + offset}"'
 
@@ -273,48 +278,97 @@ def split_blocks(text: str) -> list[str]:
     between blocks are dropped, so a block's text does not change when the
     next one starts.
     """
-    blocks: list[str] = []
-    current: list[str] = []
-    fence: str | None = None
-    pending_blank = False
-    in_list = False
+    state = _SplitState()
+    for line in text.split("\n"):
+        state.read(line)
+    return state.finish()
 
-    def close() -> None:
+
+class BlockSplitter:
+    """:func:`split_blocks` for a text that grows, reading only what is new.
+
+    A streaming reply is split again for every batch; reading it whole each
+    time made a batch cost more the longer the reply. Appending never changes
+    how the lines before the last line break were read, so the reading state
+    after them is kept, and only the lines from there on are read (the last
+    one, perhaps cut mid-line, on a copy). Any other text is read whole.
+    """
+
+    def __init__(self) -> None:
+        self._read = ""  # the text up to its last line break, read into ``_state``
+        self._state = _SplitState()
+
+    def split(self, text: str) -> list[str]:
+        if not text.startswith(self._read):
+            self._read, self._state = "", _SplitState()
+        cut = text.rfind("\n") + 1
+        if cut > len(self._read):
+            for line in text[len(self._read):cut - 1].split("\n"):
+                self._state.read(line)
+            self._read = text[:cut]
+        last = self._state.copy()
+        last.read(text[cut:])
+        return last.finish()
+
+
+class _SplitState:
+    """Where :func:`split_blocks` is in a text: the blocks so far and the open one."""
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.current: list[str] = []
+        self.fence: str | None = None
+        self.pending_blank = False
+        self.in_list = False
+
+    def copy(self) -> _SplitState:
+        other = _SplitState()
+        other.blocks, other.current = self.blocks.copy(), self.current.copy()
+        other.fence, other.pending_blank, other.in_list = (
+            self.fence, self.pending_blank, self.in_list)
+        return other
+
+    def _close(self) -> None:
+        current = self.current
         while current and not current[-1].strip():
             current.pop()
         if current:
-            blocks.append("\n".join(current))
+            self.blocks.append("\n".join(current))
         current.clear()
 
-    for line in text.split("\n"):
+    def read(self, line: str) -> None:
         match = _FENCE.match(line)
-        if fence is not None:
-            current.append(line)
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
+        if self.fence is not None:
+            self.current.append(line)
+            if match and match.group(1)[0] == self.fence[0] \
+                    and len(match.group(1)) >= len(self.fence) \
                     and not line.strip()[len(match.group(1)):].strip():
-                fence = None
-            continue
+                self.fence = None
+            return
         if not line.strip():
-            pending_blank = True
-            current.append(line)
-            continue
+            self.pending_blank = True
+            self.current.append(line)
+            return
         item = _is_list_or_quote(line)
-        continues = in_list and (item or line[:1] in (" ", "\t"))
-        if pending_blank and not continues:
-            close()
-        if not current:
-            in_list = item
+        continues = self.in_list and (item or line[:1] in (" ", "\t"))
+        if self.pending_blank and not continues:
+            self._close()
+        if not self.current:
+            self.in_list = item
         elif item:
-            in_list = True
-        pending_blank = False
-        current.append(line)
+            self.in_list = True
+        self.pending_blank = False
+        self.current.append(line)
         if match:
-            fence = match.group(1)
-    if fence is not None:
-        blocks.append("\n".join(current))  # an unfinished fence keeps its blank lines
-    else:
-        close()
-    return blocks
+            self.fence = match.group(1)
+
+    def finish(self) -> list[str]:
+        """The blocks, the open one included (this state is done with afterwards)."""
+        if self.fence is not None:
+            self.blocks.append("\n".join(self.current))  # an unfinished fence keeps its blanks
+        else:
+            self._close()
+        return self.blocks
 
 
 _LIST_OR_QUOTE = re.compile(r"^ {0,3}(?:[-+*]\s|\d{1,9}[.)]\s|>)")

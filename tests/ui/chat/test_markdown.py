@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.ui.chat.markdown import COPY_SCHEME, DARK, MarkdownRenderer, split_blocks
+from desktop_app.ui.chat.markdown import (
+    COPY_SCHEME,
+    DARK,
+    BlockSplitter,
+    MarkdownRenderer,
+    split_blocks,
+)
 
 
 @pytest.fixture
@@ -79,6 +85,33 @@ def test_block_rendering_matches_whole_rendering_and_numbers_copy_anchors(
 def test_split_blocks_keeps_fences_and_lists_whole() -> None:
     text = "p1\n\n```\na\n\nb\n```\n\n- x\n\n- y\n\np2"
     assert split_blocks(text) == ["p1", "```\na\n\nb\n```", "- x\n\n- y", "p2"]
+
+
+GROWING = ("Intro with *words*.\n\n```python\ndef f():\n\n    return 1\n```\n\n"
+           "- one\n\n- two\n  still two\n\n1. first\n2) second\n\n> quoted\n> more\n\n"
+           "~~~\nraw ``` inside\n~~~~\n\n    indented code\n\nText  \n\n\n| a | b |\n|---|---|\n"
+           "| 1 | 2 |\n\n```\nnever closed\n\nstill code")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_block_splitter_reads_a_growing_text_as_split_blocks_reads_it_whole(
+        seed: int) -> None:
+    """Cut anywhere (mid-line, mid-fence, mid-list marker), the incremental split agrees."""
+    import random
+
+    chunks = random.Random(seed)
+    splitter = BlockSplitter()
+    end = 0
+    while end < len(GROWING):
+        end = min(len(GROWING), end + chunks.randint(1, 9))
+        assert splitter.split(GROWING[:end]) == split_blocks(GROWING[:end]), GROWING[:end]
+
+
+def test_the_block_splitter_starts_over_for_a_text_that_does_not_continue_the_last() -> None:
+    splitter = BlockSplitter()
+    splitter.split("```\ncode\n\nmore")
+    assert splitter.split("Another reply.\n\nNew") == ["Another reply.", "New"]
+    assert splitter.split("Another") == ["Another"]
 
 
 def test_a_growing_reply_reparses_only_its_last_block(md: MarkdownRenderer,
