@@ -38,6 +38,8 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleTableModelChangeEvent,
     QColor,
     QCursor,
     QDesktopServices,
@@ -187,6 +189,9 @@ class ChatView(QTreeView):
         self.customContextMenuRequested.connect(self._on_context_menu)
         self._follow = True
         self._streaming_update = False  # in dataChanged for the streaming row
+        # (message id, viewport width, height) of the streaming row as QTreeView last
+        # measured it: a batch that leaves the height alone skips the re-measure.
+        self._streaming_height: tuple[int, int, int] | None = None
         self._laid_out_width = -1
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
@@ -343,26 +348,47 @@ class ChatView(QTreeView):
         # (The view's own calls, with no roles, re-measure a row for other reasons.)
         if (item is None or item.state != MessageState.STREAMING or row != bottom_right.row()
                 or row != model.rowCount() - 1 or not self.isVisible()):
+            self._streaming_height = None  # re-measured here: not what the record says
             super().dataChanged(top_left, bottom_right, roles)
             return
         viewport = self.viewport()
-        # Set directly, not with setUpdatesEnabled(): that repaints everything when updates
-        # come back on, which is what this avoids. Nothing else runs meanwhile (one call).
-        viewport.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, True)
-        self._streaming_update = True
-        try:
-            super().dataChanged(top_left, bottom_right, roles)
-        finally:
-            viewport.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, False)
-            self._streaming_update = False
-        if self._follow:
-            bar = self.verticalScrollBar()
-            bar.setValue(bar.maximum())  # the pixels move; the strip that comes in is painted
+        width = viewport.width()
+        height = self._delegate.exact_height(item, width, self.font())
+        if self._streaming_height == (item.message_id, width, height):
+            # Most batches add words to a line already there: the row keeps the height
+            # QTreeView measured last time, so its re-measure (and the scroll bar's and the
+            # follow scroll's updates) would change nothing. Only the new words are painted.
+            self._tell_accessibility(row)
+        else:
+            # Set directly, not with setUpdatesEnabled(): that repaints everything when
+            # updates come back on, which is what this avoids. Nothing else runs meanwhile.
+            viewport.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, True)
+            self._streaming_update = True
+            try:
+                super().dataChanged(top_left, bottom_right, roles)
+            finally:
+                viewport.setAttribute(Qt.WidgetAttribute.WA_UpdatesDisabled, False)
+                self._streaming_update = False
+            self._streaming_height = (item.message_id, width, height)
+            if self._follow:
+                bar = self.verticalScrollBar()
+                bar.setValue(bar.maximum())  # the pixels move; the strip coming in is painted
         rect = self.visualRect(model.index(row, 0))
         top = self._delegate.streaming_changed_top(item, rect, self.font())
         if top is not None:
             rect.setTop(max(rect.top(), top))
         viewport.update(rect)
+
+    def _tell_accessibility(self, row: int) -> None:
+        """What QAbstractItemView.dataChanged tells screen readers, for a row it was not given."""
+        if QAccessible.isActive():
+            event = QAccessibleTableModelChangeEvent(
+                self, QAccessibleTableModelChangeEvent.ModelChangeType.DataChanged)
+            event.setFirstRow(row)
+            event.setLastRow(row)
+            event.setFirstColumn(0)
+            event.setLastColumn(0)
+            QAccessible.updateAccessibility(event)
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         if dx == 0 and dy != 0:

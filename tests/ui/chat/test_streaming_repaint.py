@@ -10,15 +10,17 @@ the same view (``QWidget.grab``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+import pytest
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QStyleOptionViewItem, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_app.core.engine.api import Role
 from desktop_app.core.storage.chat_store import MessageState
 from desktop_app.ui.chat.chat_model import ChatItem, ChatModel
 from desktop_app.ui.chat.chat_view import ChatView
+from desktop_app.ui.chat.message_delegate import MessageDelegate
 from desktop_app.ui.common.quiet_scroll_bar import QuietScrollBar
 
 REPLY_ID = 100
@@ -138,3 +140,37 @@ def test_the_scroll_bar_repaints_only_when_its_handle_moves(qtbot: QtBot) -> Non
     bar.setValue(0)  # the reader jumps to the top: the handle moves
     qtbot.waitUntil(lambda: len(paints.heights) > 0, timeout=2000)
 
+
+
+def test_a_batch_that_keeps_the_row_height_is_not_measured_again(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Words added to the last line skip QTreeView's re-measure; a new line does not."""
+    asked: list[int] = []
+    original = MessageDelegate.sizeHint
+
+    def counting(self: MessageDelegate, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        asked.append(index.row())
+        return original(self, option, index)
+
+    monkeypatch.setattr(MessageDelegate, "sizeHint", counting)
+    view, model, _window = _view(qtbot, "A reply that has started")
+    index = model.index(model.rowCount() - 1, 0)
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, MessageDelegate)
+
+    def measured() -> int:
+        return delegate.exact_height(model.item(index.row()), view.viewport().width(),
+                                     view.font())
+
+    model.append_text(REPLY_ID, " to")  # the first batch is measured (nothing recorded yet)
+    qtbot.wait(20)
+    asked.clear()
+    model.append_text(REPLY_ID, " stream")
+    qtbot.wait(20)
+    assert index.row() not in asked
+    assert view.rowHeight(index) == measured()
+    model.append_text(REPLY_ID, ".\n\nA second paragraph.")
+    qtbot.wait(20)
+    assert index.row() in asked
+    assert view.rowHeight(index) == measured()
+    assert _shown_equals_fresh(view)
