@@ -62,6 +62,7 @@ from desktop_app.core.engine.completion import TextStream, TokenSource
 from desktop_app.core.engine.loader import LoadedModel
 from desktop_app.core.engine.prompt import PromptError, RenderedPrompt, raw_prompt
 from desktop_app.core.engine.protocol import Phase
+from desktop_app.core.engine.sampling import use_cheap_penalties
 from desktop_app.core.engine.speculative.decoder import speculative_generate
 from desktop_app.core.engine.speculative.draft_choice import choose_draft, load_draft
 from desktop_app.core.engine.speculative.drafters import Drafter, DraftModel, PromptLookup
@@ -226,6 +227,7 @@ class Session:
                  draft_candidates: tuple[str, ...] = ()) -> None:
         self._model = model
         self._llama = model.llama
+        use_cheap_penalties(self._llama)  # the same tokens; see core/engine/sampling.py
         self._conversation_id: int | None = None
         self._transcript = _Transcript()
         self._saved: OrderedDict[int, _SavedState] = OrderedDict()
