@@ -543,6 +543,18 @@ def _percentiles(values: list[float]) -> str:
     return f"{statistics.median(ordered):.0f} / {p99:.0f} / {ordered[-1]:.0f} ms"
 
 
+def _median_interval(values: list[float], share: float = 0.9) -> str:
+    """A bootstrap interval of the median: how far the noise of a shared machine lets the
+    rounds pin it down (resampled 2,000 times with a fixed seed, so a run reprints it)."""
+    import random
+
+    draw = random.Random(0)
+    medians = sorted(statistics.median(draw.choices(values, k=len(values)))
+                     for _ in range(2000))
+    cut = int(len(medians) * (1 - share) / 2)
+    return f"{medians[cut]:.3f}–{medians[-1 - cut]:.3f}"
+
+
 def _window_table(label: str, results: list[dict[str, object]]) -> list[str]:
     """Table rows for one side of a run: medians over every round of its processes."""
     late = [float(x) for r in results for x in r.get("lateness", [])]  # type: ignore[attr-defined]
@@ -560,7 +572,8 @@ def _window_table(label: str, results: list[dict[str, object]]) -> list[str]:
         f"| {label}: decode in the engine process, as it reports it (median) | "
         f"{med(engine or [0.0]):.1f} tok/s |",
         f"| {label}: ratio Hearth / raw, median of {len(ratios)} per-round ratios | "
-        f"{med(ratios):.3f} (rounds {min(ratios):.3f}–{max(ratios):.3f}) |",
+        f"{med(ratios):.3f} (90 % interval of the median {_median_interval(ratios)}; "
+        f"rounds {min(ratios):.3f}–{max(ratios):.3f}) |",
         f"| {label}: time to first token, raw / Hearth (median) | "
         f"{_ms(med([s.ttft for s in raw]))} / {_ms(med([s.ttft for s in gui]))} |",
         f"| {label}: Hearth − raw time to first token, median of per-round gaps | "
