@@ -75,7 +75,7 @@ def parse_cpuinfo(text: str) -> int:
     return len(cores)
 
 
-def _logical_cpus() -> int:
+def logical_cpus() -> int:
     """CPUs this process may run on (respects affinity and container limits where visible)."""
     if hasattr(os, "sched_getaffinity"):
         try:
@@ -100,7 +100,7 @@ def physical_cores() -> int:
     Hyper-threads share a core's arithmetic units, so more threads than cores
     slows token generation down. Never returns less than 1.
     """
-    logical = _logical_cpus()
+    logical = logical_cpus()
     cores = 0
     if sys.platform.startswith("linux"):
         try:

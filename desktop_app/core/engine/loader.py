@@ -136,6 +136,11 @@ def _llama_failed(name: str, exc: BaseException) -> UserText:
         "core", "llama.cpp could not load {name}: {reason}"), name=name, reason=str(exc))
 
 
+def threads_for(options: LoadOptions) -> int:
+    """The CPU threads llama.cpp decodes with: the user's choice, else one per physical core."""
+    return options.n_threads or hardware.physical_cores()
+
+
 def load_model(options: LoadOptions) -> LoadedModel:
     """Validate, size and load ``options.model_path``; raises :class:`LoadError`."""
     import llama_cpp
@@ -177,7 +182,7 @@ def load_model(options: LoadOptions) -> LoadedModel:
     free_vram = max((g.free_bytes for g in gpus), default=None) if gpus else None
     n_gpu_layers, notice = resolve_gpu_layers(options.n_gpu_layers, supports,
                                               needed.total_bytes, free_vram)
-    n_threads = options.n_threads or hardware.physical_cores()
+    n_threads = threads_for(options)
     kwargs: dict[str, Any] = {
         "n_ctx": n_ctx, "n_threads": n_threads, "n_threads_batch": n_threads,
         "n_batch": options.n_batch, "n_ubatch": min(options.n_batch, 512),

@@ -9,7 +9,7 @@ cancel takes effect within one token. Other commands arriving meanwhile are
 kept in order and run after the reply.
 
 Tokens go to the parent in small batches (:class:`_Outbox`): a reply's first
-text at once, then at most one message per :data:`TOKEN_BATCH_SECONDS`. One
+text at once, then at most one message per :func:`token_batch_seconds`. One
 pickled message per token cost the parent a wake-up of two threads per token
 (the broker's and the GUI worker's), on the same cores as llama.cpp.
 
@@ -44,6 +44,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 
+from desktop_app.core import hardware
 from desktop_app.core.engine.api import (
     NO_MODEL_LOADED,
     EngineEvent,
@@ -54,7 +55,7 @@ from desktop_app.core.engine.api import (
     ParameterError,
     TokenChunk,
 )
-from desktop_app.core.engine.loader import LoadError, load_model
+from desktop_app.core.engine.loader import LoadError, load_model, threads_for
 from desktop_app.core.engine.protocol import Cancel, Command, Heartbeat, Phase, Shutdown, Unload
 from desktop_app.core.engine.session import GenerationError, Session
 from desktop_app.core.user_text import QT_TRANSLATE_NOOP, user_text
@@ -68,10 +69,26 @@ TOKEN_BATCH_SECONDS = 0.05
 The pace at which the window repaints a streaming reply (its worker sends the
 GUI at most one batch per 50 ms, ``ui.common.engine_worker``), so every message
 becomes one repaint; fewer messages would hold text back from the screen, more
-would wake the parent's threads (pipe, broker, worker) for nothing, on the
-cores llama.cpp decodes on. A model slower than one token per batch is not
-slowed at all: a token that comes after a pause this long goes out at once.
+would wake the parent's threads (pipe, broker, worker) for nothing. A model
+slower than one token per batch is not slowed at all: a token that comes after
+a pause this long goes out at once.
 """
+BUSY_TOKEN_BATCH_SECONDS = 0.1
+"""The same when llama.cpp's threads take every CPU the process may use (a 2-core laptop).
+
+Then each repaint is taken from a llama.cpp thread, and ggml's other threads
+wait for it at their next barrier: the parent's CPU comes off the decode rate
+one for one. On 2 cores, 100 ms instead of 50 cut the parent's CPU per token
+by 30 % (``bench_chat_view.py --pipe-cost``); ten updates a second still read
+as a stream. A machine with a CPU to spare keeps the smoother pace.
+"""
+
+
+def token_batch_seconds(n_threads: int, cpus: int) -> float:
+    """The batch interval for a model decoding on ``n_threads`` of the process's ``cpus``."""
+    return BUSY_TOKEN_BATCH_SECONDS if n_threads >= cpus else TOKEN_BATCH_SECONDS
+
+
 _BEATING = frozenset({Phase.LOADING, Phase.GENERATING})
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -96,7 +113,8 @@ class _Outbox:
     could interleave), hence the lock. ``phase`` is what the main thread is
     doing; setting it sends a heartbeat at once, so the parent knows.
 
-    Text is held back briefly and sent merged (see :data:`TOKEN_BATCH_SECONDS`);
+    Text is held back briefly and sent merged, for ``batch_seconds`` (see
+    :func:`token_batch_seconds`; the runner sets it for each model it loads);
     only the main thread sends text, so what is held needs no lock. Nothing is
     held past the reply: any other event (the reply's end, a failure, tool
     calls) sends the held text first, and :meth:`tick`, called after every
@@ -109,7 +127,7 @@ class _Outbox:
         self._conn = conn
         self._lock = threading.Lock()
         self.phase = Phase.IDLE
-        self._batch_seconds = batch_seconds
+        self.batch_seconds = batch_seconds
         self._clock = clock
         self._held: list[TokenChunk] = []
         self._due = 0.0  # when the held text must go
@@ -141,7 +159,7 @@ class _Outbox:
         with self._lock:
             for chunk in merge_chunks(held):
                 self._conn.send(chunk)
-        self._due = self._clock() + self._batch_seconds
+        self._due = self._clock() + self.batch_seconds
 
     def end(self, request_id: int) -> None:
         """The reply is over (whatever its end): nothing of it may stay held."""
@@ -174,9 +192,12 @@ def _beat(outbox: _Outbox, stop: threading.Event) -> None:
 class Runner:
     """Dispatches commands in the child. One model at a time."""
 
-    def __init__(self, conn: Connection, batch_seconds: float = TOKEN_BATCH_SECONDS) -> None:
+    def __init__(self, conn: Connection, batch_seconds: float | None = None) -> None:
+        """``batch_seconds``: the text batch interval; None chooses it for each model
+        loaded, from its threads and the CPUs (:func:`token_batch_seconds`)."""
         self._conn = conn
-        self._out = _Outbox(conn, batch_seconds)
+        self._out = _Outbox(conn, TOKEN_BATCH_SECONDS if batch_seconds is None else batch_seconds)
+        self._fixed_batches = batch_seconds is not None
         self._inbox: deque[Command] = deque()
         self._session: Session | None = None
         self._llama_closer: object | None = None
@@ -247,6 +268,9 @@ class Runner:
             return
         self._session = Session(model, options.draft_model_path, options.draft_candidates)
         self._llama_closer = model.llama
+        if not self._fixed_batches:
+            self._out.batch_seconds = token_batch_seconds(threads_for(options),
+                                                          hardware.logical_cpus())
         self._out.send(model.event)
 
     def _unload(self) -> None:

@@ -10,7 +10,8 @@ once per :data:`FLUSH_INTERVAL` (50 ms), so the GUI lays out and paints at
 most 20 times a second however fast the model is. Text that arrives when the
 reply's last signal is at least that old goes out in the step that received
 it, so batching adds no delay to a slow model, and the local engine process
-already sends merged text at most every 50 ms (``core.engine.runner``):
+already sends merged text at most every 50 ms (100 ms when llama.cpp's threads
+take every CPU: ``core.engine.runner.token_batch_seconds``):
 at speed, each message from the engine becomes one signal and this thread
 wakes once per signal, not once per token.
 

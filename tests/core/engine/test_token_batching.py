@@ -31,7 +31,14 @@ from desktop_app.core.engine.api import (
     ToolCallRequested,
 )
 from desktop_app.core.engine.protocol import Cancel, Heartbeat, Phase, Shutdown
-from desktop_app.core.engine.runner import Runner, _Outbox, merge_chunks
+from desktop_app.core.engine.runner import (
+    BUSY_TOKEN_BATCH_SECONDS,
+    TOKEN_BATCH_SECONDS,
+    Runner,
+    _Outbox,
+    merge_chunks,
+    token_batch_seconds,
+)
 
 
 class FakeConn:
@@ -239,3 +246,50 @@ def test_a_cancel_still_stops_the_runner_after_one_token_and_nothing_is_held(
     parent.send(_request(3))
     assert _events(parent, ReplyFinished)[:2] == [TokenChunk(3, "one"),
                                                    TokenChunk(3, " two three four five six")]
+
+
+@pytest.mark.parametrize(("threads", "cpus", "expected"), [
+    (2, 2, BUSY_TOKEN_BATCH_SECONDS),  # llama.cpp on every CPU: each repaint is taken from it
+    (3, 2, BUSY_TOKEN_BATCH_SECONDS),
+    (1, 2, TOKEN_BATCH_SECONDS),
+    (4, 8, TOKEN_BATCH_SECONDS),  # a CPU to spare: the smoother pace
+])
+def test_the_batch_interval_is_longer_only_when_llama_cpp_takes_every_cpu(
+        threads: int, cpus: int, expected: float) -> None:
+    assert token_batch_seconds(threads, cpus) == expected
+    assert BUSY_TOKEN_BATCH_SECONDS > TOKEN_BATCH_SECONDS
+
+
+@pytest.mark.parametrize(("n_threads", "expected"), [
+    (2, BUSY_TOKEN_BATCH_SECONDS), (1, TOKEN_BATCH_SECONDS), (None, BUSY_TOKEN_BATCH_SECONDS)])
+def test_the_runner_sets_the_interval_for_each_model_it_loads(
+        monkeypatch: pytest.MonkeyPatch, clock: Clock, n_threads: int | None,
+        expected: float) -> None:
+    monkeypatch.setattr(runner_module, "Session", FakeSession)
+    monkeypatch.setattr(runner_module, "load_model", lambda _options: FakeModel())
+    monkeypatch.setattr(runner_module.hardware, "logical_cpus", lambda: 2)
+    monkeypatch.setattr(runner_module.hardware, "physical_cores", lambda: 2)
+    conn = FakeConn()
+    runner = Runner(conn)  # type: ignore[arg-type]
+    runner._load(LoadOptions(model_path="fake.gguf", n_threads=n_threads))
+    assert FakeModel.event in conn.sent
+    outbox = runner._out
+    outbox._clock = clock
+    # The first text goes at once; the next only once the interval has passed.
+    outbox.send(TokenChunk(1, "one"))
+    outbox.send(TokenChunk(1, " two"))
+    clock.now += expected - 0.001
+    outbox.tick()
+    assert texts(conn.sent) == ["one"]
+    clock.now += 0.002
+    outbox.tick()
+    assert texts(conn.sent) == ["one", " two"]
+
+
+def test_a_fixed_interval_is_kept_whatever_model_loads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner_module, "Session", FakeSession)
+    monkeypatch.setattr(runner_module, "load_model", lambda _options: FakeModel())
+    runner = Runner(FakeConn(), batch_seconds=3600)  # type: ignore[arg-type]
+    runner._load(LoadOptions(model_path="fake.gguf", n_threads=64))
+    assert runner._out.batch_seconds == 3600
