@@ -630,7 +630,10 @@ def compare(args: argparse.Namespace) -> int:
                            ("streaming_other_ms", "other threads, while streaming"),
                            ("gui_ms", "GUI thread, whole replies (send included)"),
                            ("other_ms", "other threads, whole replies"),
+                           ("display_ms", "the X server, whole replies (QT_QPA_PLATFORM=xcb)"),
                            ("ttft_ms", "time to first token (GUI, median)")):
+            if any(r[key] is None for side in ("before", "after") for r in results[side]):
+                continue
             values = [statistics.median(float(r[key]) for r in results[side])  # type: ignore[arg-type]
                       for side in ("before", "after")]
             print(f"| {label} | {values[0]:.3f} ms | {values[1]:.3f} ms |")
@@ -667,6 +670,9 @@ def report_window(args: argparse.Namespace) -> int:
               f"{result['streaming_gui_ms']:.3f} / {result['streaming_other_ms']:.3f} ms |")
         print(f"| parent CPU per token, whole replies (send included) | {result['gui_ms']:.3f} / "
               f"{result['other_ms']:.3f} ms |")
+        if result["display_ms"] is not None:
+            print(f"| the X server's CPU per token, whole replies | "
+                  f"{result['display_ms']:.3f} ms |")
         return 0
     print(f"{result['messages']}-message chat in the real window · {result['model']} · "
           f"{result['threads']} threads · n_ctx {result['n_ctx']} · {args.tokens} tokens · "
@@ -747,6 +753,27 @@ def _thread_cpu() -> dict[str, float]:
     return cpu
 
 
+DISPLAY_SERVERS = frozenset({"Xvfb", "Xorg", "Xwayland"})
+
+
+def _display_server_cpu() -> float:
+    """CPU seconds of the X servers running (Linux): what the window's repaints cost
+    the display server, which the user's machine spends as well (0 when none is found)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, fields = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.split("(", 1)[1] in DISPLAY_SERVERS:
+            parts = fields.split()
+            total += (int(parts[11]) + int(parts[12])) / ticks
+    return total
+
+
 def pipe_cost(args: argparse.Namespace) -> dict[str, object]:
     """Parent CPU per token (GUI thread, other threads) while a paced fake engine streams
     into the real window showing the long chat."""
@@ -767,6 +794,7 @@ def pipe_cost(args: argparse.Namespace) -> dict[str, object]:
     signals.clear()
     gui = str(threading.get_native_id())
     before = _thread_cpu()
+    display_before = _display_server_cpu()
     samples: list[Sample] = []
     streaming_gui = streaming_all = 0.0  # CPU between a reply's first and last update
     for i in range(args.rounds):
@@ -774,6 +802,7 @@ def pipe_cost(args: argparse.Namespace) -> dict[str, object]:
         streaming_gui += window.last_cpu[0] - window.first_cpu[0]
         streaming_all += window.last_cpu[1] - window.first_cpu[1]
     after = _thread_cpu()
+    display = _display_server_cpu() - display_before
     window.close()
     spent = {k: v - before.get(k, 0.0) for k, v in after.items()}
     tokens = sum(s.completion_tokens for s in samples)
@@ -783,6 +812,9 @@ def pipe_cost(args: argparse.Namespace) -> dict[str, object]:
             "streaming_other_ms": (streaming_all - streaming_gui) / streamed * 1000,
             "gui_ms": spent.get(gui, 0.0) / tokens * 1000,
             "other_ms": (sum(spent.values()) - spent.get(gui, 0.0)) / tokens * 1000,
+            # Offscreen, Qt draws into memory and no X server sees the window.
+            "display_ms": (None if os.environ["QT_QPA_PLATFORM"] == "offscreen"
+                           else display / tokens * 1000),
             "ttft_ms": statistics.median(s.ttft for s in samples) * 1000,
             "tokens_per_second": statistics.median(s.tokens_per_second for s in samples)}
 
