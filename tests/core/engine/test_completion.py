@@ -115,7 +115,7 @@ def _compare(model: LoadedModel, text: str, stops: list[str], max_tokens: int,
 
 @pytest.mark.slow
 def test_a_greedy_reply_ending_on_its_own_is_the_same(model: LoadedModel) -> None:
-    text, finish = _compare(model, "What is the capital of France?",
+    text, finish = _compare(model, "Name the capital of France.",
                             list(model.formatter.stops), 200, 0.0)
     assert "Paris" in text
     assert finish is StopReason.END
@@ -141,11 +141,32 @@ def test_a_stop_string_inside_the_reply_ends_it_at_the_same_place(model: LoadedM
 
 
 @pytest.mark.slow
-def test_a_chinese_reply_with_multi_byte_characters_is_the_same(model: LoadedModel) -> None:
-    text, _finish = _compare(model, "请用中文介绍一下北京。", list(model.formatter.stops),
-                             80, 0.0)
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in text)
-    assert "\ufffd" not in text
+def test_a_chinese_reply_reads_as_its_bytes_decoded_whole(model: LoadedModel) -> None:
+    """Characters split across tokens come out whole, and bytes that are no UTF-8
+    at all come out as U+FFFD, as the reply's bytes decoded at once read.
+
+    The reference is not ``create_completion`` here: SmolLM2 emits a stray byte
+    in this reply on some CPUs (the same build, another vendor's rounding), and
+    ``create_completion`` then drops the characters that follow it."""
+    llama = model.llama
+    rendered = model.formatter.render((ChatMessage(Role.USER, "请用中文介绍一下北京。"),))
+    prompt = llama.tokenize(rendered.text.encode(), add_bos=not rendered.starts_with_bos,
+                            special=True)
+    sampling = {"temp": 0.0, "repeat_penalty": 1.1}
+    llama.reset()
+    tokens: list[int] = []
+    for token in llama.generate(prompt, **sampling):
+        if token == llama.token_eos() or len(tokens) == 80:
+            break
+        tokens.append(token)
+    pieces = [llama.detokenize([token]) for token in tokens]
+    assert any(piece.decode("utf-8", "ignore").encode() != piece for piece in pieces), \
+        "no character of this reply is split across tokens: the test proves nothing"
+    llama.reset()
+    stream = TextStream(llama, llama.generate, [], len(tokens))
+    text = "".join(stream.run(prompt, 3, sampling))
+    assert text == b"".join(pieces).decode("utf-8", "replace")
+    assert sum("\u4e00" <= ch <= "\u9fff" for ch in text) > 10
 
 
 @pytest.mark.slow

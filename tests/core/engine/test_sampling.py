@@ -41,7 +41,7 @@ def _reply(llama: Any, prompt: str, seed: int, n: int, **sampling: Any) -> list[
     out: list[int] = []
     for token in llama.generate(tokens, **sampling):
         out.append(token)
-        if len(out) == n or token == llama.token_eos():
+        if len(out) == n:  # past an end of text too: the chains must agree on every draw
             break
     return out
 
