@@ -165,6 +165,11 @@ class ChatView(QTreeView):
         self._place_timer = QTimer(self)
         self._place_timer.setSingleShot(True)
         self._place_timer.timeout.connect(self._place_editor)
+        # Follows rows added at the end once control is back in the event loop (see
+        # _on_rows_inserted).
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setSingleShot(True)
+        self._follow_timer.timeout.connect(self._follow_to_bottom)
 
         self._delegate = MessageDelegate(self, colors)
         self._use_delegate(self._delegate)
@@ -307,6 +312,18 @@ class ChatView(QTreeView):
         self.scrollToBottom()
 
     def _on_rows_inserted(self, *_args: Any) -> None:
+        """Follow new rows, after the code that added them has finished.
+
+        ``scrollToBottom`` lays out every row at once (a Python ``sizeHint`` per
+        row: about 20 ms in a 1,000-message chat on 2 cores). Called here, a send
+        paid that twice (the user's message, then the reply's row), both before
+        the request left for the engine: time to first token grew by it. From the
+        event loop, the two rows cost one layout, after the request is on its way.
+        """
+        if self._follow:
+            self._follow_timer.start(0)
+
+    def _follow_to_bottom(self) -> None:
         if self._follow:
             self.scrollToBottom()
 
