@@ -28,7 +28,8 @@ streaming slows decoding. This measures both together, in one run:
 Usage: ``.venv/bin/python bench/bench_chat_view.py [--tokens 200] [--no-engine]``
 (headless with ``QT_QPA_PLATFORM=offscreen``, set if unset; ``--no-engine``
 skips 2 and 3, which need the demo model);
-``bench/bench_chat_view.py --window --tokens 300 --rounds 5``;
+``bench/bench_chat_view.py --window --tokens 300 --rounds 5`` (add ``--processes 10``
+to pool the rounds of 10 processes, ``--save FILE`` to keep them);
 ``git archive HEAD~1 | tar -x -C /tmp/before``, the starter model linked into
 ``/tmp/before/resources/models/``, then
 ``bench/bench_chat_view.py --compare /tmp/before --tokens 300 --rounds 3 --processes 2``.
@@ -173,16 +174,24 @@ def main() -> int:
     parser.add_argument("--compare", metavar="DIR",
                         help="6 for DIR's Hearth (before) and this checkout's (after), in "
                              "--processes alternating processes a side")
-    parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--processes", type=int,
+                        help="--compare: processes a side (3 unless given); --window: this "
+                             "checkout in this many processes, every round pooled")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", action="store_true", help="with --window: print JSON")
+    parser.add_argument("--save", metavar="FILE",
+                        help="--compare or --window with --processes: also write every "
+                             "process's results to FILE (JSON), to pool runs later")
     parser.add_argument("--pipe-cost", type=float, metavar="RATE",
                         help="7: the parent's CPU per token with a fake engine making RATE "
                              "tokens/s, into the real window (no llama.cpp; with --window "
                              "or --compare)")
     args = parser.parse_args()
     if args.compare:
+        args.processes = args.processes or 3
         return compare(args)
+    if args.window and (args.processes or 1) > 1 and not args.json and not args.pipe_cost:
+        return pooled(args)
     if args.window:
         return report_window(args)
 
@@ -590,12 +599,67 @@ def _window_table(label: str, results: list[dict[str, object]]) -> list[str]:
     ]
 
 
-def compare(args: argparse.Namespace) -> int:
-    """``--compare DIR``: processes measuring DIR's Hearth ("before") and this checkout's
-    ("after") take turns, which one goes first alternating; each runs ``--window``."""
+def _run_processes(args: argparse.Namespace,
+                   sides: dict[str, str | None]) -> tuple[dict[str, list[dict[str, object]]],
+                                                           list[tuple[float, float, float]]]:
+    """``--window --json`` in ``--processes`` processes per side, the sides taking turns
+    (which one goes first alternating). ``sides`` maps a label to the checkout whose Hearth
+    it measures (None: this one); returns each side's results and the load averages seen."""
     import json
     import subprocess
 
+    script = Path(__file__).resolve()
+    command = [sys.executable, str(script), "--window", "--json", "--rounds", str(args.rounds),
+               "--tokens", str(args.tokens), "--messages", str(args.messages),
+               "--seed", str(args.seed)]
+    if args.pipe_cost:
+        command += ["--pipe-cost", str(args.pipe_cost)]
+    results: dict[str, list[dict[str, object]]] = {side: [] for side in sides}
+    load = [os.getloadavg()]
+    for process in range(args.processes):
+        order = list(sides) if process % 2 == 0 else list(reversed(sides))
+        for side in order:
+            env = dict(os.environ)
+            env.pop(CODE_VARIABLE, None)
+            code = sides[side]
+            if code is not None:
+                env[CODE_VARIABLE] = str(Path(code).resolve())
+            done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+            results[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            load.append(os.getloadavg())
+    if args.save:
+        Path(args.save).write_text(json.dumps(results), encoding="utf-8")
+    return results, load
+
+
+def _load_line(load: list[tuple[float, float, float]]) -> str:
+    return ("load average (1 min) during the run: "
+            + ", ".join(f"{one:.2f}" for one, _five, _fifteen in load))
+
+
+def pooled(args: argparse.Namespace) -> int:
+    """``--window --processes N`` (N > 1): this checkout in N processes, every round pooled.
+
+    A process's rounds share its luck (which core it got, a neighbour's load), so
+    pooling several processes pins the median ratio down better than more rounds."""
+    results, load = _run_processes(args, {"this checkout": None})
+    first = results["this checkout"][0]
+    print(f"{first['messages']}-message chat in the real window · {first['model']} · "
+          f"{first['threads']} threads · n_ctx {first['n_ctx']} · seed {args.seed} · "
+          f"{args.tokens} tokens · {args.processes} processes × {args.rounds} "
+          f"interleaved rounds (+1 warm-up each)")
+    print(_load_line(load))
+    print()
+    print("| measure | value |")
+    print("|---|---|")
+    for row in _window_table("this checkout", results["this checkout"]):
+        print(row)
+    return 0
+
+
+def compare(args: argparse.Namespace) -> int:
+    """``--compare DIR``: processes measuring DIR's Hearth ("before") and this checkout's
+    ("after") take turns, which one goes first alternating; each runs ``--window``."""
     from desktop_app.core.models.starter_model import starter_path
 
     before_starter = starter_path(Path(args.compare) / "resources")
@@ -603,23 +667,7 @@ def compare(args: argparse.Namespace) -> int:
         # The model file is not in git: an exported tree needs it linked in.
         sys.exit(f"{before_starter} is missing: link {starter_path()} there first")
     script = Path(__file__).resolve()
-    command = [sys.executable, str(script), "--window", "--json", "--rounds", str(args.rounds),
-               "--tokens", str(args.tokens), "--messages", str(args.messages),
-               "--seed", str(args.seed)]
-    if args.pipe_cost:
-        command += ["--pipe-cost", str(args.pipe_cost)]
-    results: dict[str, list[dict[str, object]]] = {"before": [], "after": []}
-    load = [os.getloadavg()]
-    for process in range(args.processes):
-        sides = ("before", "after") if process % 2 == 0 else ("after", "before")
-        for side in sides:
-            env = dict(os.environ)
-            env.pop(CODE_VARIABLE, None)
-            if side == "before":
-                env[CODE_VARIABLE] = str(Path(args.compare).resolve())
-            done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-            results[side].append(json.loads(done.stdout.strip().splitlines()[-1]))
-            load.append(os.getloadavg())
+    results, load = _run_processes(args, {"before": args.compare, "after": None})
     if args.pipe_cost:
         print(f"Paced fake engine at {args.pipe_cost:g} tokens/s into the real window "
               f"({args.messages}-message chat) · {args.tokens} tokens × {args.rounds} replies · "
@@ -649,8 +697,7 @@ def compare(args: argparse.Namespace) -> int:
           f"{args.tokens} tokens · {args.processes} processes a side × {args.rounds} "
           f"interleaved rounds (+1 warm-up each)")
     print(f"before: {args.compare} · after: {script.parents[1]}")
-    print("load average (1 min) during the run: "
-          + ", ".join(f"{one:.2f}" for one, _five, _fifteen in load))
+    print(_load_line(load))
     print()
     print("| measure | value |")
     print("|---|---|")
