@@ -186,6 +186,10 @@ def main() -> int:
                         help="7: the parent's CPU per token with a fake engine making RATE "
                              "tokens/s, into the real window (no llama.cpp; with --window "
                              "or --compare)")
+    parser.add_argument("--pipe-text", choices=("story", "synthetic"), default="story",
+                        help="with --pipe-cost: stream a real reply's tokens (story) or a "
+                             "word a token with a paragraph every 12 (synthetic, as in "
+                             "earlier figures)")
     args = parser.parse_args()
     if args.compare:
         args.processes = args.processes or 3
@@ -613,7 +617,7 @@ def _run_processes(args: argparse.Namespace,
                "--tokens", str(args.tokens), "--messages", str(args.messages),
                "--seed", str(args.seed)]
     if args.pipe_cost:
-        command += ["--pipe-cost", str(args.pipe_cost)]
+        command += ["--pipe-cost", str(args.pipe_cost), "--pipe-text", args.pipe_text]
     results: dict[str, list[dict[str, object]]] = {side: [] for side in sides}
     load = [os.getloadavg()]
     for process in range(args.processes):
@@ -738,15 +742,35 @@ def report_window(args: argparse.Namespace) -> int:
 # ---- 7. what the path between the engine and the screen costs, without llama.cpp -----------
 
 FAKE_RATE_VARIABLE = "HEARTH_BENCH_FAKE_RATE"
+FAKE_TEXT_VARIABLE = "HEARTH_BENCH_FAKE_TEXT"
+STORY_TOKENS = Path(__file__).with_name("data") / "smollm2_story_tokens.json"
+"""A real reply, token by token: SmolLM2 135M Instruct's story about a lighthouse keeper
+(400 tokens, seeded, Hearth's default sampling), re-tokenized, for ``--pipe-text story``."""
+
+
+def fake_tokens(kind: str) -> list[str]:
+    """What the paced engine streams, cycled: a real reply's tokens, or ``synthetic``, a
+    word a token and a paragraph every 12 (the text the README's earlier figures used).
+
+    The kind matters: a real reply adds words to the paragraph at the end in most
+    batches, which the chat view types in cheaply; the synthetic text starts a new
+    paragraph in about every other batch, each parsed and inserted as a new block."""
+    if kind == "synthetic":
+        return ["\n\nword"] + [" word"] * 11
+    import json
+
+    tokens: list[str] = json.loads(STORY_TOKENS.read_text(encoding="utf-8"))
+    return tokens
 
 
 class _PacedSession:
-    """Stands in for ``Session`` in the engine process: one word per token at a steady
+    """Stands in for ``Session`` in the engine process: :func:`fake_tokens` at a steady
     rate (``HEARTH_BENCH_FAKE_RATE`` tokens/s), sleeping in between, so the CPU the
     parent spends per token can be counted while nothing else competes for it."""
 
     def __init__(self, _model: object, *_draft: object) -> None:
         self.rate = float(os.environ.get(FAKE_RATE_VARIABLE, "100"))
+        self.tokens = fake_tokens(os.environ.get(FAKE_TEXT_VARIABLE, "story"))
 
     def generate(self, request: GenerateRequest, emit: Callable[[object], None],
                  cancelled: Callable[[], bool], phase: Callable[[object], None]) -> None:
@@ -760,7 +784,7 @@ class _PacedSession:
             delay = started + i / self.rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            emit(TokenChunk(request.request_id, " word" if i % 12 else "\n\nword"))
+            emit(TokenChunk(request.request_id, self.tokens[i % len(self.tokens)]))
             if cancelled():
                 break
         emit(ReplyFinished(request.request_id, ReplyStats(
@@ -832,6 +856,7 @@ def pipe_cost(args: argparse.Namespace) -> dict[str, object]:
 
     process.serve = serve_paced  # type: ignore[assignment]
     os.environ[FAKE_RATE_VARIABLE] = str(args.pipe_cost)
+    os.environ[FAKE_TEXT_VARIABLE] = args.pipe_text
     paths = AppPaths.from_environment().ensure()
     store = ChatStore.open(paths.database_path)
     conversation_id = store_conversation(store, long_conversation(args.messages))
