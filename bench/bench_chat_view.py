@@ -29,7 +29,8 @@ Usage: ``.venv/bin/python bench/bench_chat_view.py [--tokens 200] [--no-engine]`
 (headless with ``QT_QPA_PLATFORM=offscreen``, set if unset; ``--no-engine``
 skips 2 and 3, which need the demo model);
 ``bench/bench_chat_view.py --window --tokens 300 --rounds 5`` (add ``--processes 10``
-to pool the rounds of 10 processes, ``--save FILE`` to keep them);
+to pool the rounds of 10 processes, ``--save FILE`` to keep them and ``--pool FILE...``
+to print one table over several saved runs);
 ``git archive HEAD~1 | tar -x -C /tmp/before``, the starter model linked into
 ``/tmp/before/resources/models/``, then
 ``bench/bench_chat_view.py --compare /tmp/before --tokens 300 --rounds 3 --processes 2``.
@@ -182,6 +183,8 @@ def main() -> int:
     parser.add_argument("--save", metavar="FILE",
                         help="--compare or --window with --processes: also write every "
                              "process's results to FILE (JSON), to pool runs later")
+    parser.add_argument("--pool", metavar="FILE", nargs="+",
+                        help="print the window table over every round of these --save files")
     parser.add_argument("--pipe-cost", type=float, metavar="RATE",
                         help="7: the parent's CPU per token with a fake engine making RATE "
                              "tokens/s, into the real window (no llama.cpp; with --window "
@@ -191,6 +194,8 @@ def main() -> int:
                              "word a token with a paragraph every 12 (synthetic, as in "
                              "earlier figures)")
     args = parser.parse_args()
+    if args.pool:
+        return pool_saved(args.pool)
     if args.compare:
         args.processes = args.processes or 3
         return compare(args)
@@ -658,6 +663,25 @@ def pooled(args: argparse.Namespace) -> int:
     print("|---|---|")
     for row in _window_table("this checkout", results["this checkout"]):
         print(row)
+    return 0
+
+
+def pool_saved(files: list[str]) -> int:
+    """``--pool FILE...``: one table per side over every round that ``--save`` kept."""
+    import json
+
+    sides: dict[str, list[dict[str, object]]] = {}
+    for name in files:
+        for side, results in json.loads(Path(name).read_text(encoding="utf-8")).items():
+            sides.setdefault(side, []).extend(results)
+    print(f"pooled from {', '.join(files)}: "
+          + ", ".join(f"{side} {len(results)} processes" for side, results in sides.items()))
+    print()
+    print("| measure | value |")
+    print("|---|---|")
+    for side, results in sides.items():
+        for row in _window_table(side, results):
+            print(row)
     return 0
 
 
