@@ -641,6 +641,24 @@ def _run_processes(args: argparse.Namespace,
     return results, load
 
 
+def _print_window_tables(sides: dict[str, list[dict[str, object]]]) -> None:
+    """The window table: a row group per side, each over every round of its processes."""
+    print()
+    print("| measure | value |")
+    print("|---|---|")
+    for side, results in sides.items():
+        for row in _window_table(side, results):
+            print(row)
+
+
+def _run_line(args: argparse.Namespace, first: dict[str, object], processes: str) -> str:
+    """What a multi-process run measured: the chat, model, settings and rounds."""
+    return (f"{first['messages']}-message chat in the real window · {first['model']} · "
+            f"{first['threads']} threads · n_ctx {first['n_ctx']} · seed {args.seed} · "
+            f"{args.tokens} tokens · {processes} × {args.rounds} "
+            f"interleaved rounds (+1 warm-up each)")
+
+
 def _load_line(load: list[tuple[float, float, float]]) -> str:
     return ("load average (1 min) during the run: "
             + ", ".join(f"{one:.2f}" for one, _five, _fifteen in load))
@@ -652,17 +670,9 @@ def pooled(args: argparse.Namespace) -> int:
     A process's rounds share its luck (which core it got, a neighbour's load), so
     pooling several processes pins the median ratio down better than more rounds."""
     results, load = _run_processes(args, {"this checkout": None})
-    first = results["this checkout"][0]
-    print(f"{first['messages']}-message chat in the real window · {first['model']} · "
-          f"{first['threads']} threads · n_ctx {first['n_ctx']} · seed {args.seed} · "
-          f"{args.tokens} tokens · {args.processes} processes × {args.rounds} "
-          f"interleaved rounds (+1 warm-up each)")
+    print(_run_line(args, results["this checkout"][0], f"{args.processes} processes"))
     print(_load_line(load))
-    print()
-    print("| measure | value |")
-    print("|---|---|")
-    for row in _window_table("this checkout", results["this checkout"]):
-        print(row)
+    _print_window_tables(results)
     return 0
 
 
@@ -676,12 +686,7 @@ def pool_saved(files: list[str]) -> int:
             sides.setdefault(side, []).extend(results)
     print(f"pooled from {', '.join(files)}: "
           + ", ".join(f"{side} {len(results)} processes" for side, results in sides.items()))
-    print()
-    print("| measure | value |")
-    print("|---|---|")
-    for side, results in sides.items():
-        for row in _window_table(side, results):
-            print(row)
+    _print_window_tables(sides)
     return 0
 
 
@@ -719,19 +724,10 @@ def compare(args: argparse.Namespace) -> int:
                    for side in ("before", "after")]
         print(f"| chunks_received signals per run | {signals[0]:.0f} | {signals[1]:.0f} |")
         return 0
-    first = results["after"][0]
-    print(f"{first['messages']}-message chat in the real window · {first['model']} · "
-          f"{first['threads']} threads · n_ctx {first['n_ctx']} · seed {args.seed} · "
-          f"{args.tokens} tokens · {args.processes} processes a side × {args.rounds} "
-          f"interleaved rounds (+1 warm-up each)")
+    print(_run_line(args, results["after"][0], f"{args.processes} processes a side"))
     print(f"before: {args.compare} · after: {script.parents[1]}")
     print(_load_line(load))
-    print()
-    print("| measure | value |")
-    print("|---|---|")
-    for side in ("before", "after"):
-        for row in _window_table(side, results[side]):
-            print(row)
+    _print_window_tables(results)
     return 0
 
 
@@ -755,11 +751,7 @@ def report_window(args: argparse.Namespace) -> int:
           f"{result['threads']} threads · n_ctx {result['n_ctx']} · {args.tokens} tokens · "
           f"{args.rounds} interleaved rounds (+1 warm-up) · load average "
           f"{os.getloadavg()[0]:.2f}")
-    print()
-    print("| measure | value |")
-    print("|---|---|")
-    for row in _window_table("this checkout", [result]):
-        print(row)
+    _print_window_tables({"this checkout": [result]})
     return 0
 
 
